@@ -1,0 +1,3 @@
+from gallery_gql.cli import main
+
+main()

@@ -1,0 +1,62 @@
+"""Every setting in one typed object, read from the environment (and an optional .env)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Variables are prefixed GALLERY_GQL_ except DATABASE_URL."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GALLERY_GQL_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "GALLERY_GQL_DATABASE_URL"),
+        description="SQLAlchemy URL of an existing database; unset → the embedded cluster.",
+    )
+    home: Path = Field(
+        default=Path(".gallery-gql"),
+        description="Where the embedded cluster and the generated secret live.",
+    )
+    secret: str | None = Field(
+        default=None,
+        description="Key signing tokens and cursors; unset → generated once under `home`.",
+    )
+    environment: Literal["development", "production"] = "development"
+    jwt_audience: str = "gallery-gql"
+    jwt_issuer: str = "gallery-gql"
+    token_ttl_seconds: int = 7 * 24 * 3600
+    default_page_size: int = 25
+    max_page_size: int = 100
+    max_filter_tags: int = 20
+    pool_size: int = 10
+    pool_max_overflow: int = 5
+    pool_timeout_seconds: float = 2.0
+    statement_timeout_ms: int = 3000
+
+    def signing_secret(self) -> str:
+        """The configured secret, or one generated on first use and kept under `home`."""
+        if self.secret:
+            return self.secret
+        path = self.home / "secret"
+        if path.exists():
+            return path.read_text().strip()
+        self.home.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(value)
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
