@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     default_page_size: int = 25
     max_page_size: int = 100
     max_filter_tags: int = 20
+    count_cap: int = 1000
     pool_size: int = 10
     pool_max_overflow: int = 5
     pool_timeout_seconds: float = 2.0

@@ -73,7 +73,7 @@ def _port_free(port: int) -> bool:
 
 
 class EmbeddedCluster:
-    """A PostgreSQL cluster under `home`: `home/pgdata`, `home/postgres.log`, `home/cluster.json`."""
+    """A PostgreSQL cluster under `home`: pgdata/, postgres.log and cluster.json."""
 
     def __init__(self, home: Path) -> None:
         self.home = home.resolve()
@@ -95,22 +95,21 @@ class EmbeddedCluster:
 
     def _run(self, args: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
         account = self._service_account()
-        kwargs: dict[str, object] = {}
-        if account is not None:
-            kwargs = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LC_ALL": "C.UTF-8",
             "HOME": str(self.home),
         }
-        result = subprocess.run(  # noqa: S603 - fixed binaries, no shell
+        result = subprocess.run(
             args,
             capture_output=True,
             text=True,
             check=False,
             env=env,
             cwd=self.home,
-            **kwargs,  # type: ignore[call-overload]
+            user=account.pw_uid if account else None,
+            group=account.pw_gid if account else None,
+            extra_groups=[] if account else None,
         )
         if check and result.returncode != 0:
             raise EmbeddedError(f"{Path(args[0]).name} failed: {result.stderr.strip()[-800:]}")
@@ -122,7 +121,7 @@ class EmbeddedCluster:
         if account is None:
             return
         os.chown(self.home, account.pw_uid, account.pw_gid)
-        probe = subprocess.run(  # noqa: S603
+        probe = subprocess.run(
             ["/usr/bin/test", "-w", str(self.home)],
             user=account.pw_uid,
             group=account.pw_gid,

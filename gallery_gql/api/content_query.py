@@ -1,0 +1,143 @@
+"""Turns `contentItems` arguments into domain values, checking every one of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.errors import bad_input, unauthenticated
+from gallery_gql.api.global_id import decode_uuid_id
+from gallery_gql.api.types.enums import ContentSort, ContentSource, CreatorScope, TagMatchMode
+from gallery_gql.api.types.inputs import CreatorFilter
+from gallery_gql.gallery.cursor import CursorError, check_cursor, decode_cursor
+from gallery_gql.gallery.filters import ContentFilter, PageRequest, Position, Sort, Source
+from gallery_gql.gallery.strategies import TagStats
+from gallery_gql.gallery.tag_stats import ResolvedTag, resolve_tags
+
+
+@dataclass(frozen=True)
+class ContentArgs:
+    tags: Sequence[str] | None
+    match: TagMatchMode
+    exclude_tags: Sequence[str] | None
+    creator: CreatorFilter | None
+    sources: Sequence[ContentSource] | None
+    search: str | None
+    sort: ContentSort
+    first: int | None
+    cursor: str | None
+    after: str | None
+    last: int | None
+    before: str | None
+
+
+@dataclass(frozen=True)
+class ContentQuery:
+    content_filter: ContentFilter
+    sort: Sort
+    page: PageRequest
+    stats: TagStats
+
+
+def _tag_ids(values: Sequence[str] | None, argument: str, limit: int) -> list[UUID]:
+    values = list(values or [])
+    if len(values) > limit:
+        raise bad_input(f"`{argument}` takes at most {limit} tags, got {len(values)}")
+    return [decode_uuid_id(value, "Tag") for value in values]
+
+
+def _creator(creator: CreatorFilter | None, viewer: UUID | None) -> tuple[UUID | None, UUID | None]:
+    """(keep only this creator, drop this creator)."""
+    if creator is None:
+        return None, None
+    if creator.user_id is not None:
+        if creator.scope is not CreatorScope.ANYONE:
+            raise bad_input("give `creator.scope` or `creator.userId`, not both")
+        return decode_uuid_id(creator.user_id, "User"), None
+    if creator.scope is CreatorScope.ANYONE:
+        return None, None
+    if viewer is None:
+        raise unauthenticated(
+            f"`creator: {{scope: {creator.scope.value}}}` needs a signed-in viewer"
+        )
+    if creator.scope is CreatorScope.ME:
+        return viewer, None
+    return None, viewer
+
+
+def _page_size(value: int | None, argument: str, default: int, maximum: int) -> int:
+    if value is None:
+        return default
+    if not 1 <= value <= maximum:
+        raise bad_input(f"`{argument}` must be between 1 and {maximum}, got {value}")
+    return value
+
+
+def _position(
+    token: str | None, argument: str, secret: str, digest: str, sort: Sort
+) -> Position | None:
+    if token is None:
+        return None
+    try:
+        return check_cursor(decode_cursor(token, secret), digest, sort)
+    except CursorError as exc:
+        raise bad_input(f"invalid `{argument}`: {exc}") from exc
+
+
+def _page_request(
+    args: ContentArgs, context: GalleryContext, digest: str, sort: Sort
+) -> PageRequest:
+    settings = context.settings
+    secret = settings.signing_secret()
+    if args.cursor is not None and args.after is not None and args.cursor != args.after:
+        raise bad_input("`cursor` and `after` are the same argument; give one")
+    after_token = args.cursor if args.cursor is not None else args.after
+    if args.last is not None:
+        if after_token is not None:
+            raise bad_input("`last` pages backward from `before`; `cursor`/`after` do not apply")
+        size = _page_size(args.last, "last", settings.default_page_size, settings.max_page_size)
+        before = _position(args.before, "before", secret, digest, sort)
+        return PageRequest(size=size, backward=True, before=before)
+    if args.before is not None:
+        raise bad_input("`before` pages backward: give it with `last`")
+    size = _page_size(args.first, "first", settings.default_page_size, settings.max_page_size)
+    return PageRequest(size=size, after=_position(after_token, "cursor", secret, digest, sort))
+
+
+async def build_content_query(
+    conn: AsyncConnection, args: ContentArgs, context: GalleryContext
+) -> ContentQuery:
+    """Validate and resolve the arguments (one statement when tags are given)."""
+    limit = context.settings.max_filter_tags
+    wanted = _tag_ids(args.tags, "tags", limit)
+    excluded = _tag_ids(args.exclude_tags, "excludeTags", limit)
+    creator_id, exclude_creator_id = _creator(args.creator, context.viewer_id)
+    resolved: dict[UUID, ResolvedTag] = await resolve_tags(conn, [*wanted, *excluded])
+    unknown = sorted({str(tag) for tag in [*wanted, *excluded] if tag not in resolved})
+    if unknown:
+        raise bad_input(f"unknown tags: {', '.join(unknown)}", unknownTags=unknown)
+    sources = (
+        tuple(source.to_domain() for source in args.sources)
+        if args.sources is not None
+        else (Source.REGULAR, Source.AUTO)
+    )
+    if args.sources is not None and not sources:
+        raise bad_input("`sources` must name at least one source")
+    content_filter = ContentFilter(
+        tag_keys=tuple(resolved[tag].tag_key for tag in wanted),
+        match=args.match.to_domain(),
+        exclude_tag_keys=tuple(resolved[tag].tag_key for tag in excluded),
+        sources=sources,
+        creator_id=creator_id,
+        exclude_creator_id=exclude_creator_id,
+        search=args.search,
+        viewer_id=context.viewer_id,
+    )
+    sort = args.sort.to_domain()
+    page = _page_request(args, context, content_filter.digest(sort), sort)
+    stats = {tag.tag_key: tag.items for tag in resolved.values()}
+    return ContentQuery(content_filter, sort, page, stats)

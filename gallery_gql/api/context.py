@@ -1,0 +1,36 @@
+"""The per-request context: settings, engine, viewer and loaders."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.fastapi import BaseContext
+
+from gallery_gql.api.errors import unauthenticated
+from gallery_gql.api.loaders import Loaders
+from gallery_gql.gallery.records import UserRecord
+from gallery_gql.settings import Settings
+
+
+@dataclass
+class GalleryContext(BaseContext):
+    settings: Settings
+    engine: AsyncEngine
+    loaders: Loaders
+    viewer: UserRecord | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    @property
+    def viewer_id(self) -> UUID | None:
+        return self.viewer.id if self.viewer else None
+
+    def require_viewer(self) -> UserRecord:
+        if self.viewer is None:
+            raise unauthenticated("this requires a signed-in viewer (Authorization: Bearer)")
+        return self.viewer

@@ -1,0 +1,105 @@
+"""The error model: every error a client sees carries a stable `extensions.code`.
+
+Deliberate errors are raised as `PublicError`; anything else that escapes a resolver is
+masked as INTERNAL with a request id, and logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
+
+log = logging.getLogger("gallery_gql.errors")
+
+
+class ErrorCode(StrEnum):
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    TIMEOUT = "TIMEOUT"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    INTERNAL = "INTERNAL"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+
+class PublicError(GraphQLError):
+    """An error whose message is meant for the client."""
+
+    def __init__(self, message: str, code: ErrorCode, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code.value, **extensions})
+        self.code = code
+
+
+def bad_input(message: str, **extensions: Any) -> PublicError:
+    return PublicError(message, ErrorCode.BAD_USER_INPUT, **extensions)
+
+
+def unauthenticated(message: str = "sign in to use this filter") -> PublicError:
+    return PublicError(message, ErrorCode.UNAUTHENTICATED)
+
+
+def _is_public(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None:
+        return True  # parse and validation errors: written by graphql-core for the client
+    if isinstance(original, PublicError):
+        return True
+    return isinstance(original, GraphQLError) and original.original_error is None
+
+
+def _classify(error: GraphQLError, request_id: str) -> GraphQLError:
+    if _is_public(error):
+        original = error.original_error
+        if isinstance(original, PublicError):
+            return GraphQLError(
+                original.message,
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
+                None,
+                original.extensions,
+            )
+        if not (error.extensions or {}).get("code"):
+            code = (
+                ErrorCode.GRAPHQL_VALIDATION_FAILED
+                if error.path is None
+                else (ErrorCode.BAD_USER_INPUT)
+            )
+            error.extensions = {**(error.extensions or {}), "code": code.value}
+        return error
+    log.error("internal error (request %s)", request_id, exc_info=error.original_error)
+    return GraphQLError(
+        f"Internal server error (request id {request_id})",
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        None,
+        {"code": ErrorCode.INTERNAL.value, "requestId": request_id},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error a code and masks the unexpected ones."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if not isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult):
+            return
+        if not result.errors:
+            return
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None) or uuid.uuid4().hex
+        result.errors = [_classify(error, request_id) for error in result.errors]

@@ -1,0 +1,65 @@
+"""Relay global ids: base64 of "<Type>:<key>", decoded with a typed error."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from uuid import UUID
+
+from gallery_gql.api.errors import bad_input
+from gallery_gql.gallery.filters import ItemKey, Source
+
+_MAX_LENGTH = 200
+
+
+def encode_global_id(type_name: str, key: str) -> str:
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+def decode_global_id(value: str) -> tuple[str, str]:
+    """(type name, key) of a global id; BAD_USER_INPUT when it is not one of ours."""
+    if len(value) > _MAX_LENGTH:
+        raise bad_input("invalid id")
+    try:
+        text = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise bad_input(f"invalid id {value[:64]!r}") from exc
+    type_name, sep, key = text.partition(":")
+    if not sep or not type_name or not key:
+        raise bad_input(f"invalid id {value[:64]!r}")
+    return type_name, key
+
+
+def item_global_id(key: ItemKey) -> str:
+    return encode_global_id("ContentItem", f"{key.source.name}:{key.id}")
+
+
+def decode_item_key(key: str) -> ItemKey:
+    source_name, _, raw_id = key.partition(":")
+    try:
+        item_id = int(raw_id)
+        source = Source[source_name]
+    except (KeyError, ValueError) as exc:
+        raise bad_input("invalid content item id") from exc
+    if not 0 < item_id < 2**31:
+        raise bad_input("invalid content item id")
+    return ItemKey(source, item_id)
+
+
+def parse_uuid(value: str, what: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise bad_input(f"invalid {what} id {value[:64]!r}") from exc
+
+
+def decode_uuid_id(value: str, type_name: str) -> UUID:
+    """A UUID given raw or as the `type_name` global id (both forms are accepted)."""
+    try:
+        return UUID(value)
+    except ValueError:
+        pass
+    kind, key = decode_global_id(value)
+    if kind != type_name:
+        raise bad_input(f"id {value[:64]!r} is not a {type_name} id")
+    return parse_uuid(key, type_name)

@@ -1,0 +1,28 @@
+"""Per-request DataLoaders, built inside the async context getter (they bind its loop)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gallery_gql.api.loaders.content import ItemLoader, TagsByItemLoader
+from gallery_gql.api.loaders.tags import TagLoaders
+from gallery_gql.api.loaders.users import UserLoader
+
+
+@dataclass
+class Loaders:
+    items: ItemLoader
+    tags_by_item: TagsByItemLoader
+    users: UserLoader
+    tags: TagLoaders
+
+    @classmethod
+    def create(cls, engine: AsyncEngine) -> Loaders:
+        return cls(
+            items=ItemLoader(engine),
+            tags_by_item=TagsByItemLoader(engine),
+            users=UserLoader(engine),
+            tags=TagLoaders.create(engine),
+        )

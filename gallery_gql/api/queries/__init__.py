@@ -1,0 +1,1 @@
+"""Query root resolvers, one module per domain area."""

@@ -1,0 +1,142 @@
+"""Queries over content items."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from gallery_gql.api.content_query import ContentArgs, build_content_query
+from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.errors import bad_input
+from gallery_gql.api.global_id import decode_global_id, decode_item_key
+from gallery_gql.api.types.connection import ContentItemConnection, ContentItemEdge, PageInfo
+from gallery_gql.api.types.content import ContentItem
+from gallery_gql.api.types.enums import ContentSort, ContentSource, TagMatchMode
+from gallery_gql.api.types.inputs import CreatorFilter
+from gallery_gql.gallery.cursor import Cursor, encode_cursor
+from gallery_gql.gallery.filters import ItemKey
+from gallery_gql.gallery.pages import fetch_page
+
+Ctx = Info[GalleryContext, None]
+
+
+async def load_visible_item(info: Ctx, key: ItemKey) -> ContentItem | None:
+    record = await info.context.loaders.items.load(key)
+    if record is None or not record.visible_to(info.context.viewer_id):
+        return None
+    return ContentItem(record=record)
+
+
+@strawberry.type
+class ContentQueries:
+    @strawberry.field(
+        description="A page of gallery items, filtered by tags, creator, source and search, "
+        "in a stable order, paged by keyset cursors. Private items appear only to their "
+        "creator."
+    )
+    async def content_items(
+        self,
+        info: Ctx,
+        tags: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Tag ids (UUIDs or Tag.id values), at most 20."),
+        ] = None,
+        match: Annotated[
+            TagMatchMode,
+            strawberry.argument(description="Whether items need ANY or ALL of `tags`."),
+        ] = TagMatchMode.ANY,
+        exclude_tags: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Drop items carrying any of these tags (at most 20)."),
+        ] = None,
+        creator: Annotated[
+            CreatorFilter | None,
+            strawberry.argument(
+                description="Whose items: anyone, the viewer, others, or one user."
+            ),
+        ] = None,
+        sources: Annotated[
+            list[ContentSource] | None,
+            strawberry.argument(description="Which collections to include (default: both)."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Words that must all appear in the title or prompt."),
+        ] = None,
+        sort: Annotated[
+            ContentSort, strawberry.argument(description="Page order.")
+        ] = ContentSort.NEWEST,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size going forward, 1 to 100.")
+        ] = 25,
+        cursor: Annotated[
+            str | None,
+            strawberry.argument(description="Return the items after this cursor (forward paging)."),
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Relay alias of `cursor`.")
+        ] = None,
+        last: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Page size going backward, 1 to 100; pages end at `before` "
+                "(or at the end of the result). `first` is ignored when `last` is given.",
+            ),
+        ] = None,
+        before: Annotated[
+            str | None,
+            strawberry.argument(description="Return the items before this cursor (with `last`)."),
+        ] = None,
+    ) -> ContentItemConnection:
+        args = ContentArgs(
+            tags,
+            match,
+            exclude_tags,
+            creator,
+            sources,
+            search,
+            sort,
+            first,
+            cursor,
+            after,
+            last,
+            before,
+        )
+        context = info.context
+        async with context.engine.connect() as conn:
+            query = await build_content_query(conn, args, context)
+            page = await fetch_page(conn, query.content_filter, query.sort, query.page, query.stats)
+        records = await context.loaders.items.load_many([p.item for p in page.positions])
+        secret = context.settings.signing_secret()
+        digest = query.content_filter.digest(query.sort)
+        edges = []
+        for position, record in zip(page.positions, records, strict=True):
+            if record is None:  # deleted between the two statements
+                continue
+            token = encode_cursor(Cursor(digest, query.sort, position), secret)
+            edges.append(ContentItemEdge(cursor=token, node=ContentItem(record=record)))
+        page_info = PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        return ContentItemConnection(
+            edges=edges,
+            page_info=page_info,
+            content_filter=query.content_filter,
+            tag_stats=query.stats,
+        )
+
+    @strawberry.field(description="One content item by its global id; null if not visible.")
+    async def content_item(
+        self,
+        info: Ctx,
+        id: Annotated[strawberry.ID, strawberry.argument(description="ContentItem.id")],
+    ) -> ContentItem | None:
+        type_name, key = decode_global_id(id)
+        if type_name != "ContentItem":
+            raise bad_input(f"id {id[:64]!r} is not a ContentItem id")
+        return await load_visible_item(info, decode_item_key(key))

@@ -1,0 +1,81 @@
+"""The Tag type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.global_id import encode_global_id
+from gallery_gql.api.types.enums import ContentSource
+from gallery_gql.api.types.node import Node
+from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.records import TagRecord
+
+Ctx = Info[GalleryContext, None]
+
+
+def _tags(records: list[TagRecord] | None) -> list[Tag]:
+    return [Tag(record=record) for record in records or []]
+
+
+@strawberry.type(description="A label on content items; tags form a hierarchy (a DAG).")
+class Tag(Node):
+    record: strawberry.Private[TagRecord]
+
+    @strawberry.field(description="The tag's global id; accepted wherever a tag id is expected.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id("Tag", str(self.record.id)))
+
+    @strawberry.field(description="The tag's UUID; also accepted wherever a tag id is expected.")
+    def database_id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.record.id))
+
+    @strawberry.field(description="The tag's unique name, as written (e.g. `3D-render`).")
+    def name(self) -> str:
+        return self.record.name
+
+    @strawberry.field(description="When the tag was created.")
+    def created_at(self) -> datetime:
+        return self.record.created_at
+
+    @strawberry.field(description="The tag's direct parents (a tag may have several), by name.")
+    async def parents(self, info: Ctx) -> list[Tag]:
+        return _tags(await info.context.loaders.tags.parents.load(self.record.id))
+
+    @strawberry.field(description="The tags directly below this one, by name.")
+    async def children(self, info: Ctx) -> list[Tag]:
+        return _tags(await info.context.loaders.tags.children.load(self.record.id))
+
+    @strawberry.field(
+        description="Every tag above this one (parents, their parents, ...), each once and "
+        "never the tag itself, by name."
+    )
+    async def ancestors(self, info: Ctx) -> list[Tag]:
+        return _tags(await info.context.loaders.tags.ancestors.load(self.record.id))
+
+    @strawberry.field(
+        description="Every tag below this one (children, their children, ...), each once and "
+        "never the tag itself, by name."
+    )
+    async def descendants(self, info: Ctx) -> list[Tag]:
+        return _tags(await info.context.loaders.tags.descendants.load(self.record.id))
+
+    @strawberry.field(
+        description="How many public items carry this tag directly (not via descendants), "
+        "summed over `sources`. Private items are not counted, not even for their creator."
+    )
+    async def item_count(
+        self,
+        info: Ctx,
+        sources: Annotated[
+            list[ContentSource] | None,
+            strawberry.argument(description="Which collections to count (default: both)."),
+        ] = None,
+    ) -> int:
+        counts = await info.context.loaders.tags.public_counts.load(self.record.tag_key) or {}
+        wanted = {s.to_domain() for s in sources} if sources is not None else set(Source)
+        return sum(counts.get(source, 0) for source in wanted)

@@ -1,0 +1,65 @@
+"""create_app(): FastAPI hosting the GraphQL endpoint and GraphiQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import ORJSONResponse, RedirectResponse
+from strawberry.fastapi import GraphQLRouter
+
+from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.errors import ErrorCode
+from gallery_gql.api.loaders import Loaders
+from gallery_gql.api.schema import schema
+from gallery_gql.api.viewer import AuthenticationError, load_viewer
+from gallery_gql.db.engine import create_engine, resolve_database_url
+from gallery_gql.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = create_engine(resolve_database_url(settings), settings)
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    async def context_getter(request: Request) -> GalleryContext:
+        engine = request.app.state.engine
+        viewer = await load_viewer(request.headers.get("authorization"), settings, engine)
+        return GalleryContext(
+            settings=settings, engine=engine, loaders=Loaders.create(engine), viewer=viewer
+        )
+
+    async def get_context(context: GalleryContext = Depends(context_getter)) -> GalleryContext:
+        return context
+
+    app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
+    router: GraphQLRouter[GalleryContext, None] = GraphQLRouter(
+        schema,
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.environment == "development" else None,
+        allow_queries_via_get=False,
+        multipart_uploads_enabled=False,
+    )
+    app.include_router(router, prefix="/graphql")
+
+    @app.exception_handler(AuthenticationError)
+    async def _unauthenticated(_: Request, exc: AuthenticationError) -> ORJSONResponse:
+        body = {
+            "errors": [
+                {"message": str(exc), "extensions": {"code": ErrorCode.UNAUTHENTICATED.value}}
+            ]
+        }
+        return ORJSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.get("/", include_in_schema=False)
+    async def _root() -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    return app

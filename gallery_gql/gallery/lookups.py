@@ -1,0 +1,141 @@
+"""Batched reads by key: the queries behind the per-request DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, Select, and_, literal, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gallery_gql.db.params import any_int, any_text, any_uuid
+from gallery_gql.db.tables import CONTENT_TABLES, content_tags, tags, users
+from gallery_gql.gallery.filters import ItemKey, Source
+from gallery_gql.gallery.records import ItemRecord, TagRecord, UserRecord
+
+_ITEM_COLUMNS = (
+    "id",
+    "title",
+    "content_type",
+    "content_data",
+    "path_thumb",
+    "path_thumbs_alt_res",
+    "prompt",
+    "item_metadata",
+    "creator_id",
+    "quality_score",
+    "is_private",
+    "created_at",
+    "updated_at",
+    "tags",
+    "version",
+)
+
+
+def _ids_by_source(keys: Sequence[ItemKey]) -> dict[Source, list[int]]:
+    grouped: dict[Source, list[int]] = {}
+    for key in keys:
+        grouped.setdefault(key.source, []).append(key.id)
+    return dict(sorted(grouped.items()))
+
+
+async def fetch_items(conn: AsyncConnection, keys: Sequence[ItemKey]) -> dict[ItemKey, ItemRecord]:
+    """Items by (source, id), both sources in one statement."""
+    selects: list[Select[Any]] = []
+    for source, ids in _ids_by_source(keys).items():
+        table = CONTENT_TABLES[source]
+        selects.append(
+            select(
+                literal(int(source)).label("source"), *(table.c[name] for name in _ITEM_COLUMNS)
+            ).where(table.c.id == any_int(f"ids_{int(source)}", ids))
+        )
+    if not selects:
+        return {}
+    stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+    result = await conn.execute(stmt)
+    records = [item_record(row) for row in result]
+    return {record.key: record for record in records}
+
+
+def item_record(row: Row[Any]) -> ItemRecord:
+    m = row._mapping
+    return ItemRecord(
+        source=Source(m["source"]),
+        id=m["id"],
+        title=m["title"],
+        content_type=m["content_type"],
+        content_data=m["content_data"],
+        path_thumb=m["path_thumb"],
+        path_thumbs_alt_res=m["path_thumbs_alt_res"],
+        prompt=m["prompt"],
+        item_metadata=m["item_metadata"],
+        creator_id=m["creator_id"],
+        quality_score=m["quality_score"],
+        is_private=m["is_private"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        tags=tuple(m["tags"]),
+        version=m["version"],
+    )
+
+
+def tag_record(row: Row[Any]) -> TagRecord:
+    m = row._mapping
+    return TagRecord(
+        id=m["id"],
+        tag_key=m["tag_key"],
+        name=m["name"],
+        tag_metadata=m["tag_metadata"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+async def fetch_item_tags(
+    conn: AsyncConnection, keys: Sequence[ItemKey]
+) -> dict[ItemKey, list[TagRecord]]:
+    """Each item's tags from the junction, ordered by name; one statement for all keys."""
+    out: dict[ItemKey, list[TagRecord]] = {key: [] for key in keys}
+    conditions = [
+        and_(
+            content_tags.c.source == int(source),
+            content_tags.c.item_id == any_int(f"ids_{int(source)}", ids),
+        )
+        for source, ids in _ids_by_source(keys).items()
+    ]
+    if not conditions:
+        return out
+    stmt = (
+        select(
+            content_tags.c.source.label("item_source"),
+            content_tags.c.item_id.label("item_id"),
+            *tags.c,
+        )
+        .join(tags, tags.c.tag_key == content_tags.c.tag_key)
+        .where(or_(*conditions))
+        .order_by(tags.c.name)
+    )
+    for row in await conn.execute(stmt):
+        out[ItemKey(Source(row.item_source), row.item_id)].append(tag_record(row))
+    return out
+
+
+async def fetch_users(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, UserRecord]:
+    stmt = select(*users.c).where(users.c.id == any_uuid("ids", ids))
+    return {
+        row.id: UserRecord(
+            row.id, row.username, row.email, row.is_active, row.is_admin, row.created_at
+        )
+        for row in await conn.execute(stmt)
+    }
+
+
+async def fetch_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, TagRecord]:
+    stmt = select(*tags.c).where(tags.c.id == any_uuid("ids", ids))
+    return {row.id: tag_record(row) for row in await conn.execute(stmt)}
+
+
+async def fetch_tags_by_name(conn: AsyncConnection, names: Sequence[str]) -> dict[str, TagRecord]:
+    stmt = select(*tags.c).where(tags.c.name == any_text("names", names))
+    return {row.name: tag_record(row) for row in await conn.execute(stmt)}
