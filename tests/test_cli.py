@@ -1,0 +1,63 @@
+"""The command line: every command listed, URLs, tokens and the schema export."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
+
+from gallery_gql.api.sdl import schema_sdl
+from gallery_gql.auth import verify_token
+from gallery_gql.cli import app
+from gallery_gql.settings import Settings, get_settings
+from tests.factories import Dataset, add_users
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> None:
+    get_settings.cache_clear()
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("db", "migrate", "seed", "serve", "token", "export-schema", "demo"):
+        assert command in result.output
+    db_help = runner.invoke(app, ["db", "--help"]).output
+    for command in ("start", "stop", "status", "url"):
+        assert command in db_help
+
+
+def test_database_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone@db.example:5433/gallery")
+    result = runner.invoke(app, ["db", "url"])
+    assert result.exit_code == 0
+    assert result.output.strip() == "postgresql+asyncpg://someone@db.example:5433/gallery"
+
+
+def test_export_schema_prints_the_sdl() -> None:
+    result = runner.invoke(app, ["export-schema"])
+    assert result.exit_code == 0
+    assert result.output == schema_sdl()
+
+
+async def test_token_names_the_user(
+    engine: AsyncEngine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = Dataset()
+    await add_users(engine, 2, dataset)
+    assert settings.database_url is not None
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("GALLERY_GQL_SECRET", settings.signing_secret())
+    by_name = await asyncio.to_thread(runner.invoke, app, ["token", "user1"])
+    assert by_name.exit_code == 0, by_name.output
+    assert verify_token(by_name.output.strip(), settings) == dataset.users[1]
+    by_id = await asyncio.to_thread(runner.invoke, app, ["token", str(dataset.users[0])])
+    assert verify_token(by_id.output.strip(), settings) == dataset.users[0]
+    missing = await asyncio.to_thread(runner.invoke, app, ["token", "nobody"])
+    assert missing.exit_code == 1
+    assert "no user" in missing.output
