@@ -106,13 +106,12 @@ class TagQueries:
             str | None, strawberry.argument(description="The tag's exact name.")
         ] = None,
     ) -> Tag | None:
-        if (id is None) == (name is None):
-            raise bad_input("give exactly one of `id` and `name`")
-        if id is not None:
+        if id is not None and name is None:
             record = await info.context.loaders.tags.by_id.load(decode_uuid_id(id, "Tag"))
-        else:
-            assert name is not None
+        elif name is not None and id is None:
             record = await _tag_by_name(info, name)
+        else:
+            raise bad_input("give exactly one of `id` and `name`")
         return Tag(record=record) if record is not None else None
 
     @strawberry.field(

@@ -1,0 +1,232 @@
+"""The tag hierarchy (a DAG over tag_parents) and tag-name search, batched for loaders.
+
+Every read takes all of its keys at once and runs one statement. The transitive reads are
+recursive CTEs whose UNION (not UNION ALL) drops repeated (origin, tag) pairs, so each
+ancestor or descendant appears once and a cycle in bad data cannot loop forever.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import orjson
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Select,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gallery_gql.db.params import any_int, any_uuid
+from gallery_gql.db.tables import tag_counts, tag_parents, tags
+from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.lookups import tag_record
+from gallery_gql.gallery.records import TagRecord
+
+MAX_SEARCH_LENGTH = 100
+MAX_NAME_LENGTH = 255
+_MAX_CURSOR_LENGTH = 400
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+PREFIX_RANK = 0
+"""Rank of names starting with the search text (and of every name when not searching)."""
+SUBSTRING_RANK = 1
+"""Rank of names containing the search text elsewhere."""
+
+
+# -- the hierarchy ---------------------------------------------------------------------------
+async def _related(
+    conn: AsyncConnection, ids: Sequence[UUID], origin: Any, stmt: Select[Any]
+) -> dict[UUID, list[TagRecord]]:
+    """Run `stmt` (rows: origin + tag columns, ordered by origin, name) and group by origin."""
+    out: dict[UUID, list[TagRecord]] = {tag_id: [] for tag_id in ids}
+    for row in await conn.execute(stmt):
+        out[row._mapping[origin]].append(tag_record(row))
+    return out
+
+
+async def fetch_parents(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, list[TagRecord]]:
+    """Each tag's direct parents, ordered by name."""
+    stmt = (
+        select(tag_parents.c.tag_id.label("origin"), *tags.c)
+        .join(tags, tags.c.id == tag_parents.c.parent_id)
+        .where(tag_parents.c.tag_id == any_uuid("ids", ids))
+        .order_by(tag_parents.c.tag_id, tags.c.name)
+    )
+    return await _related(conn, ids, "origin", stmt)
+
+
+async def fetch_children(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, list[TagRecord]]:
+    """Each tag's direct children, ordered by name."""
+    stmt = (
+        select(tag_parents.c.parent_id.label("origin"), *tags.c)
+        .join(tags, tags.c.id == tag_parents.c.tag_id)
+        .where(tag_parents.c.parent_id == any_uuid("ids", ids))
+        .order_by(tag_parents.c.parent_id, tags.c.name)
+    )
+    return await _related(conn, ids, "origin", stmt)
+
+
+def _closure(ids: Sequence[UUID], *, upward: bool) -> CTE:
+    """(origin, tag_id) for every tag reachable from an origin, one row per pair.
+
+    Upward follows tag → parent (ancestors); downward follows parent → tag (descendants).
+    """
+    near, far = (
+        (tag_parents.c.tag_id, tag_parents.c.parent_id)
+        if upward
+        else (tag_parents.c.parent_id, tag_parents.c.tag_id)
+    )
+    seed = select(near.label("origin"), far.label("tag_id")).where(near == any_uuid("ids", ids))
+    closure = seed.cte("closure", recursive=True)
+    step = (
+        select(closure.c.origin, far)
+        .select_from(tag_parents)
+        .join(closure, near == closure.c.tag_id)
+    )
+    return closure.union(step)
+
+
+async def _transitive(
+    conn: AsyncConnection, ids: Sequence[UUID], *, upward: bool
+) -> dict[UUID, list[TagRecord]]:
+    closure = _closure(ids, upward=upward)
+    stmt = (
+        select(closure.c.origin, *tags.c)
+        .join(tags, tags.c.id == closure.c.tag_id)
+        .where(closure.c.tag_id != closure.c.origin)  # a cycle would reach the origin
+        .order_by(closure.c.origin, tags.c.name)
+    )
+    return await _related(conn, ids, "origin", stmt)
+
+
+async def fetch_ancestors(
+    conn: AsyncConnection, ids: Sequence[UUID]
+) -> dict[UUID, list[TagRecord]]:
+    """Each tag's transitive parents, each once, without the tag itself, ordered by name."""
+    return await _transitive(conn, ids, upward=True)
+
+
+async def fetch_descendants(
+    conn: AsyncConnection, ids: Sequence[UUID]
+) -> dict[UUID, list[TagRecord]]:
+    """Each tag's transitive children, each once, without the tag itself, ordered by name."""
+    return await _transitive(conn, ids, upward=False)
+
+
+async def fetch_roots(conn: AsyncConnection) -> list[TagRecord]:
+    """Tags without parents, ordered by name."""
+    has_parent = exists().where(tag_parents.c.tag_id == tags.c.id)
+    stmt = select(*tags.c).where(~has_parent).order_by(tags.c.name)
+    return [tag_record(row) for row in await conn.execute(stmt)]
+
+
+async def fetch_public_counts(
+    conn: AsyncConnection, tag_keys: Sequence[int]
+) -> dict[int, dict[Source, int]]:
+    """Per tag key and source, how many public items carry the tag (private ones excluded)."""
+    # `c["items"]`: `c.items` is the column collection's method, not the column.
+    public = func.greatest(tag_counts.c["items"] - tag_counts.c.private_items, 0)
+    stmt = select(tag_counts.c.tag_key, tag_counts.c.source, public.label("public")).where(
+        tag_counts.c.tag_key == any_int("keys", tag_keys)
+    )
+    out: dict[int, dict[Source, int]] = {key: {} for key in tag_keys}
+    for row in await conn.execute(stmt):
+        out[row.tag_key][Source(row.source)] = int(row.public)
+    return out
+
+
+# -- search ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TagPosition:
+    """A tag's place in the search order: (rank, name); names are unique, so it is total."""
+
+    rank: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TagSearchPage:
+    hits: list[tuple[TagPosition, TagRecord]]
+    has_next: bool
+
+
+class TagCursorError(ValueError):
+    """A tag-search cursor that is not one we issued."""
+
+
+def like_escape(text: str) -> str:
+    """`text` with LIKE's metacharacters (and the escape character) made literal."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _rank(search: str | None) -> ColumnElement[int]:
+    if not search:
+        return literal(PREFIX_RANK, Integer)
+    prefix = tags.c.name.ilike(like_escape(search) + "%", escape="\\")
+    return case((prefix, PREFIX_RANK), else_=SUBSTRING_RANK)
+
+
+def _search_stmt(search: str | None, after: TagPosition | None, limit: int) -> Select[Any]:
+    ranked = select(_rank(search).label("rank"), *tags.c)
+    if search:
+        ranked = ranked.where(tags.c.name.ilike("%" + like_escape(search) + "%", escape="\\"))
+    sub = ranked.subquery("ranked")
+    stmt = select(*sub.c).order_by(sub.c.rank, sub.c.name).limit(limit)
+    if after is not None:
+        stmt = stmt.where(tuple_(sub.c.rank, sub.c.name) > tuple_(after.rank, after.name))
+    return stmt
+
+
+async def search_tags(
+    conn: AsyncConnection, search: str | None, after: TagPosition | None, first: int
+) -> TagSearchPage:
+    """Up to `first` tags whose name contains `search` (case-insensitive, literal), prefix
+    matches first, then by name, strictly after `after`; every tag when `search` is empty."""
+    rows = list(await conn.execute(_search_stmt(search, after, first + 1)))
+    hits = [(TagPosition(row.rank, row.name), tag_record(row)) for row in rows[:first]]
+    return TagSearchPage(hits=hits, has_next=len(rows) > first)
+
+
+def encode_tag_cursor(position: TagPosition) -> str:
+    payload = orjson.dumps([position.rank, position.name])
+    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+
+
+def decode_tag_cursor(token: str) -> TagPosition:
+    """The position a cursor from `encode_tag_cursor` names; TagCursorError for anything else."""
+    if not token or len(token) > _MAX_CURSOR_LENGTH or not _BASE64URL.fullmatch(token):
+        raise TagCursorError("malformed cursor")
+    try:
+        payload = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        value = orjson.loads(payload)
+    except (binascii.Error, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
+        raise TagCursorError("malformed cursor") from exc
+    position = _position(value)
+    if encode_tag_cursor(position) != token:  # only the canonical encoding is accepted
+        raise TagCursorError("malformed cursor")
+    return position
+
+
+def _position(value: object) -> TagPosition:
+    if not isinstance(value, list) or len(value) != 2:
+        raise TagCursorError("malformed cursor")
+    rank, name = value
+    if type(rank) is not int or rank not in (PREFIX_RANK, SUBSTRING_RANK):
+        raise TagCursorError("malformed cursor")
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_LENGTH or "\x00" in name:
+        raise TagCursorError("malformed cursor")
+    return TagPosition(rank, name)
