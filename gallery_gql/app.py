@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import ORJSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from strawberry.fastapi import GraphQLRouter
 
 from gallery_gql.api.context import GalleryContext
@@ -50,13 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router, prefix="/graphql")
 
     @app.exception_handler(AuthenticationError)
-    async def _unauthenticated(_: Request, exc: AuthenticationError) -> ORJSONResponse:
+    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
         body = {
             "errors": [
                 {"message": str(exc), "extensions": {"code": ErrorCode.UNAUTHENTICATED.value}}
             ]
         }
-        return ORJSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:

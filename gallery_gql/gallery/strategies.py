@@ -180,7 +180,8 @@ def branches(flt: ContentFilter, walk: Walk, stats: TagStats) -> list[Select[Any
             others = tuple(key for key in flt.tag_keys if key != driver)
             out.append(tag_walk_branch(source, driver, others, flt, walk))
         else:
-            wanted = [k for k in flt.tag_keys if stats.get(k, {}).get(source, 1) > 0]
+            # An excluded tag can never select an item: walking it would only filter.
+            wanted = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
             out.extend(tag_walk_branch(source, key, (), flt, walk) for key in wanted)
     return out
 
