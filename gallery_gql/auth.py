@@ -22,10 +22,11 @@ def _key(settings: Settings) -> str:
 
 def mint_token(user_id: UUID, settings: Settings, *, ttl_seconds: int | None = None) -> str:
     now = int(time.time())
+    ttl = settings.token_ttl_seconds if ttl_seconds is None else ttl_seconds
     claims = {
         "sub": str(user_id),
         "iat": now,
-        "exp": now + (ttl_seconds or settings.token_ttl_seconds),
+        "exp": now + ttl,
         "aud": settings.jwt_audience,
         "iss": settings.jwt_issuer,
     }

@@ -11,6 +11,7 @@ import itertools
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +80,30 @@ def template_url(server_url: str) -> str:
     return url
 
 
-@pytest.fixture
-async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh, empty, migrated database for one test."""
+@asynccontextmanager
+async def template_copy(server_url: str) -> AsyncIterator[str]:
+    """A new database copied from the migrated template, dropped on exit."""
     name = f"gallery_test_{os.getpid()}_{next(_counter)}"
     await admin(server_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
     try:
         yield make_url(server_url).set(database=name).render_as_string(False)
     finally:
         await admin(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh, empty, migrated database for one test."""
+    async with template_copy(server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def module_database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """One database for a whole module, for modules whose tests only read: such a module
+    overrides `database_url` with this one."""
+    async with template_copy(server_url) as url:
+        yield url
 
 
 @pytest.fixture

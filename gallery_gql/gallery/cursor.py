@@ -73,7 +73,11 @@ def encode_cursor(cursor: Cursor, secret: str) -> str:
             pos.id,
         ]
     )
-    return base64.urlsafe_b64encode(payload + _mac(secret, payload)).rstrip(b"=").decode()
+    return _b64(payload + _mac(secret, payload))
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def decode_cursor(token: str, secret: str) -> Cursor:
@@ -84,6 +88,8 @@ def decode_cursor(token: str, secret: str) -> Cursor:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError) as exc:
         raise CursorError("malformed cursor") from exc
+    if _b64(raw) != token:  # one spelling per cursor: no alternate alphabets or padding
+        raise CursorError("malformed cursor")
     payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
     if len(raw) <= _MAC_SIZE or not hmac.compare_digest(mac, _mac(secret, payload)):
         raise CursorError("cursor signature is invalid")

@@ -1,0 +1,132 @@
+"""N+1 guard: a contentItems page costs a fixed number of SQL statements, whatever its
+size, because items, creators and tags each load in one batched statement."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gallery_gql.app import create_app
+from gallery_gql.db.tables import metadata
+from gallery_gql.settings import Settings
+from tests.conftest import GraphQLClient
+from tests.factories import build_gallery
+from tests.model import ModelQuery, expected, load_items
+
+PAGE = """
+query Page($tags: [ID!], $first: Int, $after: String) {
+  contentItems(tags: $tags, first: $first, after: $after) {
+    edges {
+      cursor
+      node { id title thumbnail creator { username } tags { name } }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+TABLES = tuple(metadata.tables)
+KINDS = {
+    "resolve tags": "FROM tags LEFT OUTER JOIN tag_counts",
+    "page": "AS part",
+    "items": ".prompt, ",
+    "creators": "FROM users",
+    "tags": "FROM content_tags JOIN tags",
+}
+TAGGED = Counter(KINDS.keys())  # one of each: 5 statements
+UNTAGGED = TAGGED - Counter(["resolve tags"])  # 4 statements
+
+
+def _kind(statement: str) -> str:
+    found = [kind for kind, marker in KINDS.items() if marker in statement]
+    assert len(found) == 1, statement
+    return found[0]
+
+
+class Statements:
+    """SQL statements the app's engine runs; only those naming one of our tables count
+    (pool pre-pings and connection setup name none)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.seen.append(statement)
+
+    def kinds(self) -> Counter[str]:
+        return Counter(_kind(s) for s in self.seen if any(table in s for table in TABLES))
+
+
+class Counted:
+    def __init__(self, gql: GraphQLClient, statements: Statements) -> None:
+        self.gql = gql
+        self.statements = statements
+
+    async def run(self, **variables: Any) -> tuple[Counter[str], dict[str, Any]]:
+        """(the kinds of statement the request ran, its contentItems)."""
+        self.statements.seen.clear()
+        data = (await self.gql.data(PAGE, variables))["contentItems"]
+        return self.statements.kinds(), data
+
+
+@pytest.fixture
+async def counted(settings: Settings) -> AsyncIterator[Counted]:
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        statements = Statements()
+        event.listen(app.state.engine.sync_engine, "before_cursor_execute", statements)
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield Counted(GraphQLClient(http), statements)
+
+
+@pytest.fixture
+async def tag(engine: AsyncEngine) -> str:
+    """A tag on well over 60 public items, in both sources."""
+    dataset = await build_gallery(engine)
+    matching = expected(await load_items(engine), ModelQuery(tags=(dataset.tags[0],)))
+    assert len(matching) >= 120
+    assert {source for source, _ in matching[:60]} == {"REGULAR", "AUTO"}
+    return str(dataset.tags[0])
+
+
+def _check_page(data: dict[str, Any], size: int) -> None:
+    edges = data["edges"]
+    assert len(edges) == size
+    assert all(e["cursor"] and e["node"]["thumbnail"] for e in edges)
+    assert all(e["node"]["creator"]["username"] and e["node"]["tags"] for e in edges)
+
+
+async def test_page_size_does_not_change_the_statement_count(counted: Counted, tag: str) -> None:
+    """resolve tags, page, items, creators, tags: 5 statements for 2, 10 or 60 items
+    (the first request runs on a cold pool and costs the same)."""
+    for size in (2, 10, 60):
+        kinds, data = await counted.run(tags=[tag], first=size)
+        _check_page(data, size)
+        assert kinds == TAGGED, (size, counted.statements.seen)
+
+
+async def test_cursor_and_untagged_pages(counted: Counted, tag: str) -> None:
+    """A cursor adds no statement (the edge probe rides in the page statement); without
+    a tag filter nothing needs resolving: 4 statements."""
+    _, first = await counted.run(tags=[tag], first=10)
+    for size in (2, 60):
+        kinds, data = await counted.run(
+            tags=[tag], first=size, after=first["pageInfo"]["endCursor"]
+        )
+        _check_page(data, size)
+        assert kinds == TAGGED, (size, counted.statements.seen)
+    _, untagged = await counted.run(first=10)
+    for size in (2, 10, 60):
+        kinds, data = await counted.run(first=size)
+        _check_page(data, size)
+        assert kinds == UNTAGGED, (size, counted.statements.seen)
+        kinds, data = await counted.run(first=size, after=untagged["pageInfo"]["endCursor"])
+        _check_page(data, size)
+        assert kinds == UNTAGGED, (size, counted.statements.seen)
