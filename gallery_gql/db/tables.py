@@ -155,4 +155,31 @@ tag_counts = Table(
     Column("private_items", BigInteger, nullable=False, server_default=text("0")),
 )
 
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column(
+        "user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("key", String(200), primary_key=True),
+    Column("operation", String(64), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index(None, "created_at"),
+)
+
+backfill_progress = Table(
+    "backfill_progress",
+    metadata,
+    # One row per source: the highest item id whose links are known to be written.
+    Column("source", SmallInteger, primary_key=True),
+    Column("last_item_id", Integer, nullable=False, server_default=text("0")),
+    Column("items_done", BigInteger, nullable=False, server_default=text("0")),
+    Column("links_written", BigInteger, nullable=False, server_default=text("0")),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
 CONTENT_TABLES: dict[int, Table] = {0: content_items, 1: content_items_auto}

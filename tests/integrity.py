@@ -1,0 +1,54 @@
+"""An independent check that arrays, junction and counts agree (plain SQL + Python)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+_TABLES = {0: "content_items", 1: "content_items_auto"}
+
+
+async def integrity_problems(engine: AsyncEngine) -> list[str]:
+    """Every disagreement between item arrays, junction rows, sort keys and tag counts."""
+    problems: list[str] = []
+    async with engine.connect() as conn:
+        tag_keys = dict((await conn.execute(text("SELECT id, tag_key FROM tags"))).all())
+        expected: dict[tuple[int, int, int], tuple[object, float]] = {}
+        counts: Counter[tuple[int, int, bool]] = Counter()
+        for source, table in _TABLES.items():
+            rows = await conn.execute(
+                text(f"SELECT id, tags, created_at, quality_score, is_private FROM {table}")
+            )
+            for row in rows:
+                if len(set(row.tags)) != len(row.tags):
+                    problems.append(f"{table} {row.id}: duplicate tags in array")
+                for tag in row.tags:
+                    expected[(source, row.id, tag_keys[tag])] = (row.created_at, row.quality_score)
+                    counts[(tag_keys[tag], source, row.is_private)] += 1
+        actual = {
+            (r.source, r.item_id, r.tag_key): (r.created_at, r.quality_score)
+            for r in await conn.execute(
+                text("SELECT source, item_id, tag_key, created_at, quality_score FROM content_tags")
+            )
+        }
+        for key in expected.keys() - actual.keys():
+            problems.append(f"missing junction row {key}")
+        for key in actual.keys() - expected.keys():
+            problems.append(f"extra junction row {key}")
+        for key in expected.keys() & actual.keys():
+            if expected[key] != actual[key]:
+                problems.append(f"stale sort keys on junction row {key}")
+        stored = {
+            (r.tag_key, r.source): (r.items, r.private_items)
+            for r in await conn.execute(text("SELECT * FROM tag_counts"))
+        }
+        wanted: dict[tuple[int, int], tuple[int, int]] = {}
+        for (tag, source, private), n in counts.items():
+            items, hidden = wanted.get((tag, source), (0, 0))
+            wanted[(tag, source)] = (items + n, hidden + (n if private else 0))
+        for key in wanted.keys() | stored.keys():
+            if wanted.get(key, (0, 0)) != stored.get(key, (0, 0)):
+                problems.append(f"tag_counts {key}: {stored.get(key)} != {wanted.get(key)}")
+    return problems
