@@ -110,15 +110,12 @@ async def resolve_tag_refs(conn: AsyncConnection, refs: Iterable[str]) -> list[T
     by_id: dict[UUID, TagRef] = {}
     by_name: dict[str, TagRef] = {}
     for row in await conn.execute(stmt):
-        ref = TagRef(row.tag_key, row.id)
-        by_id[row.id] = ref
-        by_name[row.name] = ref
+        by_id[row.id] = by_name[row.name] = TagRef(row.tag_key, row.id)
     found: dict[int, TagRef] = {}
     unknown: list[str] = []
     for value in values:
-        ref: TagRef | None = by_id.get(ids[value]) if value in ids else by_name.get(value)
-        if ref is None:
-            ref = by_name.get(value)  # a tag may be *named* like a UUID
+        # a tag may also be *named* like a UUID
+        ref = (by_id.get(ids[value]) if value in ids else None) or by_name.get(value)
         if ref is None:
             unknown.append(value)
         else:
