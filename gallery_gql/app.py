@@ -6,16 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from strawberry.fastapi import GraphQLRouter
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.api.loaders import Loaders
-from gallery_gql.api.schema import schema
+from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
 from gallery_gql.db.engine import create_engine, resolve_database_url
 from gallery_gql.settings import Settings, get_settings
+from gallery_gql.web.body_guard import BodyGuard
+from gallery_gql.web.rate_limit import RateLimit
+from gallery_gql.web.responses import error_response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,22 +45,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
     router: GraphQLRouter[GalleryContext, None] = GraphQLRouter(
-        schema,
+        build_schema(settings),
         context_getter=get_context,
-        graphql_ide="graphiql" if settings.environment == "development" else None,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,
         multipart_uploads_enabled=False,
     )
     app.include_router(router, prefix="/graphql")
+    # Outermost last: CORS answers preflights, then the rate limit, then the body checks.
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit:
+        app.add_middleware(RateLimit, spec=settings.rate_limit)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
 
     @app.exception_handler(AuthenticationError)
     async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
-        body = {
-            "errors": [
-                {"message": str(exc), "extensions": {"code": ErrorCode.UNAUTHENTICATED.value}}
-            ]
-        }
-        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return error_response(
+            401, ErrorCode.UNAUTHENTICATED, str(exc), headers={"WWW-Authenticate": "Bearer"}
+        )
 
     @app.get("/", include_in_schema=False)
     async def _root() -> RedirectResponse:

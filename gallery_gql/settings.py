@@ -39,10 +39,41 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_filter_tags: int = 20
     count_cap: int = 1000
+    max_body_bytes: int = 1024 * 1024
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_query_cost: int = 50_000
+    introspection: bool | None = Field(
+        default=None, description="Schema introspection; unset → on in development only."
+    )
+    graphiql: bool | None = Field(
+        default=None, description="The GraphiQL page; unset → on in development only."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    rate_limit: str = Field(
+        default="600/minute",
+        description="Requests per client (IP address) per window, e.g. `600/minute`; "
+        "`` turns it off. Enforced per worker process.",
+    )
     pool_size: int = 10
     pool_max_overflow: int = 5
     pool_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 3000
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.introspection is None:
+            return self.environment == "development"
+        return self.introspection
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        if self.graphiql is None:
+            return self.environment == "development"
+        return self.graphiql
 
     def signing_secret(self) -> str:
         """The configured secret, or one generated on first use and kept under `home`."""

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from typing import Any
 
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.schema.config import StrawberryConfig
+
+from gallery_gql.api.cost import QueryCostLimiter
 from gallery_gql.api.errors import ErrorCodes
 from gallery_gql.api.queries.content import ContentQueries
 from gallery_gql.api.queries.tags import TagQueries
@@ -12,6 +24,7 @@ from gallery_gql.api.queries.viewer import ViewerQueries
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
+from gallery_gql.settings import Settings
 
 
 @strawberry.type(description="The gallery's read API.")
@@ -19,7 +32,25 @@ class Query(ContentQueries, TagQueries, ViewerQueries):
     pass
 
 
-def build_schema() -> strawberry.Schema:
+def _limits(settings: Settings) -> list[Any]:
+    """Document limits, checked before execution (so before any SQL)."""
+
+    def is_introspection(context: IgnoreContext) -> bool:
+        return context.field_name.startswith("__")
+
+    limits: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth, should_ignore=is_introspection),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: QueryCostLimiter(settings.max_query_cost, settings.max_page_size),
+    ]
+    if not settings.introspection_enabled:
+        limits.append(DisableIntrospection)
+    return limits
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
     return strawberry.Schema(
         query=Query,
         types=[ContentItem, Tag, User],
@@ -27,8 +58,7 @@ def build_schema() -> strawberry.Schema:
             ErrorCodes,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            *_limits(settings),
         ],
+        config=StrawberryConfig(disable_field_suggestions=settings.environment == "production"),
     )
-
-
-schema = build_schema()

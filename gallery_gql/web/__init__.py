@@ -1,0 +1,1 @@
+"""HTTP concerns in front of the GraphQL endpoint."""
