@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.exc import SQLAlchemyError
 from strawberry.fastapi import GraphQLRouter
 
 from gallery_gql.api.context import GalleryContext
@@ -16,10 +18,13 @@ from gallery_gql.api.loaders import Loaders
 from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
 from gallery_gql.db.engine import create_engine, resolve_database_url
+from gallery_gql.db.failures import classify
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.rate_limit import RateLimit
 from gallery_gql.web.responses import error_response
+
+log = logging.getLogger("gallery_gql.app")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,6 +74,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
         return error_response(
             401, ErrorCode.UNAUTHENTICATED, str(exc), headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(OSError)
+    async def _database_failure(_: Request, exc: Exception) -> JSONResponse:
+        # Raised outside GraphQL execution (the viewer lookup in the context getter).
+        if classify(exc) is None:
+            log.error("internal error outside execution", exc_info=exc)
+            return error_response(500, ErrorCode.INTERNAL, "internal server error")
+        return error_response(
+            503,
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "the service is briefly unavailable; retry shortly",
+            headers={"Retry-After": "1"},
         )
 
     @app.get("/", include_in_schema=False)

@@ -17,6 +17,8 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
+from gallery_gql.db.failures import DatabaseFailure, classify
+
 log = logging.getLogger("gallery_gql.errors")
 
 
@@ -58,6 +60,15 @@ def _is_public(error: GraphQLError) -> bool:
     return isinstance(original, GraphQLError) and original.original_error is None
 
 
+_FAILURE_MESSAGES = {
+    DatabaseFailure.TIMEOUT: (ErrorCode.TIMEOUT, "the request took too long; try a narrower query"),
+    DatabaseFailure.UNAVAILABLE: (
+        ErrorCode.SERVICE_UNAVAILABLE,
+        "the service is briefly unavailable; retry shortly",
+    ),
+}
+
+
 def _classify(error: GraphQLError, request_id: str) -> GraphQLError:
     if _is_public(error):
         original = error.original_error
@@ -79,6 +90,19 @@ def _classify(error: GraphQLError, request_id: str) -> GraphQLError:
             )
             error.extensions = {**(error.extensions or {}), "code": code.value}
         return error
+    failure = classify(error.original_error) if error.original_error else None
+    if failure is not None:
+        code, message = _FAILURE_MESSAGES[failure]
+        log.warning("%s (request %s): %r", code.value, request_id, error.original_error)
+        return GraphQLError(
+            message,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            None,
+            {"code": code.value, "requestId": request_id},
+        )
     log.error("internal error (request %s)", request_id, exc_info=error.original_error)
     return GraphQLError(
         f"Internal server error (request id {request_id})",
@@ -104,3 +128,8 @@ class ErrorCodes(SchemaExtension):
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None) or uuid.uuid4().hex
         result.errors = [_classify(error, request_id) for error in result.errors]
+        codes = {(error.extensions or {}).get("code") for error in result.errors}
+        response = getattr(context, "response", None)
+        if ErrorCode.SERVICE_UNAVAILABLE.value in codes and response is not None:
+            response.status_code = 503
+            response.headers["Retry-After"] = "1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -15,6 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from gallery_gql.api.cost import QueryCostLimiter
 from gallery_gql.api.errors import ErrorCodes
@@ -49,9 +51,16 @@ def _limits(settings: Settings) -> list[Any]:
     return limits
 
 
+class GallerySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logging happens in `ErrorCodes`, once per error and at the right level."""
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    return strawberry.Schema(
+    return GallerySchema(
         query=Query,
         types=[ContentItem, Tag, User],
         extensions=[
