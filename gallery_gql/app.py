@@ -6,9 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
+from prometheus_client import make_asgi_app
 from sqlalchemy.exc import SQLAlchemyError
 from strawberry.fastapi import GraphQLRouter
 
@@ -19,8 +21,11 @@ from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
 from gallery_gql.db.engine import create_engine, resolve_database_url
 from gallery_gql.db.failures import classify
+from gallery_gql.observability.logs import configure_logging
+from gallery_gql.observability.metrics import REGISTRY, watch_pool
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
+from gallery_gql.web.health import router as health_router
 from gallery_gql.web.rate_limit import RateLimit
 from gallery_gql.web.responses import error_response
 
@@ -33,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(resolve_database_url(settings), settings)
+        watch_pool(app.state.engine)
         try:
             yield
         finally:
@@ -57,10 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         multipart_uploads_enabled=False,
     )
     app.include_router(router, prefix="/graphql")
+    app.include_router(health_router)
+    app.mount("/metrics", make_asgi_app(registry=REGISTRY))
     # Outermost last: CORS answers preflights, then the rate limit, then the body checks.
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     if settings.rate_limit:
         app.add_middleware(RateLimit, spec=settings.rate_limit)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -95,3 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/graphql")
 
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The factory `gallery-gql serve` hands to uvicorn: JSON logs, then the app. Each
+    worker process calls it, so each configures its own logging."""
+    configure_logging()
+    return create_app()

@@ -137,12 +137,12 @@ def serve(
     get_settings.cache_clear()
     console.print(f"serving http://{host}:{port}/graphql")
     uvicorn.run(
-        "gallery_gql.app:create_app",
+        "gallery_gql.app:create_served_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,
     )
 
 

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from asgi_correlation_id import correlation_id
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.fastapi import BaseContext
 
@@ -21,7 +22,7 @@ class GalleryContext(BaseContext):
     engine: AsyncEngine
     loaders: Loaders
     viewer: UserRecord | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    request_id: str = field(default_factory=lambda: correlation_id.get() or uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
         super().__init__()

@@ -26,6 +26,7 @@ from gallery_gql.api.queries.viewer import ViewerQueries
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
+from gallery_gql.observability.metrics import OperationMetrics
 from gallery_gql.settings import Settings
 
 
@@ -64,6 +65,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         types=[ContentItem, Tag, User],
         extensions=[
+            OperationMetrics,
             ErrorCodes,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

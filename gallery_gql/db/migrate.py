@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -40,3 +41,8 @@ async def current_revision(url: str) -> str | None:
             return str(revision) if revision is not None else None
     finally:
         await engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision among the migrations."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()

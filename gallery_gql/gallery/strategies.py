@@ -169,6 +169,15 @@ def rarest(tag_keys: tuple[int, ...], source: Source, stats: TagStats) -> int:
     return min(tag_keys, key=lambda key: (stats.get(key, {}).get(source, 0), key))
 
 
+def strategy_name(flt: ContentFilter) -> str:
+    """A label for the SQL shape a filter gets (metrics and benchmarks)."""
+    if not flt.tag_keys:
+        return "sort-index-walk"
+    if flt.match is TagMatch.ALL and len(flt.tag_keys) > 1:
+        return "rarest-tag-walk"
+    return "tag-walk-merge"
+
+
 def branches(flt: ContentFilter, walk: Walk, stats: TagStats) -> list[Select[Any]]:
     """The per-source (and, for ANY, per-tag) walks whose merge is the page."""
     out: list[Select[Any]] = []

@@ -18,6 +18,8 @@ from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.gallery.cursor import Cursor, encode_cursor
 from gallery_gql.gallery.filters import ItemKey
 from gallery_gql.gallery.pages import fetch_page
+from gallery_gql.gallery.strategies import strategy_name
+from gallery_gql.observability.metrics import STRATEGIES
 
 Ctx = Info[GalleryContext, None]
 
@@ -108,6 +110,7 @@ class ContentQueries:
         async with context.engine.connect() as conn:
             query = await build_content_query(conn, args, context)
             page = await fetch_page(conn, query.content_filter, query.sort, query.page, query.stats)
+        STRATEGIES.labels(strategy_name(query.content_filter)).inc()
         records = await context.loaders.items.load_many([p.item for p in page.positions])
         secret = context.settings.signing_secret()
         digest = query.content_filter.digest(query.sort)

@@ -1,0 +1,1 @@
+"""Logs, metrics and request ids: how operators see into the gateway."""

@@ -1,0 +1,70 @@
+"""Prometheus metrics: operations, latency, errors by code, pool use, query strategies.
+
+With several uvicorn workers set PROMETHEUS_MULTIPROC_DIR (see docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+from strawberry.extensions import SchemaExtension
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+OPERATIONS = Counter(
+    "gallery_graphql_operations",
+    "GraphQL operations by name and type.",
+    ["operation", "type"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "gallery_graphql_operation_seconds",
+    "GraphQL operation latency.",
+    ["operation"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+ERRORS = Counter("gallery_graphql_errors", "GraphQL errors by code.", ["code"], registry=REGISTRY)
+STRATEGIES = Counter(
+    "gallery_query_strategy",
+    "contentItems pages by query strategy.",
+    ["strategy"],
+    registry=REGISTRY,
+)
+POOL = Gauge(
+    "gallery_db_pool_connections",
+    "Database pool connections by state.",
+    ["state"],
+    registry=REGISTRY,
+)
+
+
+def watch_pool(engine: AsyncEngine) -> None:
+    """Report the pool's checked-out and idle connections at scrape time."""
+    pool = engine.sync_engine.pool
+    if isinstance(pool, QueuePool):
+        POOL.labels("checked_out").set_function(lambda: float(pool.checkedout()))
+        POOL.labels("idle").set_function(lambda: float(pool.checkedin()))
+
+
+class OperationMetrics(SchemaExtension):
+    """Counts each operation, times it, and counts its errors by code."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        name = context.operation_name or "anonymous"
+        try:
+            kind = context.operation_type.value
+        except RuntimeError:
+            kind = "invalid"
+        OPERATIONS.labels(name, kind).inc()
+        LATENCY.labels(name).observe(time.perf_counter() - started)
+        result = context.result
+        for error in getattr(result, "errors", None) or []:
+            ERRORS.labels((error.extensions or {}).get("code", "UNKNOWN")).inc()

@@ -1,0 +1,45 @@
+"""Probes, metrics and request ids."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import GraphQLClient
+
+
+async def test_liveness_and_readiness(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    behind = await client.get("/readyz")
+    assert behind.status_code == 503
+    assert behind.json()["migrations"] == "0001"
+
+
+async def test_metrics_count_operations_errors_and_strategies(
+    client: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    await gql.post("query GalleryPage { contentItems(first: 2) { edges { cursor } } }")
+    await gql.post("query BadPage { contentItems(first: 0) { edges { cursor } } }")
+    metrics = (await client.get("/metrics/")).text
+    assert 'gallery_graphql_operations_total{operation="GalleryPage",type="query"}' in metrics
+    assert 'gallery_graphql_operation_seconds_bucket{le="0.005",operation="GalleryPage"}' in metrics
+    assert 'gallery_graphql_errors_total{code="BAD_USER_INPUT"}' in metrics
+    assert 'gallery_query_strategy_total{strategy="sort-index-walk"}' in metrics
+    assert 'gallery_db_pool_connections{state="checked_out"}' in metrics
+
+
+async def test_request_id_round_trips_into_errors(client: httpx.AsyncClient) -> None:
+    request_id = "0123456789abcdef0123456789abcdef"
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ contentItems(first: 1) { edges { cursor } } }"},
+        headers={"X-Request-ID": request_id},
+    )
+    assert response.headers["X-Request-ID"] == request_id
+    generated = await client.post("/graphql", json={"query": "{ viewer { username } }"})
+    assert len(generated.headers["X-Request-ID"]) == 32
