@@ -25,6 +25,7 @@ from gallery_gql.observability.logs import configure_logging
 from gallery_gql.observability.metrics import REGISTRY, watch_pool
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
+from gallery_gql.web.deadline import RequestDeadline
 from gallery_gql.web.health import router as health_router
 from gallery_gql.web.rate_limit import RateLimit
 from gallery_gql.web.responses import error_response
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.mount("/metrics", make_asgi_app(registry=REGISTRY))
     # Outermost last: CORS answers preflights, then the rate limit, then the body checks.
+    app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     if settings.rate_limit:
         app.add_middleware(RateLimit, spec=settings.rate_limit)

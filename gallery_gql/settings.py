@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     pool_max_overflow: int = 5
     pool_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 3000
+    lock_timeout_ms: int = 1000
+    connect_timeout_seconds: float = 5.0
+    request_deadline_seconds: float = 10.0
 
     @property
     def introspection_enabled(self) -> bool:

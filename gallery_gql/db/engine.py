@@ -34,9 +34,13 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_timeout=settings.pool_timeout_seconds,
         pool_pre_ping=True,
         connect_args={
+            # Client-side bounds: a silent network must not hang a request forever.
+            "timeout": settings.connect_timeout_seconds,
+            "command_timeout": settings.statement_timeout_ms / 1000 + 1,
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),
+                "lock_timeout": str(settings.lock_timeout_ms),
                 "application_name": "gallery-gql",
-            }
+            },
         },
     )
