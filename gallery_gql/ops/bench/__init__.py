@@ -1,0 +1,1 @@
+"""`gallery-gql bench`: the query mix, the approaches compared, and the report."""

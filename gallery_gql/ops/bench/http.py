@@ -1,0 +1,195 @@
+"""End-to-end timings through the served GraphQL endpoint (a real uvicorn process on
+loopback with production settings), per class and under concurrent load."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from gallery_gql.auth import mint_token
+from gallery_gql.ops.bench.classes import QueryClass
+from gallery_gql.ops.bench.stats import Summary
+from gallery_gql.settings import Settings
+
+GRID = "id title thumbnail createdAt source qualityScore"
+DOCUMENT = """query Bench($tags: [ID!], $match: TagMatchMode!, $exclude: [ID!],
+  $creator: CreatorFilter, $sort: ContentSort!, $first: Int, $cursor: String, $last: Int,
+  $before: String) {
+  contentItems(tags: $tags, match: $match, excludeTags: $exclude, creator: $creator,
+               sort: $sort, first: $first, cursor: $cursor, last: $last, before: $before) {
+    edges { cursor node { %s } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    clients: int
+    seconds: float
+    requests: int
+    latency: Summary
+    errors: dict[str, int]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served(database_url: str, secret: str, workers: int) -> Iterator[str]:
+    """A production-configured server on a free loopback port; its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "GALLERY_GQL_SECRET": secret,
+        "GALLERY_GQL_ENVIRONMENT": "production",
+        "GALLERY_GQL_RATE_LIMIT": "",
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [
+            sys.executable,
+            "-m",
+            "gallery_gql",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        answer = "no answer"
+        while time.monotonic() < deadline:
+            try:
+                ready = httpx.get(f"{base}/readyz", timeout=1)
+                if ready.status_code == 200:
+                    break
+                answer = ready.text
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError(f"the server did not become ready: {answer}")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def variables(query: QueryClass, tag_ids: dict[int, str]) -> dict[str, Any]:
+    creator = {"scope": query.creator} if query.creator else None
+    return {
+        "tags": [tag_ids[k] for k in query.tags],
+        "match": query.match.value,
+        "exclude": [tag_ids[k] for k in query.exclude],
+        "creator": creator,
+        "sort": query.sort.value,
+        "first": query.size,
+    }
+
+
+def document(query: QueryClass) -> str:
+    return DOCUMENT % (GRID + (" tags { name }" if query.tag_names else ""))
+
+
+async def _post(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post("/graphql", json=body)
+    payload: dict[str, Any] = response.json()
+    if response.status_code != 200 or payload.get("errors"):
+        raise RuntimeError(f"benchmark request failed: {response.status_code} {payload}")
+    return payload
+
+
+async def prepared_request(
+    client: httpx.AsyncClient, query: QueryClass, tag_ids: dict[int, str]
+) -> dict[str, Any]:
+    """The measured request's body, with cursors followed (untimed) for deep pages."""
+    doc, base = document(query), variables(query, tag_ids)
+    cursor = None
+    forward = query.page - 1 + (5 if query.backward else 0)
+    for _ in range(forward):
+        page = await _post(client, {"query": doc, "variables": {**base, "cursor": cursor}})
+        cursor = page["data"]["contentItems"]["pageInfo"]["endCursor"] or cursor
+    if query.backward:
+        return {
+            "query": doc,
+            "variables": {**base, "first": None, "last": query.size, "before": cursor},
+        }
+    return {"query": doc, "variables": {**base, "cursor": cursor}}
+
+
+async def time_request(
+    client: httpx.AsyncClient, body: dict[str, Any], warmup: int, iterations: int
+) -> Summary:
+    for _ in range(warmup):
+        await _post(client, body)
+    samples = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        await _post(client, body)
+        samples.append((time.perf_counter() - started) * 1000)
+    return Summary.of(samples)
+
+
+async def load(
+    base: str, bodies: list[dict[str, Any]], clients: int, seconds: float, token: str | None = None
+) -> LoadResult:
+    """Closed loop: `clients` concurrent clients, each sending the next body as soon as
+    its last one is answered, for `seconds`."""
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    stop_at = time.monotonic() + seconds
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client_loop(client: httpx.AsyncClient, offset: int) -> None:
+        n = offset
+        while time.monotonic() < stop_at:
+            body = bodies[n % len(bodies)]
+            n += 1
+            started = time.perf_counter()
+            try:
+                response = await client.post("/graphql", json=body, headers=headers)
+                payload = response.json()
+                for error in payload.get("errors") or []:
+                    errors[error.get("extensions", {}).get("code", "UNKNOWN")] += 1
+                if response.status_code != 200:
+                    errors[f"HTTP {response.status_code}"] += 1
+            except httpx.HTTPError as exc:
+                errors[type(exc).__name__] += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        await asyncio.gather(*(client_loop(client, i) for i in range(clients)))
+    elapsed = time.monotonic() - started
+    return LoadResult(clients, elapsed, len(latencies), Summary.of(latencies), dict(errors))
+
+
+def viewer_token(viewer: UUID, secret: str) -> str:
+    return mint_token(viewer, Settings(secret=secret))

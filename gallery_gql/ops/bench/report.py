@@ -1,0 +1,106 @@
+"""The benchmark's Markdown report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gallery_gql.ops.bench.database import APPROACHES, ClassResult
+from gallery_gql.ops.bench.http import LoadResult
+from gallery_gql.ops.bench.stats import Summary
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    header: list[str]
+    database: list[ClassResult]
+    http: dict[str, Summary]
+    load: list[LoadResult]
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+
+
+def _cell(summary: Summary | None) -> str:
+    return f"{_ms(summary.p50)} / {_ms(summary.p95)}" if summary else "—"
+
+
+def _database_table(results: list[ClassResult]) -> list[str]:
+    lines = [
+        "| class | strategy | ours p50 / p95 / p99 / max | seed array p50 / p95 "
+        "| seed GROUP BY p50 / p95 | p95 ratio (seed worst / ours) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        ours = result.timings[APPROACHES[0]]
+        seeds = [result.timings.get(name) for name in APPROACHES[1:]]
+        worst = max((s.p95 for s in seeds if s), default=None)
+        ratio = f"{worst / ours.p95:,.0f}x" if worst else "—"
+        lines.append(
+            f"| {result.query.name} | {result.strategy} | {_ms(ours.p50)} / {_ms(ours.p95)} / "
+            f"{_ms(ours.p99)} / {_ms(ours.max)} | {_cell(seeds[0])} | {_cell(seeds[1])} "
+            f"| {ratio} |"
+        )
+    every = [result.timings[APPROACHES[0]] for result in results]
+    samples = sorted(s.p95 for s in every)
+    lines.append(
+        f"\nWorst class p95: {_ms(samples[-1])} ms; worst max: {_ms(max(s.max for s in every))} ms."
+    )
+    return lines
+
+
+def _http_table(http: dict[str, Summary], database: list[ClassResult]) -> list[str]:
+    db = {result.query.name: result.timings[APPROACHES[0]] for result in database}
+    lines = [
+        "| class | HTTP p50 / p95 / p99 / max | database p50 | gateway p50 (HTTP - DB) |",
+        "|---|---|---|---|",
+    ]
+    for name, summary in http.items():
+        base = db.get(name)
+        gateway = _ms(summary.p50 - base.p50) if base else "—"
+        lines.append(
+            f"| {name} | {_ms(summary.p50)} / {_ms(summary.p95)} / "
+            f"{_ms(summary.p99)} / {_ms(summary.max)} | "
+            f"{_ms(base.p50) if base else '—'} | {gateway} |"
+        )
+    return lines
+
+
+def _load_table(load: list[LoadResult]) -> list[str]:
+    lines = [
+        "| clients | seconds | requests | req/s | p50 | p95 | p99 | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for result in load:
+        errors = ", ".join(f"{k}: {v}" for k, v in result.errors.items()) or "0"
+        lines.append(
+            f"| {result.clients} | {result.seconds:.1f} | {result.requests:,} | "
+            f"{result.rate:,.0f} | {_ms(result.latency.p50)} | {_ms(result.latency.p95)} | "
+            f"{_ms(result.latency.p99)} | {errors} |"
+        )
+    return lines
+
+
+def render(report: BenchReport) -> str:
+    parts = [
+        *report.header,
+        "",
+        "### Database layer (ms, one connection, warm)",
+        "",
+        *_database_table(report.database),
+    ]
+    if report.http:
+        parts += [
+            "",
+            "### Through HTTP (ms, one client, production settings)",
+            "",
+            *_http_table(report.http, report.database),
+        ]
+    if report.load:
+        parts += [
+            "",
+            "### Throughput under concurrency (closed loop, ms)",
+            "",
+            *_load_table(report.load),
+        ]
+    return "\n".join(parts) + "\n"
