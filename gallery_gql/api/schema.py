@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 
 from gallery_gql.api.cost import QueryCostLimiter
 from gallery_gql.api.errors import ErrorCodes
+from gallery_gql.api.mutations import Mutation
 from gallery_gql.api.queries.content import ContentQueries
 from gallery_gql.api.queries.tags import TagQueries
 from gallery_gql.api.queries.viewer import ViewerQueries
@@ -63,6 +64,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     return GallerySchema(
         query=Query,
+        mutation=Mutation,
         types=[ContentItem, Tag, User],
         extensions=[
             OperationMetrics,

@@ -86,6 +86,12 @@ class ContentItem(Node):
     def updated_at(self) -> datetime:
         return self.record.updated_at
 
+    @strawberry.field(
+        description="Incremented by every change; pass it as `expectedVersion` to a mutation."
+    )
+    def version(self) -> int:
+        return self.record.version
+
     @strawberry.field(description="Who created the item.")
     async def creator(self, info: Info[GalleryContext, None]) -> User:
         user = await info.context.loaders.users.load(self.record.creator_id)

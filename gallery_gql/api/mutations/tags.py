@@ -1,0 +1,108 @@
+"""Tag administration (admins only): createTag, addTagParent, removeTagParent."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from gallery_gql.api.mutations.common import (
+    Ctx,
+    admin_actor,
+    forget_tags,
+    mutation_errors,
+    tag_values,
+    write,
+)
+from gallery_gql.api.types.mutation_payloads import (
+    CreateTagInput,
+    CreateTagPayload,
+    MutationError,
+    TagParentInput,
+    TagParentPayload,
+)
+from gallery_gql.api.types.tag import Tag
+from gallery_gql.gallery.tag_writes import (
+    TAG_WRITE_ERRORS,
+    add_tag_parent,
+    create_tag,
+    remove_tag_parent,
+)
+
+
+def _edge(input: TagParentInput) -> tuple[str, str, dict[str, str]]:
+    aliases: dict[str, str] = {}
+    tag, parent = tag_values([input.tag, input.parent], aliases) or ("", "")
+    return tag, parent, aliases
+
+
+def _unknown_field(input: TagParentInput, errors: list[MutationError]) -> list[MutationError]:
+    """Unknown-tag errors name `tag` or `parent`, whichever was unknown."""
+    for error in errors:
+        if error.values and error.field == "tags":
+            error.field = "tag" if input.tag in error.values else "parent"
+    return errors
+
+
+@strawberry.type
+class TagMutations:
+    @strawberry.mutation(
+        description="Create a tag, optionally under existing parents. Admins only. A name "
+        "already taken is a CONFLICT."
+    )
+    async def create_tag(
+        self,
+        info: Ctx,
+        input: Annotated[CreateTagInput, strawberry.argument(description="The new tag.")],
+    ) -> CreateTagPayload:
+        actor = admin_actor(info)
+        if isinstance(actor, MutationError):
+            return CreateTagPayload(errors=[actor])
+        aliases: dict[str, str] = {}
+        parents = tag_values(input.parents, aliases) or ()
+        try:
+            record = await write(info, lambda conn: create_tag(conn, input.name, parents))
+        except TAG_WRITE_ERRORS as exc:
+            return CreateTagPayload(errors=mutation_errors(exc, aliases, tag_field="parents"))
+        forget_tags(info)
+        return CreateTagPayload(tag=Tag(record=record))
+
+    @strawberry.mutation(
+        description="Put `tag` under `parent` (a tag may have several parents). Admins "
+        "only. An edge that would close a cycle is a CONFLICT; an existing edge is kept."
+    )
+    async def add_tag_parent(
+        self,
+        info: Ctx,
+        input: Annotated[TagParentInput, strawberry.argument(description="The edge to add.")],
+    ) -> TagParentPayload:
+        actor = admin_actor(info)
+        if isinstance(actor, MutationError):
+            return TagParentPayload(errors=[actor])
+        tag, parent, aliases = _edge(input)
+        try:
+            child, above = await write(info, lambda conn: add_tag_parent(conn, tag, parent))
+        except TAG_WRITE_ERRORS as exc:
+            return TagParentPayload(errors=_unknown_field(input, mutation_errors(exc, aliases)))
+        forget_tags(info)
+        return TagParentPayload(tag=Tag(record=child), parent=Tag(record=above))
+
+    @strawberry.mutation(
+        description="Take `tag` out from under `parent`. Admins only. NOT_FOUND when "
+        "`parent` is not a direct parent of `tag`."
+    )
+    async def remove_tag_parent(
+        self,
+        info: Ctx,
+        input: Annotated[TagParentInput, strawberry.argument(description="The edge to remove.")],
+    ) -> TagParentPayload:
+        actor = admin_actor(info)
+        if isinstance(actor, MutationError):
+            return TagParentPayload(errors=[actor])
+        tag, parent, aliases = _edge(input)
+        try:
+            child, above = await write(info, lambda conn: remove_tag_parent(conn, tag, parent))
+        except TAG_WRITE_ERRORS as exc:
+            return TagParentPayload(errors=_unknown_field(input, mutation_errors(exc, aliases)))
+        forget_tags(info)
+        return TagParentPayload(tag=Tag(record=child), parent=Tag(record=above))

@@ -1,0 +1,98 @@
+"""Write transactions: bounded timeouts, and retries when PostgreSQL picks us as the victim.
+
+A deadlock (SQLSTATE 40P01) or serialization failure (40001) aborts the whole transaction;
+running it again from the start is the documented cure. `fn` must therefore be safe to
+run more than once: it may only touch the database through the connection it is given.
+
+With SQLAlchemy 2.1 + asyncpg, a failed statement raises `sqlalchemy.exc.DBAPIError`
+whose `.orig` is the dialect's adapted error carrying `.sqlstate` and `.pgcode`, with
+asyncpg's own exception (`.sqlstate`) as its `__cause__`; `sqlstate()` looks at all three.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger("gallery_gql.transactions")
+
+T = TypeVar("T")
+
+DEADLOCK_DETECTED = "40P01"
+SERIALIZATION_FAILURE = "40001"
+RETRYABLE_STATES = frozenset({DEADLOCK_DETECTED, SERIALIZATION_FAILURE})
+
+LOCK_TIMEOUT = "1s"
+"""How long a write waits for a row lock before failing (SQLSTATE 55P03)."""
+WRITE_STATEMENT_TIMEOUT = "5s"
+"""How long one statement of a write may run (SQLSTATE 57014)."""
+
+_BASE_DELAY = 0.005
+_MAX_DELAY = 0.25
+
+_SET_TIMEOUTS = text(
+    "SELECT set_config('lock_timeout', :lock_timeout, true), "
+    "set_config('statement_timeout', :statement_timeout, true)"
+)
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind an exception, or None if it carries none."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for attribute in ("sqlstate", "pgcode"):
+            state = getattr(current, attribute, None)
+            if isinstance(state, str) and state:
+                return state
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return None
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether running the whole transaction again may succeed (deadlock, serialization)."""
+    return isinstance(error, DBAPIError) and sqlstate(error) in RETRYABLE_STATES
+
+
+def backoff_delay(attempt: int) -> float:
+    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempt))."""
+    return random.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt))  # noqa: S311
+
+
+async def run_in_transaction(
+    engine: AsyncEngine,
+    fn: Callable[[AsyncConnection], Awaitable[T]],
+    attempts: int = 5,
+    *,
+    lock_timeout: str = LOCK_TIMEOUT,
+    statement_timeout: str = WRITE_STATEMENT_TIMEOUT,
+) -> T:
+    """`fn(conn)` inside one transaction, committed when it returns and rolled back when it
+    raises. `SET LOCAL` timeouts bound every lock wait and statement. On a deadlock or
+    serialization failure the transaction is retried from the start, at most `attempts`
+    times in all, after a short jittered pause; the last failure is re-raised."""
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    for attempt in range(1, attempts + 1):
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    _SET_TIMEOUTS,
+                    {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout},
+                )
+                return await fn(conn)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            log.info("retrying transaction (attempt %d, SQLSTATE %s)", attempt, sqlstate(exc))
+        await asyncio.sleep(backoff_delay(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
