@@ -198,6 +198,9 @@ class EmbeddedCluster:
             "max_connections": "200",
             "shared_buffers": "256MB",
             "logging_collector": "off",
+            # Detect deadlocks well before lock_timeout (1 s) so they surface as 40P01,
+            # which the write path retries, rather than as a lock timeout, which it does not.
+            "deadlock_timeout": "200ms",
         }
         if not durable:
             options |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
