@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck schema postgres-binaries clean
+.PHONY: install demo test lint typecheck schema postgres-binaries browser-deps clean
 
 install: $(STAMP)
 
@@ -21,7 +21,17 @@ postgres-binaries:
 demo: install postgres-binaries
 	$(BIN)/gallery-gql demo
 
-test: install postgres-binaries
+# Headless Chromium for the browser tests (tests/web skips them when it is absent).
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if [ "$$(id -u)" != "0" ]; then \
+		echo "chromium/chromedriver missing: browser tests will be skipped" \
+			"(install them: apt-get install chromium chromium-driver)" >&2; exit 0; fi; \
+	echo "Installing chromium and chromium-driver (apt-get)..."; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+
+test: install postgres-binaries browser-deps
 	$(BIN)/python -m pytest
 
 lint:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from sqlalchemy.exc import SQLAlchemyError
 from strawberry.fastapi import GraphQLRouter
@@ -27,6 +27,7 @@ from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.deadline import RequestDeadline
 from gallery_gql.web.health import router as health_router
+from gallery_gql.web.pages import GalleryGraphQLRouter, install_pages
 from gallery_gql.web.rate_limit import RateLimit
 from gallery_gql.web.responses import error_response
 
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return context
 
     app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
-    router: GraphQLRouter[GalleryContext, None] = GraphQLRouter(
+    router: GraphQLRouter[GalleryContext, None] = GalleryGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
+    install_pages(app)
     app.mount("/metrics", make_asgi_app(registry=REGISTRY))
     # Outermost last: CORS answers preflights, then the rate limit, then the body checks.
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)
@@ -100,10 +102,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "the service is briefly unavailable; retry shortly",
             headers={"Retry-After": "1"},
         )
-
-    @app.get("/", include_in_schema=False)
-    async def _root() -> RedirectResponse:
-        return RedirectResponse("/graphql")
 
     return app
 

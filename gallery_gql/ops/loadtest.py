@@ -1,0 +1,175 @@
+"""A bounded load test on loopback mixing reads and mutations, with a database restart
+in the middle, followed by a consistency check: what clients were told succeeded must
+still be there.
+
+It drives the served app (production settings) and needs the embedded cluster (it
+restarts it), so run it with GALLERY_GQL_HOME pointing at a throwaway home.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import secrets
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from gallery_gql.api.global_id import encode_global_id
+from gallery_gql.db.embedded import EmbeddedCluster
+from gallery_gql.ops.bench.http import served, viewer_token
+from gallery_gql.ops.bench.stats import Summary
+
+READ = """query Read($tags: [ID!], $cursor: String) {
+  contentItems(tags: $tags, first: 25, cursor: $cursor) {
+    edges { cursor node { id title thumbnail } } pageInfo { endCursor } } }"""
+CREATE = """mutation Create($input: CreateContentInput!) {
+  createContent(input: $input) { item { id databaseId source } errors { code message } } }"""
+RETAG = """mutation Retag($input: RetagContentInput!) {
+  retagContent(input: $input) { version errors { code message } } }"""
+
+
+@dataclass
+class LoadTestResult:
+    seconds: float
+    clients: int
+    requests: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    latency: dict[str, Summary] = field(default_factory=dict)
+    acknowledged_creates: list[tuple[str, int]] = field(default_factory=list)
+    missing_creates: int = 0
+    fault_at: float | None = None
+    recovered_after: float | None = None
+
+
+async def _fixtures(url: str) -> tuple[list[str], Any, list[tuple[str, int]]]:
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        tags = [str(r[0]) for r in await conn.execute(text("SELECT id FROM tags ORDER BY name"))]
+        viewer = await conn.scalar(text("SELECT id FROM users ORDER BY created_at, id LIMIT 1"))
+        owned = [
+            ("AUTO", int(r[0]))
+            for r in await conn.execute(
+                text(
+                    "SELECT id FROM content_items_auto WHERE creator_id = :u ORDER BY id LIMIT 20"
+                ),
+                {"u": viewer},
+            )
+        ]
+    await engine.dispose()
+    return tags, viewer, owned
+
+
+def _body(kind: str, rng: random.Random, tags: list[str], owned: list[str]) -> dict[str, Any]:
+    if kind == "read":
+        return {"query": READ, "variables": {"tags": rng.sample(tags, rng.randint(0, 2))}}
+    if kind == "create":
+        return {
+            "query": CREATE,
+            "variables": {
+                "input": {
+                    "source": "AUTO",
+                    "title": "load test item",
+                    "contentType": "image",
+                    "contentData": "/data/load.png",
+                    "prompt": "a load test",
+                    "tags": rng.sample(tags, 5),
+                    "idempotencyKey": secrets.token_hex(8),
+                }
+            },
+        }
+    return {
+        "query": RETAG,
+        "variables": {
+            "input": {"id": rng.choice(owned), "set": rng.sample(tags, rng.randint(1, 8))}
+        },
+    }
+
+
+async def run_load_test(
+    url: str, home: str, seconds: float, clients: int, fault_after: float | None
+) -> LoadTestResult:
+    tags, viewer, owned_keys = await _fixtures(url)
+    owned = [encode_global_id("ContentItem", f"{s}:{i}") for s, i in owned_keys]
+    secret = secrets.token_urlsafe(32)
+    result = LoadTestResult(seconds, clients)
+    samples: dict[str, list[float]] = {"read": [], "create": [], "retag": []}
+    cluster = EmbeddedCluster(Path(home))
+    stop_at = time.monotonic() + seconds
+    with served(url, secret, workers=2) as base:
+        headers = {"Authorization": f"Bearer {viewer_token(viewer, secret)}"}
+        kinds = ["read"] * 8 + ["create"] + ["retag"]
+
+        async def client_loop(client: httpx.AsyncClient, n: int) -> None:
+            rng = random.Random(n)  # noqa: S311 - reproducible traffic
+            for step in itertools.count():
+                if time.monotonic() >= stop_at:
+                    return
+                kind = kinds[(n + step) % len(kinds)]
+                started = time.perf_counter()
+                code = await _send(client, _body(kind, rng, tags, owned), kind, result)
+                samples[kind].append((time.perf_counter() - started) * 1000)
+                result.requests[kind] += 1
+                result.codes[code] += 1
+
+        async def fault() -> None:
+            if fault_after is None:
+                return
+            await asyncio.sleep(fault_after)
+            result.fault_at = fault_after
+            await asyncio.to_thread(cluster.stop)
+            await asyncio.sleep(2)
+            await asyncio.to_thread(cluster.start)
+            result.recovered_after = time.monotonic() - (stop_at - seconds) - fault_after
+
+        limits = httpx.Limits(max_connections=clients)
+        async with httpx.AsyncClient(
+            base_url=base, headers=headers, timeout=30, limits=limits
+        ) as client:
+            await asyncio.gather(fault(), *(client_loop(client, n) for n in range(clients)))
+    result.latency = {kind: Summary.of(values) for kind, values in samples.items() if values}
+    result.missing_creates = await _missing(url, result.acknowledged_creates)
+    return result
+
+
+async def _send(
+    client: httpx.AsyncClient, body: dict[str, Any], kind: str, result: LoadTestResult
+) -> str:
+    try:
+        response = await client.post("/graphql", json=body)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+    payload = response.json()
+    errors = payload.get("errors") or []
+    if errors:
+        return str(errors[0].get("extensions", {}).get("code", "UNKNOWN"))
+    data = payload.get("data") or {}
+    field_name = {"create": "createContent", "retag": "retagContent"}.get(kind)
+    if field_name:
+        answer = data.get(field_name) or {}
+        if answer.get("errors"):
+            return f"payload:{answer['errors'][0]['code']}"
+        if kind == "create" and answer.get("item"):
+            item = answer["item"]
+            result.acknowledged_creates.append((item["source"], int(item["databaseId"])))
+    return "OK"
+
+
+async def _missing(url: str, creates: list[tuple[str, int]]) -> int:
+    ids = [item_id for source, item_id in creates if source == "AUTO"]
+    if not ids:
+        return 0
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT count(*) FROM content_items_auto WHERE id = ANY(:ids)"), {"ids": ids}
+        )
+    await engine.dispose()
+    return len(set(ids)) - int(found or 0)

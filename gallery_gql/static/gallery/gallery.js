@@ -1,0 +1,470 @@
+// The gallery page: every read goes through the public GraphQL API at /graphql.
+// The whole view state (filters, sort, page size, cursor and direction) lives in the URL
+// query string; an open item lives in the hash (#/item/<id>).
+
+const TOKEN_KEY = "gallery-gql.token";
+const SORTS = { newest: "NEWEST", top: "TOP_RATED" };
+const ALIASES_PER_REQUEST = 10; // the API caps aliases per document
+
+const PAGE_QUERY = `query GalleryPage($tags: [ID!], $match: TagMatchMode!, $excludeTags: [ID!],
+  $creator: CreatorFilter, $sources: [ContentSource!], $search: String, $sort: ContentSort!,
+  $first: Int, $cursor: String, $last: Int, $before: String) {
+  contentItems(tags: $tags, match: $match, excludeTags: $excludeTags, creator: $creator,
+    sources: $sources, search: $search, sort: $sort, first: $first, cursor: $cursor,
+    last: $last, before: $before) {
+    edges { node { id title thumbnail(resolution: "512x512") qualityScore } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    totalCount { count isExact }
+  }
+}`;
+const ITEM_QUERY = `query GalleryItem($id: ID!) {
+  contentItem(id: $id) {
+    id title contentType contentData thumbnail(resolution: "1024x1024") prompt
+    qualityScore isPrivate createdAt source creator { username } tags { id name }
+  }
+}`;
+const TAG_SEARCH_QUERY = `query TagSearch($search: String) {
+  tags(search: $search, first: 8) { edges { node { id name itemCount } } }
+}`;
+
+const $ = (id) => document.getElementById(id);
+const tagIds = new Map(); // tag name → Tag.id, filled by autocomplete and name lookups
+
+// ---------------------------------------------------------------------------- the API
+
+class ApiError extends Error {
+  constructor(errors) {
+    super(errors.map((e) => `${e.code}: ${e.message}`).join("; "));
+    this.errors = errors;
+  }
+}
+
+async function gql(query, variables = {}) {
+  const headers = { "Content-Type": "application/json" };
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch("/graphql", {
+      method: "POST", headers, body: JSON.stringify({ query, variables }),
+    });
+  } catch {
+    throw new ApiError([{ code: "NETWORK", message: "the server could not be reached" }]);
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError([{ code: `HTTP_${response.status}`, message: "unexpected response" }]);
+  }
+  if (body.errors?.length) {
+    throw new ApiError(body.errors.map((e) => ({
+      code: e.extensions?.code ?? `HTTP_${response.status}`, message: e.message,
+    })));
+  }
+  return body.data;
+}
+
+// ---------------------------------------------------------------------------- state ⇄ URL
+
+function readState(search = location.search) {
+  const p = new URLSearchParams(search);
+  const oneOf = (value, allowed, fallback) => (allowed.includes(value) ? value : fallback);
+  return {
+    tags: p.getAll("tag"),
+    match: oneOf(p.get("match"), ["any", "all"], "any"),
+    exclude: p.getAll("exclude"),
+    who: oneOf(p.get("who"), ["all", "me", "others"], "all"),
+    src: oneOf(p.get("src"), ["all", "regular", "auto"], "all"),
+    q: p.get("q") ?? "",
+    sort: oneOf(p.get("sort"), Object.keys(SORTS), "newest"),
+    size: p.get("size") === "100" ? 100 : 25,
+    after: p.get("after"),
+    before: p.get("before"),
+  };
+}
+
+function queryString(s) {
+  const p = new URLSearchParams();
+  s.tags.forEach((t) => p.append("tag", t));
+  if (s.tags.length && s.match !== "any") p.set("match", s.match);
+  s.exclude.forEach((t) => p.append("exclude", t));
+  if (s.who !== "all") p.set("who", s.who);
+  if (s.src !== "all") p.set("src", s.src);
+  if (s.q) p.set("q", s.q);
+  if (s.sort !== "newest") p.set("sort", s.sort);
+  if (s.size !== 25) p.set("size", String(s.size));
+  if (s.after) p.set("after", s.after);
+  if (s.before) p.set("before", s.before);
+  const text = p.toString();
+  return text ? `?${text}` : "";
+}
+
+// A filter change starts again at page one; paging keeps the filter and moves the cursor.
+function navigate(changes, { paging = false } = {}) {
+  const next = { ...readState(), ...changes };
+  if (!paging) Object.assign(next, { after: null, before: null });
+  history.pushState(null, "", location.pathname + queryString(next));
+  loadPage();
+}
+
+// ---------------------------------------------------------------------------- DOM helpers
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (value !== false && value != null) node.setAttribute(key, value === true ? "" : value);
+  }
+  node.append(...children.flat().filter((c) => c != null));
+  return node;
+}
+
+function hue(text) {
+  let h = 0;
+  for (const ch of text) h = (h * 31 + ch.codePointAt(0)) % 360;
+  return h;
+}
+
+// The thumbnail paths may not exist where the page is served: a failed image leaves the
+// generated placeholder (a colored tile with the title) underneath visible.
+function picture(path, title, key) {
+  const img = el("img", { src: path, alt: title, decoding: "async" });
+  img.onerror = () => img.remove();
+  return el("div", { class: "picture", style: `--hue: ${hue(key)}` },
+    el("div", { class: "placeholder", "aria-hidden": "true" }, el("span", {}, title)), img);
+}
+
+function showErrors(error) {
+  const box = $("errors");
+  if (!error) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  const errors = error.errors ?? [{ code: "CLIENT", message: String(error.message ?? error) }];
+  box.replaceChildren(el("ul", {}, errors.map((e) =>
+    el("li", {}, el("code", {}, e.code), " ", e.message))));
+  box.hidden = false;
+}
+
+// ---------------------------------------------------------------------------- the page
+
+async function resolveTagNames(names) {
+  const missing = names.filter((n) => !tagIds.has(n));
+  for (let i = 0; i < missing.length; i += ALIASES_PER_REQUEST) {
+    const chunk = missing.slice(i, i + ALIASES_PER_REQUEST);
+    const defs = chunk.map((_, j) => `$n${j}: String`).join(", ");
+    const fields = chunk.map((_, j) => `t${j}: tag(name: $n${j}) { id name }`).join(" ");
+    const vars = Object.fromEntries(chunk.map((n, j) => [`n${j}`, n]));
+    const data = await gql(`query TagNames(${defs}) { ${fields} }`, vars);
+    chunk.forEach((n, j) => data[`t${j}`] && tagIds.set(n, data[`t${j}`].id));
+  }
+  const unknown = names.filter((n) => !tagIds.has(n));
+  if (unknown.length) {
+    throw new ApiError(unknown.map((n) => ({ code: "UNKNOWN_TAG", message: `no tag named "${n}"` })));
+  }
+  return names.map((n) => tagIds.get(n));
+}
+
+async function pageVariables(s) {
+  const [tags, excludeTags] = await Promise.all([resolveTagNames(s.tags), resolveTagNames(s.exclude)]);
+  const v = { sort: SORTS[s.sort], match: s.match.toUpperCase() };
+  if (tags.length) v.tags = tags;
+  if (excludeTags.length) v.excludeTags = excludeTags;
+  if (s.who !== "all") v.creator = { scope: s.who === "me" ? "ME" : "OTHERS" };
+  if (s.src !== "all") v.sources = [s.src.toUpperCase()];
+  if (s.q.trim()) v.search = s.q.trim();
+  if (s.before) Object.assign(v, { last: s.size, before: s.before });
+  else Object.assign(v, { first: s.size, cursor: s.after ?? undefined });
+  return v;
+}
+
+let pageRequest = 0;
+let loadedSearch = null;
+let lastPage = null;
+
+async function loadPage() {
+  const request = ++pageRequest;
+  const s = readState();
+  loadedSearch = location.search;
+  syncControls(s);
+  document.body.dataset.state = "loading";
+  $("status").textContent = "Loading…";
+  try {
+    const data = await gql(PAGE_QUERY, await pageVariables(s));
+    if (request !== pageRequest) return;
+    lastPage = data.contentItems;
+    renderPage(lastPage);
+    showErrors(null);
+    document.body.dataset.state = "ready";
+  } catch (error) {
+    if (request !== pageRequest) return;
+    lastPage = null;
+    renderPage(null);
+    showErrors(error);
+    document.body.dataset.state = "error";
+  }
+  $("status").textContent = "";
+}
+
+function renderPage(page) {
+  const edges = page?.edges ?? [];
+  $("grid").replaceChildren(...edges.map(({ node }) =>
+    el("a", { class: "tile", href: `#/item/${encodeURIComponent(node.id)}`, title: node.title,
+      dataset: { id: node.id } },
+    picture(node.thumbnail, node.title, node.id),
+    el("span", { class: "caption" }, el("span", { class: "title" }, node.title),
+      el("span", { class: "score" }, node.qualityScore.toFixed(2))))));
+  if (page && !edges.length) $("grid").append(el("p", { class: "empty" }, "No items match."));
+  const total = page?.totalCount;
+  $("total").textContent = total
+    ? `${total.count}${total.isExact ? "" : "+"} item${total.count === 1 ? "" : "s"}`
+    : "";
+  $("prev").disabled = !page?.pageInfo.hasPreviousPage;
+  $("next").disabled = !page?.pageInfo.hasNextPage;
+}
+
+// ---------------------------------------------------------------------------- controls
+
+function syncControls(s) {
+  const token = Boolean(localStorage.getItem(TOKEN_KEY));
+  $("sort").value = s.sort;
+  $("search").value = s.q;
+  document.querySelectorAll("[data-size]").forEach((b) =>
+    b.setAttribute("aria-pressed", String(Number(b.dataset.size) === s.size)));
+  document.querySelectorAll("[data-match]").forEach((b) =>
+    b.setAttribute("aria-pressed", String(b.dataset.match === s.match)));
+  renderChips("tag-chips", s.tags, "tags");
+  renderChips("exclude-chips", s.exclude, "exclude");
+  const mine = $("who-mine");
+  const community = $("who-community");
+  mine.checked = token ? s.who !== "others" : s.who === "me";
+  community.checked = s.who !== "me";
+  mine.disabled = !token || (mine.checked && !community.checked);
+  community.disabled = !token || (community.checked && !mine.checked);
+  $("who-hint").hidden = token;
+  $("src-regular").checked = s.src !== "auto";
+  $("src-auto").checked = s.src !== "regular";
+  $("src-regular").disabled = s.src === "regular";
+  $("src-auto").disabled = s.src === "auto";
+}
+
+function renderChips(id, names, key) {
+  $(id).replaceChildren(...names.map((name) =>
+    el("span", { class: "chip", dataset: { name } }, name,
+      el("button", { type: "button", "aria-label": `Remove ${name}`,
+        onclick: () => navigate({ [key]: readState()[key].filter((n) => n !== name) }) }, "×"))));
+}
+
+function bothOr(first, second, a, b) {
+  if (first && second) return "all";
+  return first ? a : b;
+}
+
+function wireControls() {
+  $("sort").addEventListener("change", (e) => navigate({ sort: e.target.value }));
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    navigate({ q: $("search").value.trim() });
+  });
+  document.querySelectorAll("[data-size]").forEach((b) =>
+    b.addEventListener("click", () => navigate({ size: Number(b.dataset.size) })));
+  document.querySelectorAll("[data-match]").forEach((b) =>
+    b.addEventListener("click", () => navigate({ match: b.dataset.match })));
+  const who = () => navigate({ who: bothOr($("who-mine").checked, $("who-community").checked, "me", "others") });
+  $("who-mine").addEventListener("change", who);
+  $("who-community").addEventListener("change", who);
+  const src = () => navigate({ src: bothOr($("src-regular").checked, $("src-auto").checked, "regular", "auto") });
+  $("src-regular").addEventListener("change", src);
+  $("src-auto").addEventListener("change", src);
+  $("next").addEventListener("click", () =>
+    lastPage && navigate({ after: lastPage.pageInfo.endCursor, before: null }, { paging: true }));
+  $("prev").addEventListener("click", () =>
+    lastPage && navigate({ before: lastPage.pageInfo.startCursor, after: null }, { paging: true }));
+  tagCombo("tag-input", "tag-options", (name) =>
+    navigate({ tags: [...new Set([...readState().tags, name])] }));
+  tagCombo("exclude-input", "exclude-options", (name) =>
+    navigate({ exclude: [...new Set([...readState().exclude, name])] }));
+}
+
+// Tag autocomplete over tags(search:): type, then arrows and Enter, or click.
+function tagCombo(inputId, listId, onPick) {
+  const input = $(inputId);
+  const list = $(listId);
+  let options = [];
+  let active = 0;
+  let timer = null;
+  let request = 0;
+  const close = () => {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+  };
+  const draw = () => {
+    list.replaceChildren(...options.map((tag, i) =>
+      el("li", { role: "option", "aria-selected": String(i === active), dataset: { name: tag.name },
+        onmousedown: (e) => { e.preventDefault(); pick(tag.name); } },
+      el("span", {}, tag.name), el("small", {}, String(tag.itemCount)))));
+    list.hidden = !options.length;
+    input.setAttribute("aria-expanded", String(!list.hidden));
+  };
+  const pick = (name) => {
+    input.value = "";
+    options = [];
+    close();
+    onPick(name);
+  };
+  const search = async () => {
+    const text = input.value.trim();
+    const mine = ++request;
+    if (!text) {
+      options = [];
+      draw();
+      return;
+    }
+    try {
+      const data = await gql(TAG_SEARCH_QUERY, { search: text });
+      if (mine !== request) return;
+      options = data.tags.edges.map((e) => e.node);
+      options.forEach((t) => tagIds.set(t.name, t.id));
+      active = 0;
+      draw();
+    } catch (error) {
+      showErrors(error);
+    }
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, 150);
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      const step = e.key === "ArrowDown" ? 1 : -1;
+      active = (active + step + options.length) % Math.max(options.length, 1);
+      draw();
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      if (options[active]) pick(options[active].name);
+    } else if (e.key === "Escape") {
+      close();
+    }
+  });
+  input.addEventListener("blur", close);
+}
+
+// ---------------------------------------------------------------------------- the token
+
+async function showViewer() {
+  const token = localStorage.getItem(TOKEN_KEY);
+  $("token-clear").hidden = !token;
+  $("token").hidden = $("token-save").hidden = Boolean(token);
+  if (!token) {
+    $("viewer").textContent = "Not signed in";
+    return;
+  }
+  try {
+    const data = await gql("query Viewer { viewer { username } }");
+    $("viewer").textContent = data.viewer ? `Signed in as ${data.viewer.username}` : "Unknown user";
+  } catch (error) {
+    $("viewer").textContent = "Token rejected";
+    showErrors(error);
+  }
+}
+
+function wireToken() {
+  $("token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
+    if (!token) return;
+    localStorage.setItem(TOKEN_KEY, token);
+    $("token").value = "";
+    showViewer();
+    loadPage();
+  });
+  $("token-clear").addEventListener("click", () => {
+    localStorage.removeItem(TOKEN_KEY);
+    showViewer();
+    navigate({ who: "all" });
+  });
+}
+
+// ---------------------------------------------------------------------------- one item
+
+function itemIdFromHash() {
+  const match = /^#\/item\/(.+)$/.exec(location.hash);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+async function showItem() {
+  const id = itemIdFromHash();
+  const view = $("item-view");
+  if (!id) {
+    view.hidden = true;
+    return;
+  }
+  view.hidden = false;
+  const body = $("item-body");
+  body.replaceChildren(el("p", { class: "status" }, "Loading…"));
+  try {
+    const { contentItem: item } = await gql(ITEM_QUERY, { id });
+    if (itemIdFromHash() !== id) return;
+    body.replaceChildren(item ? itemDetails(item) : el("p", {}, "This item does not exist or is private."));
+  } catch (error) {
+    body.replaceChildren(el("div", { class: "errors" }, el("ul", {}, (error.errors ?? []).map((e) =>
+      el("li", {}, el("code", {}, e.code), " ", e.message)))));
+  }
+  $("item-close").focus();
+}
+
+function itemDetails(item) {
+  const row = (label, ...value) => [el("dt", {}, label), el("dd", {}, ...value)];
+  return el("div", { class: "item", dataset: { id: item.id } },
+    picture(item.thumbnail, item.title, item.id),
+    el("div", { class: "facts" },
+      el("h2", { id: "item-title" }, item.title),
+      el("dl", {},
+        row("Image", el("code", {}, item.contentData)),
+        row("Prompt", item.prompt),
+        row("Quality", item.qualityScore.toFixed(2)),
+        row("Creator", item.creator.username),
+        row("Created", new Date(item.createdAt).toLocaleString()),
+        row("Source", `${item.source.toLowerCase()}${item.isPrivate ? " · private" : ""}`),
+        row("Tags", el("span", { class: "item-tags" }, item.tags.map((t) =>
+          el("button", { type: "button", class: "chip tag", title: `Show items tagged ${t.name}`,
+            onclick: () => { $("item-view").hidden = true; navigate({ tags: [t.name], match: "any" }); } },
+          t.name)))))));
+}
+
+function closeItem() {
+  $("item-view").hidden = true;
+  if (history.state?.item) history.back();
+  else history.replaceState(null, "", location.pathname + location.search);
+}
+
+function wireItemView() {
+  $("grid").addEventListener("click", (e) => {
+    const tile = e.target.closest("a.tile");
+    if (!tile || e.metaKey || e.ctrlKey) return;
+    e.preventDefault();
+    history.pushState({ item: tile.dataset.id }, "", tile.getAttribute("href"));
+    showItem();
+  });
+  $("item-close").addEventListener("click", closeItem);
+  $("item-view").addEventListener("click", (e) => e.target === $("item-view") && closeItem());
+  document.addEventListener("keydown", (e) => e.key === "Escape" && !$("item-view").hidden && closeItem());
+}
+
+// ---------------------------------------------------------------------------- start
+
+window.addEventListener("popstate", () => {
+  if (location.search !== loadedSearch) loadPage();
+  showItem();
+});
+wireControls();
+wireToken();
+wireItemView();
+showViewer();
+loadPage();
+showItem();

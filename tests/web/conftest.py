@@ -1,0 +1,100 @@
+"""Browser tests: the real app under uvicorn on 127.0.0.1, driven by headless Chromium.
+
+Debian's `chromium` and `chromium-driver` (`make browser-deps`); the tests are skipped when
+either is missing. Nothing is downloaded: Selenium gets both paths and runs offline, and
+Chromium resolves no host names, so a page that needed a CDN would show up broken.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from gallery_gql.app import create_app
+from gallery_gql.settings import Settings
+from tests.factories import Dataset, build_gallery
+from tests.web.support import CHROMEDRIVER, CHROMIUM, LiveServer
+
+
+@pytest.fixture(scope="module")
+async def gallery_data(module_database_url: str) -> tuple[str, Dataset]:
+    engine = create_async_engine(module_database_url)
+    dataset = await build_gallery(engine)
+    await engine.dispose()
+    return module_database_url, dataset
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    gallery_data: tuple[str, Dataset], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The app served by uvicorn in a thread, on a free loopback port, shut down after."""
+    database_url, dataset = gallery_data
+    settings = Settings(
+        database_url=database_url,
+        secret="test-secret-" + "x" * 32,
+        home=tmp_path_factory.mktemp("home"),
+        rate_limit="",
+        graphiql=True,
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped while starting"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, dataset)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session (fresh profile, performance log on)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not download
+    profile = tempfile.mkdtemp(prefix="gallery-gql-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
+        # Loopback only: every host but 127.0.0.1 fails to resolve.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(20)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -1,0 +1,172 @@
+"""The gallery page at / in headless Chromium, checked against the API's own answers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from gallery_gql.auth import mint_token
+from tests.web.support import (
+    LiveServer,
+    requires_browser,
+    screenshot,
+    tile_ids,
+    wait_for,
+    wait_gallery,
+)
+
+pytestmark = requires_browser
+
+PAGE = """query ($tags: [ID!], $creator: CreatorFilter) {
+  contentItems(tags: $tags, creator: $creator, first: 25) {
+    edges { node { id } } totalCount { count isExact } } }"""
+
+
+def page(server: LiveServer, token: str = "", **variables: Any) -> tuple[list[str], int]:
+    data = server.gql(PAGE, variables, token=token)["contentItems"]
+    return [edge["node"]["id"] for edge in data["edges"]], data["totalCount"]["count"]
+
+
+def tag_id(server: LiveServer, name: str) -> str:
+    tag_global_id: str = server.gql("query ($n: String) { tag(name: $n) { id } }", {"n": name})[
+        "tag"
+    ]["id"]
+    return tag_global_id
+
+
+def query_of(driver: Any) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(driver.current_url).query)
+
+
+def test_gallery_shows_a_page_of_tiles_and_the_total(browser: Any, live_server: LiveServer) -> None:
+    browser.get(live_server.url + "/")
+    wait_gallery(browser)
+    ids, total = page(live_server)
+    assert tile_ids(browser) == ids
+    assert len(ids) == 25
+    assert browser.find_element("id", "total").text == f"{total} items"
+    # The thumbnails do not exist here: every tile falls back to its placeholder.
+    wait_for(
+        browser,
+        lambda d: d.execute_script("return document.querySelectorAll('#grid img').length") == 0,
+        "broken thumbnails were not replaced by placeholders",
+    )
+    assert len(browser.find_elements("css selector", "#grid .tile .placeholder")) == 25
+    assert browser.find_element("id", "who-mine").get_attribute("disabled") is not None
+    assert browser.find_element("id", "who-hint").is_displayed()
+    # No script errors: the only failures logged are the missing thumbnails (404).
+    problems = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if entry["level"] == "SEVERE" and "404 (Not Found)" not in entry["message"]
+    ]
+    assert not problems, problems
+    screenshot(browser, "gallery.png")
+
+
+def test_a_tag_filter_narrows_the_results_and_lands_in_the_url(
+    browser: Any, live_server: LiveServer
+) -> None:
+    browser.get(live_server.url + "/")
+    wait_gallery(browser)
+    _, everything = page(live_server)
+    field = browser.find_element("id", "tag-input")
+    field.send_keys("tag-6")
+    option = wait_for(
+        browser,
+        lambda d: d.find_elements("css selector", '#tag-options li[data-name="tag-6"]'),
+        "no autocomplete suggestion for tag-6",
+    )[0]
+    option.click()
+    wait_gallery(browser, "tag=tag-6")
+    ids, total = page(live_server, tags=[tag_id(live_server, "tag-6")])
+    assert 0 < total < everything
+    assert tile_ids(browser) == ids
+    assert browser.find_element("id", "total").text == f"{total} item{'s' * (total != 1)}"
+    assert query_of(browser)["tag"] == ["tag-6"]
+    # The match mode lands in the URL too, and a reload keeps the whole filter.
+    browser.find_element("css selector", '[data-match="all"]').click()
+    wait_gallery(browser, "match=all")
+    browser.refresh()
+    wait_gallery(browser, "match=all")
+    chips = browser.find_elements("css selector", "#tag-chips .chip")
+    assert [chip.get_attribute("data-name") for chip in chips] == ["tag-6"]
+    screenshot(browser, "gallery-tag-filter.png")
+
+
+def test_next_then_previous_returns_to_the_same_first_tile(
+    browser: Any, live_server: LiveServer
+) -> None:
+    browser.get(live_server.url + "/?sort=top")
+    wait_gallery(browser)
+    first_page = tile_ids(browser)
+    browser.find_element("id", "next").click()
+    wait_gallery(browser, "after=")
+    second_page = tile_ids(browser)
+    assert len(second_page) == 25
+    assert not set(second_page) & set(first_page)
+    assert query_of(browser)["sort"] == ["top"]
+    browser.find_element("id", "prev").click()
+    wait_gallery(browser, "before=")
+    assert tile_ids(browser) == first_page
+    # Back and reload come back to the same pages: the state lives in the URL.
+    browser.back()
+    wait_gallery(browser, "after=")
+    assert tile_ids(browser) == second_page
+    browser.refresh()
+    wait_gallery(browser, "after=")
+    assert tile_ids(browser) == second_page
+
+
+def test_an_item_view_shows_the_items_tags(browser: Any, live_server: LiveServer) -> None:
+    browser.get(live_server.url + "/?tag=tag-0")
+    wait_gallery(browser, "tag=tag-0")
+    tile = browser.find_elements("css selector", "#grid .tile")[0]
+    item_id = tile.get_attribute("data-id")
+    tile.click()
+    wait_for(
+        browser,
+        lambda d: d.find_elements("css selector", f'#item-body .item[data-id="{item_id}"]'),
+        "the item view did not open",
+    )
+    assert "#/item/" in browser.current_url
+    item = live_server.gql(
+        "query ($id: ID!) { contentItem(id: $id) { title tags { name } } }", {"id": item_id}
+    )["contentItem"]
+    shown = [t.text for t in browser.find_elements("css selector", "#item-body .item-tags .tag")]
+    assert shown == [t["name"] for t in item["tags"]]
+    assert "tag-0" in shown
+    assert browser.find_element("id", "item-title").text == item["title"]
+    screenshot(browser, "gallery-item.png")
+    browser.find_element("id", "item-close").click()
+    wait_for(browser, lambda d: "#/item/" not in d.current_url, "closing kept the item URL")
+    assert not browser.find_element("id", "item-view").is_displayed()
+
+
+def test_with_a_token_mine_shows_only_the_viewers_items(
+    browser: Any, live_server: LiveServer
+) -> None:
+    token = mint_token(live_server.dataset.users[0], live_server.settings)
+    browser.get(live_server.url + "/")
+    browser.execute_script("localStorage.setItem('gallery-gql.token', arguments[0])", token)
+    try:
+        browser.refresh()
+        wait_gallery(browser)
+        wait_for(browser, lambda d: "user0" in d.find_element("id", "viewer").text, "no viewer")
+        browser.find_element("id", "who-community").click()
+        wait_gallery(browser, "who=me")
+        ids, total = page(live_server, token=token, creator={"scope": "ME"})
+        assert tile_ids(browser) == ids
+        assert browser.find_element("id", "total").text.startswith(str(total))
+    finally:
+        browser.execute_script("localStorage.clear()")
+
+
+def test_api_errors_are_shown_with_their_code(browser: Any, live_server: LiveServer) -> None:
+    browser.get(live_server.url + "/?after=not-a-cursor")
+    wait_for(
+        browser,
+        lambda d: d.execute_script("return document.body.dataset.state") == "error",
+        "a bad cursor did not show an error",
+    )
+    assert "BAD_USER_INPUT" in browser.find_element("id", "errors").text
