@@ -25,6 +25,7 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 console = Console(stderr=True)
+stdout = Console()  # reports; progress bars and errors go to stderr
 EXIT_FAILURE = 1
 
 
@@ -123,6 +124,72 @@ def seed(
     _run_seed(_database_url(get_settings()), profile, items, users, seed)
 
 
+BACKFILL_SOURCES = ("regular", "auto", "both")
+
+
+def _run_verify(url: str, fix: bool, batch_size: int, show: int) -> bool:
+    from gallery_gql.ops.verify import render, verify
+
+    with stage_progress(console) as report:
+        result = asyncio.run(
+            verify(url, fix=fix, batch_size=batch_size, show=show, progress=report)
+        )
+    render(result, stdout)
+    return result.clean
+
+
+@app.command("backfill")
+def backfill_command(
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Items per batch (one transaction each).")
+    ] = 250,
+    throttle_ms: Annotated[int, typer.Option(min=0, help="Pause between batches (ms).")] = 0,
+    source: Annotated[str, typer.Option(help="regular, auto or both.")] = "both",
+    reset: Annotated[bool, typer.Option(help="Start again from the first item.")] = False,
+    verify_after: Annotated[
+        bool, typer.Option("--verify", help="Run `verify` when done (exit 1 on mismatches).")
+    ] = False,
+) -> None:
+    """Write the junction rows (and tag counts) the items' tag arrays call for, online and
+    resumably: each batch of items is one transaction with its checkpoint."""
+    from gallery_gql.gallery.filters import Source
+    from gallery_gql.ops.backfill import backfill, render
+
+    if source not in BACKFILL_SOURCES:
+        raise _fail("--source must be regular, auto or both")
+    sources = list(Source) if source == "both" else [Source[source.upper()]]
+    url = _database_url(get_settings())
+    with stage_progress(console) as report:
+        result = asyncio.run(
+            backfill(
+                url,
+                batch_size=batch_size,
+                throttle_ms=throttle_ms,
+                sources=sources,
+                reset=reset,
+                progress=report,
+            )
+        )
+    render(result, stdout)
+    if verify_after and not _run_verify(url, fix=False, batch_size=5000, show=20):
+        raise typer.Exit(EXIT_FAILURE)
+
+
+@app.command("verify")
+def verify_command(
+    fix: Annotated[
+        bool, typer.Option(help="Repair from the arrays (the source of truth) and recount.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=1_000_000, help="Items per batch.")] = 5000,
+    show: Annotated[int, typer.Option(min=0, help="Problems to list.")] = 20,
+) -> None:
+    """Report every disagreement between tag arrays, junction rows and tag counts.
+
+    Exit code 0 when consistent (after --fix: when everything was repaired), 1 otherwise."""
+    if not _run_verify(_database_url(get_settings()), fix, batch_size, show):
+        raise typer.Exit(EXIT_FAILURE)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -191,6 +258,50 @@ def demo(
     if asyncio.run(database_is_empty(url)):
         _run_seed(url, "genonaut", items, None, 42)
     serve(host=host, port=port, workers=1)
+
+
+@app.command()
+def bench(
+    profile: Annotated[
+        str, typer.Option(help="Seed profile when the database is empty.")
+    ] = "genonaut",
+    items: Annotated[
+        int,
+        typer.Option(min=1, help="Items to seed when empty (1170000 reproduces the seed system)."),
+    ] = 100_000,
+    iterations: Annotated[int, typer.Option(min=5, help="Timed runs per class.")] = 50,
+    baseline_iterations: Annotated[
+        int, typer.Option(min=1, help="Timed runs per class for the slow seed baselines.")
+    ] = 5,
+    http: Annotated[bool, typer.Option(help="Also measure through HTTP and under load.")] = True,
+    load_seconds: Annotated[float, typer.Option(help="Seconds per load level.")] = 10.0,
+    workers: Annotated[int, typer.Option(min=1, help="Server worker processes.")] = 2,
+    output: Annotated[Path | None, typer.Option(help="Append the report to this file.")] = None,
+) -> None:
+    """Benchmark the query mix: database layer vs the seed's approaches, HTTP, load."""
+    import shlex
+    import sys
+
+    from gallery_gql.ops.bench.report import render
+    from gallery_gql.ops.bench.run import BenchOptions, run
+
+    options = BenchOptions(
+        profile=profile,
+        items=items,
+        iterations=iterations,
+        baseline_iterations=baseline_iterations,
+        http=http,
+        load_seconds=load_seconds,
+        workers=workers,
+        command=shlex.join(["gallery-gql", *sys.argv[1:]]),
+    )
+    with stage_progress(console) as report:
+        result = run(_database_url(get_settings()), options, report)
+    text = render(result)
+    print(text)
+    if output is not None:
+        with output.open("a") as handle:
+            handle.write("\n" + text)
 
 
 def main() -> None:
