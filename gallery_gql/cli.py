@@ -304,5 +304,40 @@ def bench(
             handle.write("\n" + text)
 
 
+@app.command()
+def loadtest(
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="How long to run.")] = 60,
+    clients: Annotated[int, typer.Option(min=1, max=256, help="Concurrent clients.")] = 8,
+    fault_after: Annotated[
+        float | None,
+        typer.Option(
+            help="Restart the embedded PostgreSQL after this many seconds (off when unset)."
+        ),
+    ] = None,
+) -> None:
+    """Mixed reads and mutations against the served app (loopback), optionally with a
+    database restart; then checks that every acknowledged create exists. Needs the
+    embedded cluster (use a throwaway GALLERY_GQL_HOME with seeded data)."""
+    from gallery_gql.ops.loadtest import render_load_test, run_load_test
+
+    settings = get_settings()
+    if settings.database_url:
+        raise _fail("loadtest restarts the embedded cluster: unset DATABASE_URL")
+    url = _database_url(settings)
+    result = asyncio.run(run_load_test(url, str(settings.home), seconds, clients, fault_after))
+    print(render_load_test(result))
+    if result.missing_creates:
+        raise typer.Exit(EXIT_FAILURE)
+
+
+@app.command("purge-idempotency-keys")
+def purge_idempotency_keys() -> None:
+    """Delete idempotency keys older than 24 hours (run it daily)."""
+    from gallery_gql.ops.maintenance import purge_idempotency
+
+    removed = asyncio.run(purge_idempotency(_database_url(get_settings())))
+    console.print(f"removed {removed:,} expired idempotency keys")
+
+
 def main() -> None:
     app()

@@ -25,7 +25,20 @@ def _fresh_settings() -> None:
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("db", "migrate", "seed", "serve", "token", "export-schema", "demo"):
+    for command in (
+        "db",
+        "migrate",
+        "seed",
+        "serve",
+        "token",
+        "export-schema",
+        "demo",
+        "backfill",
+        "verify",
+        "bench",
+        "loadtest",
+        "purge-idempotency-keys",
+    ):
         assert command in result.output
     db_help = runner.invoke(app, ["db", "--help"]).output
     for command in ("start", "stop", "status", "url"):
@@ -61,3 +74,18 @@ async def test_token_names_the_user(
     missing = await asyncio.to_thread(runner.invoke, app, ["token", "nobody"])
     assert missing.exit_code == 1
     assert "no user" in missing.output
+
+
+async def test_purge_idempotency_keys(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings.database_url is not None
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    result = await asyncio.to_thread(runner.invoke, app, ["purge-idempotency-keys"])
+    assert result.exit_code == 0, result.output
+    assert "removed 0 expired" in result.output
+
+
+def test_loadtest_refuses_an_external_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone@127.0.0.1:1/none")
+    result = runner.invoke(app, ["loadtest", "--seconds", "1"])
+    assert result.exit_code == 1
+    assert "embedded cluster" in result.output

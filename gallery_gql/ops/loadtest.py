@@ -173,3 +173,28 @@ async def _missing(url: str, creates: list[tuple[str, int]]) -> int:
         )
     await engine.dispose()
     return len(set(ids)) - int(found or 0)
+
+
+def render_load_test(result: LoadTestResult) -> str:
+    """The result as Markdown."""
+    lines = [
+        f"- {result.clients} clients for {result.seconds:.0f} s; requests: "
+        + ", ".join(f"{kind} {n:,}" for kind, n in sorted(result.requests.items())),
+        "- answers: " + ", ".join(f"{code} {n:,}" for code, n in result.codes.most_common()),
+    ]
+    if result.fault_at is not None:
+        lines.append(
+            f"- PostgreSQL stopped at {result.fault_at:.0f} s for 2 s, back after "
+            f"{result.recovered_after or 0:.1f} s"
+        )
+    lines.append(
+        f"- creates acknowledged: {len(result.acknowledged_creates):,}; missing "
+        f"afterwards: {result.missing_creates}"
+    )
+    lines += ["", "| kind | p50 ms | p95 ms | p99 ms | max ms |", "|---|---|---|---|---|"]
+    for kind, summary in sorted(result.latency.items()):
+        lines.append(
+            f"| {kind} | {summary.p50:.1f} | {summary.p95:.1f} | {summary.p99:.1f} "
+            f"| {summary.max:.1f} |"
+        )
+    return "\n".join(lines)
