@@ -182,4 +182,23 @@ backfill_progress = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
 )
 
+ITEM_COLUMNS = (
+    "id",
+    "title",
+    "content_type",
+    "content_data",
+    "path_thumb",
+    "path_thumbs_alt_res",
+    "prompt",
+    "item_metadata",
+    "creator_id",
+    "quality_score",
+    "is_private",
+    "created_at",
+    "updated_at",
+    "tags",
+)
+"""The content tables' data columns in table order (excluding `version` and the derived
+`search_vector`)."""
+
 CONTENT_TABLES: dict[int, Table] = {0: content_items, 1: content_items_auto}

@@ -10,27 +10,11 @@ from sqlalchemy import Row, Select, and_, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_int, any_text, any_uuid
-from gallery_gql.db.tables import CONTENT_TABLES, content_tags, tags, users
+from gallery_gql.db.tables import CONTENT_TABLES, ITEM_COLUMNS, content_tags, tags, users
 from gallery_gql.gallery.filters import ItemKey, Source
 from gallery_gql.gallery.records import ItemRecord, TagRecord, UserRecord
 
-_ITEM_COLUMNS = (
-    "id",
-    "title",
-    "content_type",
-    "content_data",
-    "path_thumb",
-    "path_thumbs_alt_res",
-    "prompt",
-    "item_metadata",
-    "creator_id",
-    "quality_score",
-    "is_private",
-    "created_at",
-    "updated_at",
-    "tags",
-    "version",
-)
+_ITEM_COLUMNS = (*ITEM_COLUMNS, "version")
 
 
 def _ids_by_source(keys: Sequence[ItemKey]) -> dict[Source, list[int]]:

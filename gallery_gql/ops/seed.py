@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.engine import make_url
 
+from gallery_gql.db.tables import ITEM_COLUMNS
 from gallery_gql.ops import seed_profiles as sp
 
 Progress = Callable[[str, int, int], None]
@@ -35,22 +36,6 @@ SEEDED_TABLES = (
 # Tables whose non-constraint indexes are dropped for the load and rebuilt from their
 # captured definitions afterwards (building once is far cheaper than maintaining per row).
 BULK_INDEXED_TABLES = (*CONTENT_TABLES, "content_tags")
-ITEM_COLUMNS = (
-    "id",
-    "title",
-    "content_type",
-    "content_data",
-    "path_thumb",
-    "path_thumbs_alt_res",
-    "prompt",
-    "item_metadata",
-    "creator_id",
-    "quality_score",
-    "is_private",
-    "created_at",
-    "updated_at",
-    "tags",
-)
 LINK_COLUMNS = ("created_at", "quality_score", "tag_key", "item_id", "source")
 SESSION_SETTINGS = {
     "synchronous_commit": "off",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.api.mutations.common import (
     Ctx,
@@ -22,12 +24,15 @@ from gallery_gql.api.types.mutation_payloads import (
     TagParentPayload,
 )
 from gallery_gql.api.types.tag import Tag
+from gallery_gql.gallery.records import TagRecord
 from gallery_gql.gallery.tag_writes import (
     TAG_WRITE_ERRORS,
     add_tag_parent,
     create_tag,
     remove_tag_parent,
 )
+
+EdgeEdit = Callable[[AsyncConnection, str, str], Awaitable[tuple[TagRecord, TagRecord]]]
 
 
 def _edge(input: TagParentInput) -> tuple[str, str, dict[str, str]]:
@@ -76,16 +81,7 @@ class TagMutations:
         info: Ctx,
         input: Annotated[TagParentInput, strawberry.argument(description="The edge to add.")],
     ) -> TagParentPayload:
-        actor = admin_actor(info)
-        if isinstance(actor, MutationError):
-            return TagParentPayload(errors=[actor])
-        tag, parent, aliases = _edge(input)
-        try:
-            child, above = await write(info, lambda conn: add_tag_parent(conn, tag, parent))
-        except TAG_WRITE_ERRORS as exc:
-            return TagParentPayload(errors=_unknown_field(input, mutation_errors(exc, aliases)))
-        forget_tags(info)
-        return TagParentPayload(tag=Tag(record=child), parent=Tag(record=above))
+        return await _edit_edge(info, input, add_tag_parent)
 
     @strawberry.mutation(
         description="Take `tag` out from under `parent`. Admins only. NOT_FOUND when "
@@ -96,13 +92,18 @@ class TagMutations:
         info: Ctx,
         input: Annotated[TagParentInput, strawberry.argument(description="The edge to remove.")],
     ) -> TagParentPayload:
-        actor = admin_actor(info)
-        if isinstance(actor, MutationError):
-            return TagParentPayload(errors=[actor])
-        tag, parent, aliases = _edge(input)
-        try:
-            child, above = await write(info, lambda conn: remove_tag_parent(conn, tag, parent))
-        except TAG_WRITE_ERRORS as exc:
-            return TagParentPayload(errors=_unknown_field(input, mutation_errors(exc, aliases)))
-        forget_tags(info)
-        return TagParentPayload(tag=Tag(record=child), parent=Tag(record=above))
+        return await _edit_edge(info, input, remove_tag_parent)
+
+
+async def _edit_edge(info: Ctx, input: TagParentInput, edit: EdgeEdit) -> TagParentPayload:
+    """Add or remove one parent edge, as an admin, mapping failures to payload errors."""
+    actor = admin_actor(info)
+    if isinstance(actor, MutationError):
+        return TagParentPayload(errors=[actor])
+    tag, parent, aliases = _edge(input)
+    try:
+        child, above = await write(info, lambda conn: edit(conn, tag, parent))
+    except TAG_WRITE_ERRORS as exc:
+        return TagParentPayload(errors=_unknown_field(input, mutation_errors(exc, aliases)))
+    forget_tags(info)
+    return TagParentPayload(tag=Tag(record=child), parent=Tag(record=above))
