@@ -23,6 +23,7 @@ from gallery_gql.db.engine import create_engine, resolve_database_url
 from gallery_gql.db.failures import classify
 from gallery_gql.observability.logs import configure_logging
 from gallery_gql.observability.metrics import REGISTRY, watch_pool
+from gallery_gql.observability.tracing import configure_tracer_provider
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.deadline import RequestDeadline
@@ -110,4 +111,7 @@ def create_served_app() -> FastAPI:
     """The factory `gallery-gql serve` hands to uvicorn: JSON logs, then the app. Each
     worker process calls it, so each configures its own logging."""
     configure_logging()
-    return create_app()
+    settings = get_settings()
+    if settings.tracing:
+        configure_tracer_provider()
+    return create_app(settings)

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
+    tracing: bool = Field(
+        default=False, description="OpenTelemetry spans per operation (needs the extra)."
+    )
     rate_limit: str = Field(
         default="600/minute",
         description="Requests per client (IP address) per window, e.g. `600/minute`; "

@@ -28,6 +28,7 @@ from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
 from gallery_gql.observability.metrics import OperationMetrics
+from gallery_gql.observability.tracing import tracing_extension
 from gallery_gql.settings import Settings
 
 
@@ -50,6 +51,8 @@ def _limits(settings: Settings) -> list[Any]:
     ]
     if not settings.introspection_enabled:
         limits.append(DisableIntrospection)
+    if settings.tracing:
+        limits.append(tracing_extension())
     return limits
 
 
