@@ -19,7 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gallery_gql.api.cost import QueryCostLimiter
-from gallery_gql.api.errors import ErrorCodes
+from gallery_gql.api.errors import ErrorCode, ErrorCodes
 from gallery_gql.api.mutations import Mutation
 from gallery_gql.api.queries.content import ContentQueries
 from gallery_gql.api.queries.tags import TagQueries
@@ -60,7 +60,15 @@ class GallerySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Logging happens in `ErrorCodes`, once per error and at the right level."""
+        """Logging happens in `ErrorCodes`, once per error and at the right level. Errors
+        returned before execution (parsing, token limits) get their code here, since
+        `ErrorCodes` only sees results of operations that ran."""
+        for error in errors:
+            if error.original_error is None and not (error.extensions or {}).get("code"):
+                error.extensions = {
+                    **(error.extensions or {}),
+                    "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
+                }
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

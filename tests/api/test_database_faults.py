@@ -79,3 +79,23 @@ async def test_database_down_is_503_then_service_resumes(
         back = await http.post("/graphql", json={"query": PAGE})
         assert back.status_code == 200
         assert "errors" not in back.json()
+
+
+async def test_killed_backends_are_replaced(
+    cluster: EmbeddedCluster, http: httpx.AsyncClient
+) -> None:
+    assert (await http.post("/graphql", json={"query": PAGE})).status_code == 200
+    admin = create_async_engine(cluster.url())
+    async with admin.connect() as conn:
+        killed = await conn.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = 'gallery-gql' AND pid <> pg_backend_pid()"
+            )
+        )
+    await admin.dispose()
+    assert killed >= 1
+    for _ in range(3):
+        response = await http.post("/graphql", json={"query": PAGE})
+        assert response.status_code == 200
+        assert "errors" not in response.json()

@@ -155,3 +155,48 @@ async def test_cors_allows_only_listed_origins(prod: App) -> None:
     assert allowed.headers.get("access-control-allow-origin") == "https://gallery.example"
     denied = await prod.http.options("/graphql", headers=preflight("https://evil.example"))
     assert "access-control-allow-origin" not in denied.headers
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        ("query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }", {}),
+        ("{ viewer { username " + "@include(if: true) " * 1000 + "} }", {}),
+        (
+            "query ($t: [ID!]) { contentItems(tags: $t) { edges { cursor } } }",
+            {"t": [f"00000000-0000-0000-0000-{n:012d}" for n in range(10_000)]},
+        ),
+    ],
+    ids=["circular-fragments", "directive-bomb", "10k-tag-variable"],
+)
+async def test_hostile_documents_get_typed_errors(
+    dev: App, document: str, variables: dict[str, object]
+) -> None:
+    response = await dev.query(document, variables)
+    assert response.status_code in (200, 400, 413)
+    errors = response.json()["errors"]
+    assert errors
+    assert all(
+        e["extensions"]["code"] in ("GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT") for e in errors
+    )
+    assert dev.statements == []
+
+
+async def test_wrong_operation_name_and_mutations_over_get(dev: App) -> None:
+    wrong = await dev.http.post(
+        "/graphql", json={"query": "query A { viewer { username } }", "operationName": "B"}
+    )
+    assert wrong.status_code == 400
+    mutation = await dev.http.get(
+        "/graphql",
+        params={"query": 'mutation { deleteContent(input: {id: "x"}) { errors { code } } }'},
+    )
+    assert mutation.status_code in (400, 405)
+
+
+async def test_comment_padding_is_bounded_by_the_body_limit(dev: App) -> None:
+    padded = await dev.query("#" + "x" * 200_000 + "\n{ viewer { username } }")
+    assert padded.status_code == 200
+    assert padded.json() == {"data": {"viewer": None}}
+    huge = await dev.query("#" + "x" * 2_000_000 + "\n{ viewer { username } }")
+    assert huge.status_code == 413
