@@ -196,9 +196,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the GraphQL API (and GraphiQL in development) at /graphql."""
+    """Serve the GraphQL API at /graphql with production defaults (set
+    GALLERY_GQL_ENVIRONMENT=development for GraphiQL and introspection)."""
     import uvicorn
 
+    # Production defaults (no GraphiQL, no introspection) unless the environment says so.
+    os.environ.setdefault("GALLERY_GQL_ENVIRONMENT", "production")
     # Resolve once here so worker processes share one database (and one embedded start).
     os.environ["DATABASE_URL"] = _database_url(get_settings())
     get_settings.cache_clear()
@@ -257,6 +260,7 @@ def demo(
     upgrade(url)
     if asyncio.run(database_is_empty(url)):
         _run_seed(url, "genonaut", items, None, 42)
+    os.environ.setdefault("GALLERY_GQL_ENVIRONMENT", "development")  # GraphiQL for the demo
     serve(host=host, port=port, workers=1)
 
 
@@ -339,5 +343,19 @@ def purge_idempotency_keys() -> None:
     console.print(f"removed {removed:,} expired idempotency keys")
 
 
+EXIT_DATABASE = 4
+
+
 def main() -> None:
-    app()
+    """Entry point: database problems end with one clear line and exit code 4."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        app()
+    except ArgumentError as exc:
+        console.print(f"[red]error:[/red] DATABASE_URL is not a database URL: {exc}")
+        raise SystemExit(EXIT_DATABASE) from None
+    except (OSError, SQLAlchemyError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        console.print(f"[red]error:[/red] cannot use the database: {reason}")
+        raise SystemExit(EXIT_DATABASE) from None

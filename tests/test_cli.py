@@ -89,3 +89,21 @@ def test_loadtest_refuses_an_external_database(monkeypatch: pytest.MonkeyPatch) 
     result = runner.invoke(app, ["loadtest", "--seconds", "1"])
     assert result.exit_code == 1
     assert "embedded cluster" in result.output
+
+
+def test_unreachable_database_is_exit_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    env = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "gallery_gql", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 4
+    assert "cannot use the database" in result.stderr
+    assert "Traceback" not in result.stderr
