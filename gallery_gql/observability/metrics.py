@@ -8,10 +8,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from strawberry.extensions import SchemaExtension
+
+log = structlog.get_logger("gallery_gql.operations")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -63,8 +66,19 @@ class OperationMetrics(SchemaExtension):
             kind = context.operation_type.value
         except RuntimeError:
             kind = "invalid"
+        elapsed = time.perf_counter() - started
         OPERATIONS.labels(name, kind).inc()
-        LATENCY.labels(name).observe(time.perf_counter() - started)
-        result = context.result
-        for error in getattr(result, "errors", None) or []:
-            ERRORS.labels((error.extensions or {}).get("code", "UNKNOWN")).inc()
+        LATENCY.labels(name).observe(elapsed)
+        codes = [
+            (error.extensions or {}).get("code", "UNKNOWN")
+            for error in getattr(context.result, "errors", None) or []
+        ]
+        for code in codes:
+            ERRORS.labels(code).inc()
+        log.info(
+            "graphql operation",
+            operation=name,
+            type=kind,
+            ms=round(elapsed * 1000, 2),
+            errors=codes,
+        )
