@@ -8,6 +8,7 @@ Chromium resolves no host names, so a page that needed a CDN would show up broke
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -98,3 +99,4 @@ def browser() -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
