@@ -40,6 +40,9 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),
                 "lock_timeout": str(settings.lock_timeout_ms),
+                # Pages are LIMITed index walks: JIT compile time (~100 ms when a high
+                # cost estimate triggers inlining) never pays back here.
+                "jit": "off",
                 "application_name": "gallery-gql",
             },
         },
