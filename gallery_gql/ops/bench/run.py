@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from gallery_gql.db.engine import create_engine
 from gallery_gql.ops.bench.classes import build_classes, load_corpus
 from gallery_gql.ops.bench.database import measure_class, tag_ids
 from gallery_gql.ops.bench.http import (
@@ -26,6 +27,7 @@ from gallery_gql.ops.bench.http import (
 from gallery_gql.ops.bench.report import BenchReport
 from gallery_gql.ops.progress import ProgressCallback
 from gallery_gql.ops.seed import SeedPlan, database_is_empty, seed_database
+from gallery_gql.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ async def run_bench(url: str, options: BenchOptions, progress: ProgressCallback)
         _machine(),
         *await _dataset(url, options, progress),
     ]
-    engine = create_async_engine(url)
+    # The app's connection settings (JIT off), with room for the slow baselines.
+    engine = create_engine(url, Settings(statement_timeout_ms=600_000))
     async with engine.connect() as conn:
         corpus = await load_corpus(conn)
         ids = await tag_ids(conn)
