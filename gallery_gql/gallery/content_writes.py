@@ -150,6 +150,20 @@ class NewItem:
     is_private: bool = False
     tags: frozenset[TagRef] = frozenset()
 
+    def columns(self) -> dict[str, Any]:
+        """The item's row values (without id, source and tags)."""
+        return {
+            "title": self.title,
+            "content_type": self.content_type,
+            "content_data": self.content_data,
+            "path_thumb": self.path_thumb,
+            "path_thumbs_alt_res": self.path_thumbs_alt_res,
+            "prompt": self.prompt,
+            "item_metadata": self.item_metadata,
+            "quality_score": float(self.quality_score),
+            "is_private": self.is_private,
+        }
+
 
 @dataclass(frozen=True)
 class ItemChanges:
@@ -424,20 +438,7 @@ async def create_items(
         item_id = ids[item.source][taken[item.source]]
         taken[item.source] += 1
         keys.append(ItemKey(item.source, item_id))
-        rows[item.source].append(
-            {
-                "id": item_id,
-                "title": item.title,
-                "content_type": item.content_type,
-                "content_data": item.content_data,
-                "path_thumb": item.path_thumb,
-                "path_thumbs_alt_res": item.path_thumbs_alt_res,
-                "prompt": item.prompt,
-                "item_metadata": item.item_metadata,
-                "quality_score": float(item.quality_score),
-                "is_private": item.is_private,
-            }
-        )
+        rows[item.source].append({"id": item_id, **item.columns()})
     for source, source_rows in sorted(rows.items()):
         stmt = text(_INSERT_ITEMS.format(table=CONTENT_TABLES[source].name))
         payload = orjson.dumps(source_rows).decode()
@@ -618,15 +619,7 @@ def _create_fingerprint(request: CreateRequest) -> dict[str, Any]:
     item = request.item
     return {
         "source": int(item.source),
-        "title": item.title,
-        "content_type": item.content_type,
-        "content_data": item.content_data,
-        "path_thumb": item.path_thumb,
-        "path_thumbs_alt_res": item.path_thumbs_alt_res,
-        "prompt": item.prompt,
-        "item_metadata": item.item_metadata,
-        "quality_score": float(item.quality_score),
-        "is_private": item.is_private,
+        **item.columns(),
         "tags": list(request.tag_values),
     }
 

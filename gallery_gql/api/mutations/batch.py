@@ -5,9 +5,11 @@ Single mutations are batches of one, so both share every check and error.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.api.errors import PublicError
 from gallery_gql.api.mutations.common import (
@@ -91,6 +93,26 @@ async def _written(info: Ctx, writes: Sequence[ItemWrite]) -> BatchOutcome:
     return BatchOutcome(count=sum(not w.replayed for w in writes), results=results)
 
 
+async def _write_batch(
+    info: Ctx,
+    count: int,
+    aliases: dict[str, str],
+    work: Callable[[AsyncConnection], Awaitable[list[ItemWrite]]],
+) -> BatchOutcome:
+    """Run the batch in one transaction; a rejection reports each item's problems."""
+    try:
+        writes = await write(info, work)
+    except BatchRejectedError as exc:
+        return _rejected(
+            count,
+            {
+                index: [e for problem in found for e in mutation_errors(problem, aliases)]
+                for index, found in exc.problems.items()
+            },
+        )
+    return await _written(info, writes)
+
+
 async def run_creates(info: Ctx, inputs: Sequence[CreateContentInput]) -> BatchOutcome:
     actor = viewer_actor(info)
     if isinstance(actor, MutationError):
@@ -106,17 +128,9 @@ async def run_creates(info: Ctx, inputs: Sequence[CreateContentInput]) -> BatchO
         )
         for value in inputs
     ]
-    try:
-        writes = await write(info, lambda conn: create_batch(conn, actor, requests))
-    except BatchRejectedError as exc:
-        return _rejected(
-            len(inputs),
-            {
-                index: [e for problem in found for e in mutation_errors(problem, aliases)]
-                for index, found in exc.problems.items()
-            },
-        )
-    return await _written(info, writes)
+    return await _write_batch(
+        info, len(inputs), aliases, lambda conn: create_batch(conn, actor, requests)
+    )
 
 
 async def run_retags(info: Ctx, inputs: Sequence[RetagContentInput]) -> BatchOutcome:
@@ -146,14 +160,6 @@ async def run_retags(info: Ctx, inputs: Sequence[RetagContentInput]) -> BatchOut
         )
     if unreadable:  # reported before any other check; nothing is written
         return _rejected(len(inputs), unreadable)
-    try:
-        writes = await write(info, lambda conn: retag_batch(conn, actor, requests))
-    except BatchRejectedError as exc:
-        return _rejected(
-            len(inputs),
-            {
-                index: [e for problem in found for e in mutation_errors(problem, aliases)]
-                for index, found in exc.problems.items()
-            },
-        )
-    return await _written(info, writes)
+    return await _write_batch(
+        info, len(inputs), aliases, lambda conn: retag_batch(conn, actor, requests)
+    )
