@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -81,10 +81,18 @@ class Settings(BaseSettings):
             return self.environment == "development"
         return self.graphiql
 
+    _generated_secret: str | None = PrivateAttr(default=None)
+
     def signing_secret(self) -> str:
-        """The configured secret, or one generated on first use and kept under `home`."""
+        """The configured secret, or one generated on first use and kept under `home`.
+        Read once per Settings: it signs every cursor and token on the request path."""
         if self.secret:
             return self.secret
+        if self._generated_secret is None:
+            self._generated_secret = self._read_or_create_secret()
+        return self._generated_secret
+
+    def _read_or_create_secret(self) -> str:
         path = self.home / "secret"
         if path.exists():
             return path.read_text().strip()
