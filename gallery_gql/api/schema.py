@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -43,10 +44,17 @@ def _limits(settings: Settings) -> list[Any]:
     def is_introspection(context: IgnoreContext) -> bool:
         return context.field_name.startswith("__")
 
+    # Built once: the limiters make a new rule class per instance, and the validation cache
+    # is keyed on the rule classes, so per-request instances would never hit it.
+    document_rules = [
+        *QueryDepthLimiter(
+            max_depth=settings.max_depth, should_ignore=is_introspection
+        ).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     limits: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth, should_ignore=is_introspection),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(document_rules),
         lambda: QueryCostLimiter(settings.max_query_cost, settings.max_page_size),
     ]
     if not settings.introspection_enabled:

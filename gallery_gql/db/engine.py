@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -25,6 +26,10 @@ def resolve_database_url(settings: Settings, *, start_embedded: bool = True) -> 
     return cluster.url()
 
 
+def _json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
     """The application's engine: explicit pool, pre-ping, per-statement timeout."""
     return create_async_engine(
@@ -33,6 +38,9 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         max_overflow=settings.pool_max_overflow,
         pool_timeout=settings.pool_timeout_seconds,
         pool_pre_ping=True,
+        # JSONB columns (item metadata, thumbnails) decode on every row of every page.
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
         connect_args={
             # Client-side bounds: a silent network must not hang a request forever.
             "timeout": settings.connect_timeout_seconds,

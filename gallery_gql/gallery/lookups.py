@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Select, and_, literal, or_, select, union_all
+from sqlalchemy import Row, Select, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_int, any_text, any_uuid
-from gallery_gql.db.tables import CONTENT_TABLES, ITEM_COLUMNS, content_tags, tags, users
+from gallery_gql.db.tables import CONTENT_TABLES, ITEM_COLUMNS, tags, users
 from gallery_gql.gallery.filters import ItemKey, Source
 from gallery_gql.gallery.records import ItemRecord, TagRecord, UserRecord
 
@@ -74,35 +74,6 @@ def tag_record(row: Row[Any]) -> TagRecord:
         created_at=m["created_at"],
         updated_at=m["updated_at"],
     )
-
-
-async def fetch_item_tags(
-    conn: AsyncConnection, keys: Sequence[ItemKey]
-) -> dict[ItemKey, list[TagRecord]]:
-    """Each item's tags from the junction, ordered by name; one statement for all keys."""
-    out: dict[ItemKey, list[TagRecord]] = {key: [] for key in keys}
-    conditions = [
-        and_(
-            content_tags.c.source == int(source),
-            content_tags.c.item_id == any_int(f"ids_{int(source)}", ids),
-        )
-        for source, ids in _ids_by_source(keys).items()
-    ]
-    if not conditions:
-        return out
-    stmt = (
-        select(
-            content_tags.c.source.label("item_source"),
-            content_tags.c.item_id.label("item_id"),
-            *tags.c,
-        )
-        .join(tags, tags.c.tag_key == content_tags.c.tag_key)
-        .where(or_(*conditions))
-        .order_by(tags.c.name)
-    )
-    for row in await conn.execute(stmt):
-        out[ItemKey(Source(row.item_source), row.item_id)].append(tag_record(row))
-    return out
 
 
 async def fetch_users(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, UserRecord]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gallery_gql.api.loaders.content import ItemLoader, TagsByItemLoader
+from gallery_gql.api.loaders.content import ItemLoader, TagSetLoader
 from gallery_gql.api.loaders.tags import TagLoaders
 from gallery_gql.api.loaders.users import UserLoader
 
@@ -14,7 +14,7 @@ from gallery_gql.api.loaders.users import UserLoader
 @dataclass
 class Loaders:
     items: ItemLoader
-    tags_by_item: TagsByItemLoader
+    tag_sets: TagSetLoader
     users: UserLoader
     tags: TagLoaders
 
@@ -22,7 +22,7 @@ class Loaders:
     def create(cls, engine: AsyncEngine) -> Loaders:
         return cls(
             items=ItemLoader(engine),
-            tags_by_item=TagsByItemLoader(engine),
+            tag_sets=TagSetLoader(engine),
             users=UserLoader(engine),
             tags=TagLoaders.create(engine),
         )

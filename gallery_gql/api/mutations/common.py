@@ -122,7 +122,6 @@ async def fresh_items(info: Ctx, keys: Sequence[ItemKey]) -> list[ItemRecord | N
     loaders = info.context.loaders
     for key in keys:
         loaders.items.clear(key)
-        loaders.tags_by_item.clear(key)
     return list(await loaders.items.load_many(list(keys)))
 
 
@@ -133,6 +132,7 @@ def forget_tags(info: Ctx) -> None:
         loader.clear_all()
     tags.ancestors.clear_all()
     tags.descendants.clear_all()
+    info.context.loaders.tag_sets.clear_all()
 
 
 def _error(

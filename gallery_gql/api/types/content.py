@@ -101,5 +101,5 @@ class ContentItem(Node):
 
     @strawberry.field(description="The item's tags, ordered by name.")
     async def tags(self, info: Info[GalleryContext, None]) -> list[Tag]:
-        records = await info.context.loaders.tags_by_item.load(self.record.key)
+        records = await info.context.loaders.tag_sets.load(self.record.tags)
         return [Tag(record=record) for record in records or []]
