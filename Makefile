@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck schema postgres-binaries browser-deps clean
+.PHONY: install demo test lint typecheck schema postgres-binaries browser-deps peer-deps clean
 
 install: $(STAMP)
 
@@ -30,6 +30,13 @@ browser-deps:
 	echo "Installing chromium and chromium-driver (apt-get)..."; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+
+# PostGraphile, the benchmark's peer, from the lockfile (`gallery-gql bench` runs it when present).
+peer-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm missing: the bench will skip the PostGraphile peer (install Node.js 18+)" >&2; \
+		exit 0; fi; \
+	npm ci --prefix peers/postgraphile --no-audit --no-fund
 
 test: install postgres-binaries browser-deps
 	$(BIN)/python -m pytest
