@@ -280,14 +280,23 @@ def bench(
     http: Annotated[bool, typer.Option(help="Also measure through HTTP and under load.")] = True,
     load_seconds: Annotated[float, typer.Option(help="Seconds per load level.")] = 10.0,
     workers: Annotated[int, typer.Option(min=1, help="Server worker processes.")] = 2,
+    peer: Annotated[
+        bool | None,
+        typer.Option(
+            "--peer/--no-peer",
+            help="Also run PostGraphile on the same classes and load (default: when "
+            "`make peer-deps` has installed it).",
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="Append the report to this file.")] = None,
 ) -> None:
-    """Benchmark the query mix: database layer vs the seed's approaches, HTTP, load."""
+    """Benchmark the query mix: database layer vs the seed's approaches, HTTP, load, peer."""
     import shlex
     import sys
 
     from gallery_gql.ops.bench.report import render
-    from gallery_gql.ops.bench.run import BenchOptions, run
+    from gallery_gql.ops.bench.run import BenchOptions, peer_skip_reason, run
 
     options = BenchOptions(
         profile=profile,
@@ -297,8 +306,14 @@ def bench(
         http=http,
         load_seconds=load_seconds,
         workers=workers,
+        peer=peer,
         command=shlex.join(["gallery-gql", *sys.argv[1:]]),
     )
+    skip_peer = peer_skip_reason(options)
+    if skip_peer and peer:
+        raise _fail(f"--peer: {skip_peer}")
+    if skip_peer and peer is None:
+        console.print(f"peer (PostGraphile) skipped: {skip_peer}")
     with stage_progress(console) as report:
         result = run(_database_url(get_settings()), options, report)
     text = render(result)

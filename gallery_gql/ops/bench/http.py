@@ -4,13 +4,15 @@ loopback with production settings), per class and under concurrent load."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -48,16 +50,64 @@ class LoadResult:
         return self.requests / self.seconds
 
 
-def _free_port() -> int:
+BodyFactory = Callable[[int], dict[str, Any]]
+"""The body of a load run's n-th request."""
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+def wait_ready(
+    process: subprocess.Popen[bytes], probe: Callable[[], httpx.Response], seconds: float
+) -> None:
+    """Poll `probe` until it answers 200; RuntimeError when the process exits first or
+    `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    answer = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            response = probe()
+            if response.status_code == 200:
+                return
+            answer = response.text[:200]
+        except httpx.HTTPError as exc:
+            answer = type(exc).__name__
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not become ready in {seconds:.0f} s: {answer}")
+
+
+def stop(process: subprocess.Popen[bytes], seconds: float = 30, *, group: bool = False) -> None:
+    """Terminate the process (its whole process group with `group`, for servers that
+    fork workers into a session of their own), then kill it if it outlives `seconds`."""
+
+    def send(sig: signal.Signals) -> None:
+        if process.poll() is not None and not group:
+            return
+        try:
+            if group:
+                os.killpg(process.pid, sig)
+            else:
+                process.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+    send(signal.SIGTERM)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        process.wait(timeout=5)
+
+
 @contextmanager
 def served(database_url: str, secret: str, workers: int) -> Iterator[str]:
     """A production-configured server on a free loopback port; its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -82,23 +132,10 @@ def served(database_url: str, secret: str, workers: int) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        answer = "no answer"
-        while time.monotonic() < deadline:
-            try:
-                ready = httpx.get(f"{base}/readyz", timeout=1)
-                if ready.status_code == 200:
-                    break
-                answer = ready.text
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise RuntimeError(f"the server did not become ready: {answer}")
+        wait_ready(process, lambda: httpx.get(f"{base}/readyz", timeout=1), 60)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 def variables(query: QueryClass, tag_ids: dict[int, str]) -> dict[str, Any]:
@@ -117,7 +154,8 @@ def document(query: QueryClass) -> str:
     return DOCUMENT % (GRID + (" tags { name }" if query.tag_names else ""))
 
 
-async def _post(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+async def post_query(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a GraphQL request that must succeed."""
     response = await client.post("/graphql", json=body)
     payload: dict[str, Any] = response.json()
     if response.status_code != 200 or payload.get("errors"):
@@ -133,7 +171,7 @@ async def prepared_request(
     cursor = None
     forward = query.page - 1 + (5 if query.backward else 0)
     for _ in range(forward):
-        page = await _post(client, {"query": doc, "variables": {**base, "cursor": cursor}})
+        page = await post_query(client, {"query": doc, "variables": {**base, "cursor": cursor}})
         cursor = page["data"]["contentItems"]["pageInfo"]["endCursor"] or cursor
     if query.backward:
         return {
@@ -147,37 +185,46 @@ async def time_request(
     client: httpx.AsyncClient, body: dict[str, Any], warmup: int, iterations: int
 ) -> Summary:
     for _ in range(warmup):
-        await _post(client, body)
+        await post_query(client, body)
     samples = []
     for _ in range(iterations):
         started = time.perf_counter()
-        await _post(client, body)
+        await post_query(client, body)
         samples.append((time.perf_counter() - started) * 1000)
     return Summary.of(samples)
 
 
+def cycle(bodies: Sequence[dict[str, Any]]) -> BodyFactory:
+    """The bodies in turn."""
+    return lambda n: bodies[n % len(bodies)]
+
+
 async def load(
-    base: str, bodies: list[dict[str, Any]], clients: int, seconds: float, token: str | None = None
+    url: str,
+    next_body: BodyFactory,
+    clients: int,
+    seconds: float,
+    *,
+    max_requests: int = 100_000,
+    headers: Mapping[str, str] | None = None,
 ) -> LoadResult:
-    """Closed loop: `clients` concurrent clients, each sending the next body as soon as
-    its last one is answered, for `seconds`."""
+    """Closed loop: `clients` concurrent clients, each posting the next body to `url` as
+    soon as its last one is answered, for `seconds` or `max_requests` requests."""
     latencies: list[float] = []
     errors: Counter[str] = Counter()
+    sent = itertools.count()
     stop_at = time.monotonic() + seconds
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async def client_loop(client: httpx.AsyncClient, offset: int) -> None:
-        n = offset
-        while time.monotonic() < stop_at:
-            body = bodies[n % len(bodies)]
-            n += 1
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        while time.monotonic() < stop_at and (n := next(sent)) < max_requests:
             started = time.perf_counter()
             try:
-                response = await client.post("/graphql", json=body, headers=headers)
+                response = await client.post(url, json=next_body(n))
                 payload = response.json()
                 for error in payload.get("errors") or []:
-                    errors[error.get("extensions", {}).get("code", "UNKNOWN")] += 1
+                    code = (error.get("extensions") or {}).get("code")
+                    errors[code or str(error.get("message", "UNKNOWN"))[:60]] += 1
                 if response.status_code != 200:
                     errors[f"HTTP {response.status_code}"] += 1
             except httpx.HTTPError as exc:
@@ -185,8 +232,8 @@ async def load(
             latencies.append((time.perf_counter() - started) * 1000)
 
     started = time.monotonic()
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        await asyncio.gather(*(client_loop(client, i) for i in range(clients)))
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
     elapsed = time.monotonic() - started
     return LoadResult(clients, elapsed, len(latencies), Summary.of(latencies), dict(errors))
 

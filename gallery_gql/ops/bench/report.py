@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gallery_gql.ops.bench.database import APPROACHES, ClassResult
 from gallery_gql.ops.bench.http import LoadResult
+from gallery_gql.ops.bench.peer import GENERIC, OURS, TARGETS, PeerReport
 from gallery_gql.ops.bench.stats import Summary
 
 
@@ -15,6 +16,8 @@ class BenchReport:
     database: list[ClassResult]
     http: dict[str, Summary]
     load: list[LoadResult]
+    peer: PeerReport | None = None
+    peer_skipped: str | None = None  # why there is no peer section
 
 
 def _ms(value: float) -> str:
@@ -66,18 +69,60 @@ def _http_table(http: dict[str, Summary], database: list[ClassResult]) -> list[s
     return lines
 
 
+def _errors(result: LoadResult) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in result.errors.items()) or "0"
+
+
 def _load_table(load: list[LoadResult]) -> list[str]:
     lines = [
         "| clients | seconds | requests | req/s | p50 | p95 | p99 | errors |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for result in load:
-        errors = ", ".join(f"{k}: {v}" for k, v in result.errors.items()) or "0"
         lines.append(
             f"| {result.clients} | {result.seconds:.1f} | {result.requests:,} | "
             f"{result.rate:,.0f} | {_ms(result.latency.p50)} | {_ms(result.latency.p95)} | "
-            f"{_ms(result.latency.p99)} | {errors} |"
+            f"{_ms(result.latency.p99)} | {_errors(result)} |"
         )
+    return lines
+
+
+def _three(summary: Summary) -> str:
+    return f"{_ms(summary.p50)} / {_ms(summary.p95)} / {_ms(summary.p99)}"
+
+
+def _peer_tables(peer: PeerReport) -> list[str]:
+    peers = TARGETS[1:]
+    lines = [
+        f"- peer: {peer.server}, on loopback, the same database (read-only sessions)",
+        f"- {GENERIC}: both sources' collections in one request, merged by the client",
+        "",
+        "| class | "
+        + " | ".join(f"{target} p50 / p95 / p99" for target in TARGETS)
+        + " | same page as ours (generic / function) |",
+        "|---|" + "---|" * (len(TARGETS) + 1),
+    ]
+    for result in peer.classes:
+        cells = " | ".join(_three(result.timings[target]) for target in TARGETS)
+        same = " / ".join("yes" if result.agrees[target] else "**no**" for target in peers)
+        lines.append(f"| {result.name} | {cells} | {same} |")
+    lines += [
+        "",
+        "Closed loop over these classes (req/s, p50 / p95 ms):",
+        "",
+        "| clients | " + " | ".join(TARGETS) + " | errors |",
+        "|---|" + "---|" * (len(TARGETS) + 1),
+    ]
+    for n, clients in enumerate(result.clients for result in peer.load[OURS]):
+        runs = {target: peer.load[target][n] for target in TARGETS}
+        cells = " | ".join(
+            f"{r.rate:,.0f} req/s, {_ms(r.latency.p50)} / {_ms(r.latency.p95)}"
+            for r in runs.values()
+        )
+        errors = (
+            "; ".join(f"{target}: {_errors(r)}" for target, r in runs.items() if r.errors) or "0"
+        )
+        lines.append(f"| {clients} | {cells} | {errors} |")
     return lines
 
 
@@ -103,4 +148,7 @@ def render(report: BenchReport) -> str:
             "",
             *_load_table(report.load),
         ]
+    if report.peer or report.peer_skipped:
+        parts += ["", "### Peer: PostGraphile (ms, one client, then closed loop)", ""]
+        parts += _peer_tables(report.peer) if report.peer else [f"Skipped: {report.peer_skipped}."]
     return "\n".join(parts) + "\n"

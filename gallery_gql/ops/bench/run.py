@@ -6,7 +6,7 @@ import asyncio
 import os
 import platform
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
@@ -15,16 +15,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.db.engine import create_engine
-from gallery_gql.ops.bench.classes import build_classes, load_corpus
-from gallery_gql.ops.bench.database import measure_class, tag_ids
+from gallery_gql.ops.bench.classes import Corpus, QueryClass, build_classes, load_corpus
+from gallery_gql.ops.bench.database import ClassResult, measure_class, tag_ids
 from gallery_gql.ops.bench.http import (
+    LoadResult,
+    cycle,
     load,
     prepared_request,
     served,
     time_request,
     viewer_token,
 )
+from gallery_gql.ops.bench.peer import PeerReport, PeerRun, run_peer
+from gallery_gql.ops.bench.peer_server import unavailable
 from gallery_gql.ops.bench.report import BenchReport
+from gallery_gql.ops.bench.stats import Summary
 from gallery_gql.ops.progress import ProgressCallback
 from gallery_gql.ops.seed import SeedPlan, database_is_empty, seed_database
 from gallery_gql.settings import Settings
@@ -40,7 +45,17 @@ class BenchOptions:
     load_clients: tuple[int, ...] = (1, 8, 32)
     load_seconds: float = 10.0
     workers: int = 2
+    peer: bool | None = None  # None: run the peer when it is installed
     command: str = "gallery-gql bench"
+
+
+def peer_skip_reason(options: BenchOptions) -> str | None:
+    """Why the PostGraphile comparison will not run, or None when it will."""
+    if options.peer is False:
+        return "--no-peer"
+    if not options.http:
+        return "it is measured through HTTP, and --no-http was given"
+    return unavailable()
 
 
 async def _dataset(url: str, options: BenchOptions, progress: ProgressCallback) -> list[str]:
@@ -68,14 +83,18 @@ def _machine() -> str:
     )
 
 
-async def run_bench(url: str, options: BenchOptions, progress: ProgressCallback) -> BenchReport:
-    header = [
-        f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        "",
-        f"- command: `{options.command}`",
-        _machine(),
-        *await _dataset(url, options, progress),
-    ]
+@dataclass
+class _Served:
+    """What the HTTP stages measured."""
+
+    http: dict[str, Summary] = field(default_factory=dict)
+    load: list[LoadResult] = field(default_factory=list)
+    peer: PeerReport | None = None
+
+
+async def _database_stage(
+    url: str, options: BenchOptions, progress: ProgressCallback
+) -> tuple[Corpus, dict[int, str], list[QueryClass], list[ClassResult]]:
     # The app's connection settings (JIT off), with room for the slow baselines.
     engine = create_engine(url, Settings(statement_timeout_ms=600_000))
     async with engine.connect() as conn:
@@ -98,35 +117,83 @@ async def run_bench(url: str, options: BenchOptions, progress: ProgressCallback)
             )
         progress("database", len(classes), len(classes))
     await engine.dispose()
-    http_results = {}
-    load_results = []
+    return corpus, ids, classes, database
+
+
+async def _served_stages(
+    url: str,
+    options: BenchOptions,
+    corpus: Corpus,
+    ids: dict[int, str],
+    classes: list[QueryClass],
+    progress: ProgressCallback,
+) -> _Served:
+    """Per class through HTTP, the closed-loop load, then (unless skipped) the peer."""
+    out = _Served()
+    secret = secrets.token_urlsafe(32)
+    plain = make_url(url).render_as_string(hide_password=False)
+    with served(plain, secret, options.workers) as base:
+        token = viewer_token(corpus.viewer, secret)
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=30) as anonymous,
+            httpx.AsyncClient(
+                base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}
+            ) as viewer,
+        ):
+            bodies = {}
+            for n, query in enumerate(classes, 1):
+                progress("http", n - 1, len(classes))
+                client = viewer if query.creator else anonymous
+                body = await prepared_request(client, query, ids)
+                if not query.creator:
+                    bodies[query.name] = body
+                out.http[query.name] = await time_request(client, body, 3, options.iterations)
+            progress("http", len(classes), len(classes))
+        mix = cycle(list(bodies.values()))
+        for n, clients in enumerate(options.load_clients):
+            progress("load", n, len(options.load_clients))
+            out.load.append(await load(f"{base}/graphql", mix, clients, options.load_seconds))
+        progress("load", len(options.load_clients), len(options.load_clients))
+        if peer_skip_reason(options) is None:
+            peer = PeerRun(
+                database_url=url,
+                statement_timeout_ms=Settings().statement_timeout_ms,
+                our_base=base,
+                our_bodies=bodies,
+                our_http=out.http,
+                tag_ids=ids,
+                iterations=options.iterations,
+                load_clients=options.load_clients,
+                load_seconds=options.load_seconds,
+                workers=options.workers,
+            )
+            out.peer = await run_peer(peer, classes, progress)
+    return out
+
+
+async def run_bench(url: str, options: BenchOptions, progress: ProgressCallback) -> BenchReport:
+    skip_peer = peer_skip_reason(options)
+    if skip_peer and options.peer:
+        raise RuntimeError(f"the peer cannot run: {skip_peer}")
+    header = [
+        f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"- command: `{options.command}`",
+        _machine(),
+        *await _dataset(url, options, progress),
+    ]
+    corpus, ids, classes, database = await _database_stage(url, options, progress)
+    served_results = _Served()
     if options.http:
-        secret = secrets.token_urlsafe(32)
-        plain = make_url(url).render_as_string(hide_password=False)
-        with served(plain, secret, options.workers) as base:
-            token = viewer_token(corpus.viewer, secret)
-            async with (
-                httpx.AsyncClient(base_url=base, timeout=30) as anonymous,
-                httpx.AsyncClient(
-                    base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}
-                ) as viewer,
-            ):
-                bodies = []
-                for n, query in enumerate(classes, 1):
-                    progress("http", n - 1, len(classes))
-                    client = viewer if query.creator else anonymous
-                    body = await prepared_request(client, query, ids)
-                    if not query.creator:
-                        bodies.append(body)
-                    http_results[query.name] = await time_request(
-                        client, body, 3, options.iterations
-                    )
-                progress("http", len(classes), len(classes))
-            for n, clients in enumerate(options.load_clients):
-                progress("load", n, len(options.load_clients))
-                load_results.append(await load(base, bodies, clients, options.load_seconds))
-            progress("load", len(options.load_clients), len(options.load_clients))
-    return BenchReport(header, database, http_results, load_results)
+        served_results = await _served_stages(url, options, corpus, ids, classes, progress)
+    return BenchReport(
+        header,
+        database,
+        served_results.http,
+        served_results.load,
+        served_results.peer,
+        skip_peer,
+    )
 
 
 def run(url: str, options: BenchOptions, progress: ProgressCallback) -> BenchReport:
