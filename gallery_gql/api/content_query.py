@@ -1,4 +1,6 @@
-"""Turns `contentItems` arguments into domain values, checking every one of them."""
+"""Turns `contentItems` arguments into domain values, checking what the argument types
+cannot: tags exist, arguments agree, cursors are genuine and from this very query. Page
+sizes and the shape of cursors were checked by their scalars before execution."""
 
 from __future__ import annotations
 
@@ -69,14 +71,6 @@ def _creator(creator: CreatorFilter | None, viewer: UUID | None) -> tuple[UUID |
     return None, viewer
 
 
-def _page_size(value: int | None, argument: str, default: int, maximum: int) -> int:
-    if value is None:
-        return default
-    if not 1 <= value <= maximum:
-        raise bad_input(f"`{argument}` must be between 1 and {maximum}, got {value}")
-    return value
-
-
 def _position(
     token: str | None, argument: str, secret: str, digest: str, sort: Sort
 ) -> Position | None:
@@ -99,12 +93,11 @@ def _page_request(
     if args.last is not None:
         if after_token is not None:
             raise bad_input("`last` pages backward from `before`; `cursor`/`after` do not apply")
-        size = _page_size(args.last, "last", settings.default_page_size, settings.max_page_size)
         before = _position(args.before, "before", secret, digest, sort)
-        return PageRequest(size=size, backward=True, before=before)
+        return PageRequest(size=args.last, backward=True, before=before)
     if args.before is not None:
         raise bad_input("`before` pages backward: give it with `last`")
-    size = _page_size(args.first, "first", settings.default_page_size, settings.max_page_size)
+    size = args.first if args.first is not None else settings.default_page_size
     return PageRequest(size=size, after=_position(after_token, "cursor", secret, digest, sort))
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import Node
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
@@ -36,15 +37,18 @@ class ErrorCode(StrEnum):
 
 
 class PublicError(GraphQLError):
-    """An error whose message is meant for the client."""
+    """An error whose message is meant for the client. `nodes` locate it in the document
+    when it is raised before execution (by a scalar parsing a literal)."""
 
-    def __init__(self, message: str, code: ErrorCode, **extensions: Any) -> None:
-        super().__init__(message, extensions={"code": code.value, **extensions})
+    def __init__(
+        self, message: str, code: ErrorCode, nodes: Node | None = None, **extensions: Any
+    ) -> None:
+        super().__init__(message, nodes, extensions={"code": code.value, **extensions})
         self.code = code
 
 
-def bad_input(message: str, **extensions: Any) -> PublicError:
-    return PublicError(message, ErrorCode.BAD_USER_INPUT, **extensions)
+def bad_input(message: str, nodes: Node | None = None, **extensions: Any) -> PublicError:
+    return PublicError(message, ErrorCode.BAD_USER_INPUT, nodes, **extensions)
 
 
 def unauthenticated(message: str = "sign in to use this filter") -> PublicError:
@@ -74,7 +78,7 @@ def _classify(error: GraphQLError, request_id: str) -> GraphQLError:
         original = error.original_error
         if isinstance(original, PublicError):
             return GraphQLError(
-                original.message,
+                error.message,  # for a variable, graphql-core's prefix names it
                 error.nodes,
                 error.source,
                 error.positions,

@@ -26,6 +26,7 @@ from gallery_gql.api.queries.content import ContentQueries
 from gallery_gql.api.queries.tags import TagQueries
 from gallery_gql.api.queries.viewer import ViewerQueries
 from gallery_gql.api.types.content import ContentItem
+from gallery_gql.api.types.scalars import scalar_map
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
 from gallery_gql.observability.metrics import OperationMetrics
@@ -92,5 +93,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             *_limits(settings),
         ],
-        config=StrawberryConfig(disable_field_suggestions=settings.environment == "production"),
+        config=StrawberryConfig(
+            disable_field_suggestions=settings.environment == "production",
+            scalar_map=scalar_map(settings.max_page_size),
+        ),
     )

@@ -18,8 +18,8 @@ import orjson
 from gallery_gql.gallery.filters import Position, Sort, Source
 
 VERSION = 1
+MAX_CURSOR_LENGTH = 512
 _MAC_SIZE = 16
-_MAX_CURSOR_LENGTH = 512
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -73,23 +73,32 @@ def encode_cursor(cursor: Cursor, secret: str) -> str:
             pos.id,
         ]
     )
-    return _b64(payload + _mac(secret, payload))
+    return cursor_token(payload + _mac(secret, payload))
 
 
-def _b64(raw: bytes) -> str:
+def cursor_token(raw: bytes) -> str:
+    """`raw` spelled as a cursor: unpadded base64url, the inverse of `cursor_bytes`."""
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(token: str, secret: str) -> Cursor:
-    """Parse and authenticate a cursor; any defect raises CursorError with a safe message."""
-    if not token or len(token) > _MAX_CURSOR_LENGTH:
+def cursor_bytes(token: str, max_length: int) -> bytes:
+    """The bytes a cursor spells. CursorError unless `token` is 1 to `max_length` characters
+    of canonical unpadded base64url: one spelling per cursor, no other alphabet or padding.
+    Needs no secret, so it also serves as the API's structural check of any cursor."""
+    if not token or len(token) > max_length:
         raise CursorError("malformed cursor")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError) as exc:
         raise CursorError("malformed cursor") from exc
-    if _b64(raw) != token:  # one spelling per cursor: no alternate alphabets or padding
+    if cursor_token(raw) != token:
         raise CursorError("malformed cursor")
+    return raw
+
+
+def decode_cursor(token: str, secret: str) -> Cursor:
+    """Parse and authenticate a cursor; any defect raises CursorError with a safe message."""
+    raw = cursor_bytes(token, MAX_CURSOR_LENGTH)
     payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
     if len(raw) <= _MAC_SIZE or not hmac.compare_digest(mac, _mac(secret, payload)):
         raise CursorError("cursor signature is invalid")

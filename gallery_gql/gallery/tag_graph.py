@@ -7,9 +7,7 @@ ancestor or descendant appears once and a cycle in bad data cannot loop forever.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,14 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_int, any_uuid
 from gallery_gql.db.tables import tag_counts, tag_parents, tags
+from gallery_gql.gallery.cursor import CursorError, cursor_bytes, cursor_token
 from gallery_gql.gallery.filters import Source
 from gallery_gql.gallery.lookups import tag_record
 from gallery_gql.gallery.records import TagRecord
 
 MAX_SEARCH_LENGTH = 100
 MAX_NAME_LENGTH = 255
-_MAX_CURSOR_LENGTH = 400
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+# The longest cursor: base64 of [rank,"name"] with each character of the longest name
+# JSON-escaped to its longest form, six bytes (\uXXXX).
+MAX_TAG_CURSOR_LENGTH = math.ceil((len(b'[1,""]') + 6 * MAX_NAME_LENGTH) * 4 / 3)
 
 PREFIX_RANK = 0
 """Rank of names starting with the search text (and of every name when not searching)."""
@@ -164,7 +164,7 @@ class TagSearchPage:
     has_next: bool
 
 
-class TagCursorError(ValueError):
+class TagCursorError(CursorError):
     """A tag-search cursor that is not one we issued."""
 
 
@@ -202,18 +202,14 @@ async def search_tags(
 
 
 def encode_tag_cursor(position: TagPosition) -> str:
-    payload = orjson.dumps([position.rank, position.name])
-    return base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+    return cursor_token(orjson.dumps([position.rank, position.name]))
 
 
 def decode_tag_cursor(token: str) -> TagPosition:
     """The position a cursor from `encode_tag_cursor` names; TagCursorError for anything else."""
-    if not token or len(token) > _MAX_CURSOR_LENGTH or not _BASE64URL.fullmatch(token):
-        raise TagCursorError("malformed cursor")
     try:
-        payload = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        value = orjson.loads(payload)
-    except (binascii.Error, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
+        value = orjson.loads(cursor_bytes(token, MAX_TAG_CURSOR_LENGTH))
+    except ValueError as exc:  # CursorError and orjson.JSONDecodeError are ValueErrors
         raise TagCursorError("malformed cursor") from exc
     position = _position(value)
     if encode_tag_cursor(position) != token:  # only the canonical encoding is accepted

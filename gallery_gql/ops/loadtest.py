@@ -27,7 +27,7 @@ from gallery_gql.db.embedded import EmbeddedCluster
 from gallery_gql.ops.bench.http import served, viewer_token
 from gallery_gql.ops.bench.stats import Summary
 
-READ = """query Read($tags: [ID!], $cursor: String) {
+READ = """query Read($tags: [ID!], $cursor: Cursor) {
   contentItems(tags: $tags, first: 25, cursor: $cursor) {
     edges { cursor node { id title thumbnail } } pageInfo { endCursor } } }"""
 CREATE = """mutation Create($input: CreateContentInput!) {

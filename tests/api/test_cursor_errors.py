@@ -1,26 +1,28 @@
 """contentItems rejects bad cursors and bad paging or tag arguments as BAD_USER_INPUT:
-HTTP 200, no data, and a message that leaks nothing about the implementation."""
+HTTP 200, no data, and a message that leaks nothing about the implementation.
+
+Malformed page sizes and cursors are refused by their scalars before execution (no `path`;
+more in test_input_scalars.py); what needs the secret or the filter, by the field."""
 
 from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gallery_gql.api.global_id import encode_global_id
-from gallery_gql.gallery.cursor import decode_cursor, encode_cursor
+from gallery_gql.gallery.cursor import cursor_token, decode_cursor, encode_cursor
 from gallery_gql.settings import Settings
 from tests.conftest import GraphQLClient
-from tests.factories import Dataset, build_gallery
+from tests.factories import Dataset
 from tests.model import ModelQuery, expected, load_items
 
 PAGE = """
-query Page($tags: [ID!], $exclude: [ID!], $sort: ContentSort, $first: Int, $cursor: String,
-           $after: String, $last: Int, $before: String) {
+query Page($tags: [ID!], $exclude: [ID!], $sort: ContentSort, $first: PageSize, $cursor: Cursor,
+           $after: Cursor, $last: PageSize, $before: Cursor) {
   contentItems(tags: $tags, excludeTags: $exclude, sort: $sort, first: $first,
                cursor: $cursor, after: $after, last: $last, before: $before) {
     edges { cursor node { databaseId } }
@@ -35,13 +37,6 @@ LEAKS = ("traceback", "sqlalchemy", "asyncpg", "psycopg", "orjson", "binascii", 
 def database_url(module_database_url: str) -> str:
     """These tests only read: one database for the module."""
     return module_database_url
-
-
-@pytest.fixture(scope="module")
-async def dataset(database_url: str) -> AsyncIterator[Dataset]:
-    engine = create_async_engine(database_url)
-    yield await build_gallery(engine, regular=30, auto=60)
-    await engine.dispose()
 
 
 def _tags(dataset: Dataset, *indexes: int) -> list[str]:
@@ -60,7 +55,7 @@ async def _end_cursor(gql: GraphQLClient, **variables: Any) -> str:
     return cursor
 
 
-async def _bad_input(gql: GraphQLClient, **variables: Any) -> dict[str, Any]:
+async def _rejected(gql: GraphQLClient, variables: dict[str, Any]) -> dict[str, Any]:
     """The single error of a rejected request, after checking its shape."""
     body = await gql.post(PAGE, variables)
     assert body["_status"] == 200, body
@@ -68,10 +63,23 @@ async def _bad_input(gql: GraphQLClient, **variables: Any) -> dict[str, Any]:
     assert len(body["errors"]) == 1, body["errors"]
     error: dict[str, Any] = body["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
-    assert error["path"] == ["contentItems"]
     text = str(error)
     assert "SELECT" not in text
     assert not [leak for leak in LEAKS if leak in text.lower()], error
+    return error
+
+
+async def _bad_input(gql: GraphQLClient, **variables: Any) -> dict[str, Any]:
+    """Refused by the field: the error has its `path`."""
+    error = await _rejected(gql, variables)
+    assert error["path"] == ["contentItems"], error
+    return error
+
+
+async def _bad_scalar_input(gql: GraphQLClient, **variables: Any) -> dict[str, Any]:
+    """Refused while the variables were coerced, before execution: no `path`."""
+    error = await _rejected(gql, variables)
+    assert "path" not in error, error
     return error
 
 
@@ -84,8 +92,8 @@ def _tamper(token: str) -> str:
 # --- cursors -----------------------------------------------------------------------------
 
 
-async def test_a_good_cursor_is_accepted(gql: GraphQLClient, dataset: Dataset) -> None:
-    tags = _tags(dataset, 0)
+async def test_a_good_cursor_is_accepted(gql: GraphQLClient, module_gallery: Dataset) -> None:
+    tags = _tags(module_gallery, 0)
     cursor = await _end_cursor(gql, tags=tags)
     assert (await _page(gql, tags=tags, cursor=cursor, first=2))["edges"]
     assert (await _page(gql, tags=tags, after=cursor, first=2))["edges"]
@@ -93,8 +101,8 @@ async def test_a_good_cursor_is_accepted(gql: GraphQLClient, dataset: Dataset) -
     assert (await _page(gql, tags=tags, before=cursor, last=2))["edges"]
 
 
-async def test_tampered_cursor(gql: GraphQLClient, dataset: Dataset) -> None:
-    tags = _tags(dataset, 0)
+async def test_tampered_cursor(gql: GraphQLClient, module_gallery: Dataset) -> None:
+    tags = _tags(module_gallery, 0)
     tampered = _tamper(await _end_cursor(gql, tags=tags))
     for paging in ({"cursor": tampered}, {"after": tampered}, {"before": tampered, "last": 2}):
         error = await _bad_input(gql, tags=tags, **paging)
@@ -103,13 +111,13 @@ async def test_tampered_cursor(gql: GraphQLClient, dataset: Dataset) -> None:
         assert f"`{name}`" in error["message"]
 
 
-async def test_cursor_from_another_filter(gql: GraphQLClient, dataset: Dataset) -> None:
-    cursor = await _end_cursor(gql, tags=_tags(dataset, 0))
+async def test_cursor_from_another_filter(gql: GraphQLClient, module_gallery: Dataset) -> None:
+    cursor = await _end_cursor(gql, tags=_tags(module_gallery, 0))
     others: list[dict[str, Any]] = [
-        {"tags": _tags(dataset, 1)},
-        {"tags": _tags(dataset, 0, 1)},
+        {"tags": _tags(module_gallery, 1)},
+        {"tags": _tags(module_gallery, 0, 1)},
         {},
-        {"tags": _tags(dataset, 0), "exclude": _tags(dataset, 2)},
+        {"tags": _tags(module_gallery, 0), "exclude": _tags(module_gallery, 2)},
     ]
     for variables in others:
         error = await _bad_input(gql, cursor=cursor, **variables)
@@ -117,8 +125,8 @@ async def test_cursor_from_another_filter(gql: GraphQLClient, dataset: Dataset) 
         await _bad_input(gql, before=cursor, last=2, **variables)
 
 
-async def test_cursor_from_another_sort(gql: GraphQLClient, dataset: Dataset) -> None:
-    tags = _tags(dataset, 0)
+async def test_cursor_from_another_sort(gql: GraphQLClient, module_gallery: Dataset) -> None:
+    tags = _tags(module_gallery, 0)
     newest = await _end_cursor(gql, tags=tags, sort="NEWEST")
     for sort in ("OLDEST", "TOP_RATED", "LOWEST_RATED"):
         error = await _bad_input(gql, tags=tags, sort=sort, cursor=newest)
@@ -129,9 +137,9 @@ async def test_cursor_from_another_sort(gql: GraphQLClient, dataset: Dataset) ->
 
 
 async def test_cursor_signed_with_another_secret(
-    gql: GraphQLClient, dataset: Dataset, settings: Settings
+    gql: GraphQLClient, module_gallery: Dataset, settings: Settings
 ) -> None:
-    tags = _tags(dataset, 0)
+    tags = _tags(module_gallery, 0)
     genuine = decode_cursor(await _end_cursor(gql, tags=tags), settings.signing_secret())
     forged = encode_cursor(genuine, "not-the-server-secret")
     assert encode_cursor(genuine, settings.signing_secret()) != forged
@@ -143,18 +151,36 @@ async def test_cursor_signed_with_another_secret(
     "garbage",
     [
         "",
-        "garbage",
+        "garbage!",
+        "garbage",  # its last character carries bits that no byte string encodes to
         "!!!!",
-        "x" * 600,
         "ü€😀",
-        "WzEsImFiYyJd",  # base64 of a short JSON list, no MAC
-        base64.urlsafe_b64encode(b'[1,"d","NEWEST",0,0,1]' + b"\x00" * 16).decode(),
+        base64.urlsafe_b64encode(b'[1,"d","NEWEST",0,0,1]' + b"\x00" * 16).decode(),  # padded
         "' OR 1=1; SELECT * FROM users --",
+    ],
+)
+async def test_malformed_cursor_is_refused_by_the_scalar(
+    gql: GraphQLClient, module_gallery: Dataset, garbage: str
+) -> None:
+    error = await _bad_scalar_input(gql, tags=_tags(module_gallery, 0), cursor=garbage)
+    assert error["message"].startswith("Variable '$cursor' has invalid value: malformed cursor")
+    await _bad_scalar_input(gql, before=garbage, last=3)
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "garbage0",
+        "x" * 600,  # well-formed, but longer than any content cursor
+        "WzEsImFiYyJd",  # base64 of a short JSON list, no MAC
+        cursor_token(b'[1,"d","NEWEST",0,0,1]' + b"\x00" * 16),  # a MAC of zeros
         encode_global_id("ContentItem", "REGULAR:1"),
     ],
 )
-async def test_garbage_cursor(gql: GraphQLClient, dataset: Dataset, garbage: str) -> None:
-    error = await _bad_input(gql, tags=_tags(dataset, 0), cursor=garbage)
+async def test_well_formed_garbage_cursor_is_refused_by_the_field(
+    gql: GraphQLClient, module_gallery: Dataset, garbage: str
+) -> None:
+    error = await _bad_input(gql, tags=_tags(module_gallery, 0), cursor=garbage)
     assert error["message"].startswith("invalid `cursor`")
     await _bad_input(gql, before=garbage, last=3)
 
@@ -163,25 +189,20 @@ async def test_garbage_cursor(gql: GraphQLClient, dataset: Dataset, garbage: str
 
 
 @pytest.mark.parametrize(
-    ("paging", "phrase"),
-    [
-        ({"first": 0}, "`first` must be between 1 and 100, got 0"),
-        ({"first": 101}, "`first` must be between 1 and 100, got 101"),
-        ({"first": -1}, "`first` must be between 1 and 100, got -1"),
-        ({"last": 101}, "`last` must be between 1 and 100, got 101"),
-        ({"last": 0}, "`last` must be between 1 and 100, got 0"),
-        ({"last": -5}, "`last` must be between 1 and 100, got -5"),
-    ],
+    "paging", [{"first": 0}, {"first": 101}, {"first": -1}, {"last": 101}, {"last": 0}]
 )
 async def test_page_size_out_of_range(
-    gql: GraphQLClient, dataset: Dataset, paging: dict[str, int], phrase: str
+    gql: GraphQLClient, module_gallery: Dataset, paging: dict[str, int]
 ) -> None:
-    error = await _bad_input(gql, tags=_tags(dataset, 0), **paging)
-    assert error["message"] == phrase
+    error = await _bad_scalar_input(gql, tags=_tags(module_gallery, 0), **paging)
+    (name,) = paging
+    assert error["message"] == (
+        f"Variable '${name}' has invalid value: a page size is a whole number from 1 to 100"
+    )
 
 
 async def test_page_size_bounds_are_inclusive(
-    gql: GraphQLClient, dataset: Dataset, engine: AsyncEngine
+    gql: GraphQLClient, module_gallery: Dataset, engine: AsyncEngine
 ) -> None:
     public = len(expected(await load_items(engine), ModelQuery()))
     assert public > 20
@@ -201,9 +222,9 @@ async def test_page_size_bounds_are_inclusive(
     ],
 )
 async def test_conflicting_paging_arguments(
-    gql: GraphQLClient, dataset: Dataset, which: str, phrase: str
+    gql: GraphQLClient, module_gallery: Dataset, which: str, phrase: str
 ) -> None:
-    tags = _tags(dataset, 0)
+    tags = _tags(module_gallery, 0)
     first = (await _page(gql, tags=tags, first=2))["pageInfo"]
     one, two = first["startCursor"], first["endCursor"]
     assert one != two
@@ -222,7 +243,7 @@ async def test_conflicting_paging_arguments(
 
 
 @pytest.mark.parametrize("argument", ["tags", "exclude"])
-async def test_too_many_tags(gql: GraphQLClient, dataset: Dataset, argument: str) -> None:
+async def test_too_many_tags(gql: GraphQLClient, module_gallery: Dataset, argument: str) -> None:
     many = [str(uuid.uuid4()) for _ in range(21)]
     error = await _bad_input(gql, **{argument: many})
     name = "tags" if argument == "tags" else "excludeTags"
@@ -234,14 +255,14 @@ async def test_too_many_tags(gql: GraphQLClient, dataset: Dataset, argument: str
 
 @pytest.mark.parametrize("as_global_id", [False, True])
 async def test_unknown_tag_is_named(
-    gql: GraphQLClient, dataset: Dataset, as_global_id: bool
+    gql: GraphQLClient, module_gallery: Dataset, as_global_id: bool
 ) -> None:
     unknown = uuid.UUID("0badc0de-0000-4000-8000-000000000001")
     spelled = encode_global_id("Tag", str(unknown)) if as_global_id else str(unknown)
-    error = await _bad_input(gql, tags=[*_tags(dataset, 0), spelled])
+    error = await _bad_input(gql, tags=[*_tags(module_gallery, 0), spelled])
     assert str(unknown) in error["message"]
     assert error["extensions"]["unknownTags"] == [str(unknown)]
-    excluded = await _bad_input(gql, tags=_tags(dataset, 0), exclude=[spelled])
+    excluded = await _bad_input(gql, tags=_tags(module_gallery, 0), exclude=[spelled])
     assert excluded["extensions"]["unknownTags"] == [str(unknown)]
 
 
@@ -259,7 +280,7 @@ async def test_unknown_tag_is_named(
         "x" * 500,
     ],
 )
-async def test_malformed_tag_id(gql: GraphQLClient, dataset: Dataset, tag: str) -> None:
+async def test_malformed_tag_id(gql: GraphQLClient, module_gallery: Dataset, tag: str) -> None:
     error = await _bad_input(gql, tags=[tag])
     assert "id" in error["message"]
     await _bad_input(gql, exclude=[tag])

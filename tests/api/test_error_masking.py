@@ -39,7 +39,16 @@ async def test_validation_errors_stay_readable(gql: GraphQLClient) -> None:
 
 
 async def test_deliberate_errors_keep_their_code_and_message(gql: GraphQLClient) -> None:
+    body = await gql.post('{ contentItems(tags: ["not-a-tag"]) { edges { cursor } } }')
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == "invalid id 'not-a-tag'"
+    assert error["path"] == ["contentItems"]
+
+
+async def test_scalar_errors_keep_their_code_and_message(gql: GraphQLClient) -> None:
     body = await gql.post("{ contentItems(first: 0) { edges { cursor } } }")
     error = body["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "between 1 and 100" in error["message"]
+    assert error["message"] == "a page size is a whole number from 1 to 100"
+    assert "path" not in error

@@ -107,7 +107,7 @@ async def test_document_limits_reject_before_sql(dev: App, document: str) -> Non
 
 
 async def test_cost_counts_variables(dev: App) -> None:
-    query = """query ($n: Int) { contentItems(first: $n) { edges { node {
+    query = """query ($n: PageSize) { contentItems(first: $n) { edges { node {
         tags { children { name } } } } } }"""
     small = await dev.query(query, {"n": 2})
     assert "errors" not in small.json()

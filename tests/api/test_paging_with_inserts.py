@@ -27,7 +27,7 @@ from tests.model import ModelItem, ModelQuery, expected, load_items
 
 SIZE = 7
 WALK = """
-query Walk($tags: [ID!], $sort: ContentSort!, $after: String) {
+query Walk($tags: [ID!], $sort: ContentSort!, $after: Cursor) {
   contentItems(tags: $tags, sort: $sort, first: 7, after: $after) {
     edges { node { source databaseId } }
     pageInfo { hasNextPage hasPreviousPage endCursor }

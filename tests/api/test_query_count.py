@@ -21,7 +21,7 @@ from tests.factories import build_gallery
 from tests.model import ModelQuery, expected, load_items
 
 PAGE = """
-query Page($tags: [ID!], $first: Int, $after: String) {
+query Page($tags: [ID!], $first: PageSize, $after: Cursor) {
   contentItems(tags: $tags, first: $first, after: $after) {
     edges {
       cursor

@@ -4,26 +4,21 @@ statement count of a page of tags (it must not grow with the page size)."""
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import orjson
 import pytest
-from asgi_lifespan import LifespanManager
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gallery_gql.api.global_id import encode_global_id
-from gallery_gql.app import create_app
 from gallery_gql.gallery.filters import Source
-from gallery_gql.settings import Settings
+from tests.api.conftest import CountingApp
 from tests.conftest import GraphQLClient
 from tests.gallery.test_tag_graph import HIERARCHY, Dag, build_dag, tag_uuid
 
 HIERARCHY_QUERY = """
-query Hierarchy($first: Int!) {
+query Hierarchy($first: PageSize!) {
   tags(first: $first) {
     edges { node { name parents { name } children { name } ancestors { name }
                    descendants { name } } }
@@ -32,7 +27,7 @@ query Hierarchy($first: Int!) {
 """
 
 SEARCH_QUERY = """
-query Search($search: String, $first: Int!, $cursor: String) {
+query Search($search: String, $first: PageSize!, $cursor: Cursor) {
   tags(search: $search, first: $first, cursor: $cursor) {
     edges { cursor node { name } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -256,31 +251,15 @@ async def test_search_at_the_length_limit(engine: AsyncEngine, gql: GraphQLClien
     assert seen == ["a" * 100]
 
 
+async def test_paging_past_the_longest_names(engine: AsyncEngine, gql: GraphQLClient) -> None:
+    """A tag cursor holds the whole name: names of four-byte characters page too."""
+    longest = ["a" + "\N{GRINNING FACE}" * 254, "b" + "\N{CJK UNIFIED IDEOGRAPH-732B}" * 254, "c"]
+    await build_dag(engine, dict.fromkeys(longest, ()))
+    seen, _ = await page_through(gql, None, 1)
+    assert seen == longest
+
+
 # -- statement count -------------------------------------------------------------------------
-@dataclass
-class CountingApp:
-    gql: GraphQLClient
-    statements: list[str]
-
-
-@pytest.fixture
-async def counting_app(settings: Settings) -> AsyncIterator[CountingApp]:
-    """The app under its lifespan, with every SQL statement on its engine recorded."""
-    app = create_app(settings)
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    async with LifespanManager(app) as manager:
-        sync_engine = app.state.engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", record)
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield CountingApp(GraphQLClient(http), statements)
-        event.remove(sync_engine, "before_cursor_execute", record)
-
-
 def wide_hierarchy() -> Iterator[tuple[str, tuple[str, ...]]]:
     """4 roots, 20 categories, 80 leaves with two parents each (diamonds everywhere)."""
     roots = [f"root{r}" for r in range(4)]
@@ -292,7 +271,7 @@ def wide_hierarchy() -> Iterator[tuple[str, tuple[str, ...]]]:
 
 
 PAGE_QUERY = """
-query Page($first: Int!) {
+query Page($first: PageSize!) {
   tags(first: $first) {
     edges { node { name parents { name } children { name } ancestors { name }
                    descendants { name } itemCount } }

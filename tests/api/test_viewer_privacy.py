@@ -25,7 +25,7 @@ from tests.model import ModelQuery, expected, load_items
 
 VIEWER = "query { viewer { username databaseId } }"
 PAGE = """
-query Page($tags: [ID!], $creator: CreatorFilter, $after: String) {
+query Page($tags: [ID!], $creator: CreatorFilter, $after: Cursor) {
   contentItems(tags: $tags, creator: $creator, first: 100, after: $after) {
     edges { node { id source databaseId isPrivate creator { databaseId } } }
     pageInfo { hasNextPage endCursor }

@@ -15,6 +15,7 @@ from gallery_gql.api.types.connection import ContentItemConnection, ContentItemE
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.enums import ContentSort, ContentSource, TagMatchMode
 from gallery_gql.api.types.inputs import CreatorFilter
+from gallery_gql.api.types.scalars import CursorToken, PageSize
 from gallery_gql.gallery.cursor import Cursor, encode_cursor
 from gallery_gql.gallery.filters import ItemKey
 from gallery_gql.gallery.pages import fetch_page
@@ -71,24 +72,24 @@ class ContentQueries:
             ContentSort, strawberry.argument(description="Page order.")
         ] = ContentSort.NEWEST,
         first: Annotated[
-            int | None, strawberry.argument(description="Page size going forward, 1 to 100.")
-        ] = 25,
+            PageSize | None, strawberry.argument(description="Page size going forward.")
+        ] = PageSize(25),
         cursor: Annotated[
-            str | None,
+            CursorToken | None,
             strawberry.argument(description="Return the items after this cursor (forward paging)."),
         ] = None,
         after: Annotated[
-            str | None, strawberry.argument(description="Relay alias of `cursor`.")
+            CursorToken | None, strawberry.argument(description="Relay alias of `cursor`.")
         ] = None,
         last: Annotated[
-            int | None,
+            PageSize | None,
             strawberry.argument(
-                description="Page size going backward, 1 to 100; pages end at `before` "
-                "(or at the end of the result). `first` is ignored when `last` is given.",
+                description="Page size going backward; pages end at `before` (or at the end "
+                "of the result). `first` is ignored when `last` is given.",
             ),
         ] = None,
         before: Annotated[
-            str | None,
+            CursorToken | None,
             strawberry.argument(description="Return the items before this cursor (with `last`)."),
         ] = None,
     ) -> ContentItemConnection:
@@ -118,7 +119,7 @@ class ContentQueries:
         for position, record in zip(page.positions, records, strict=True):
             if record is None:  # deleted between the two statements
                 continue
-            token = encode_cursor(Cursor(digest, query.sort, position), secret)
+            token = CursorToken(encode_cursor(Cursor(digest, query.sort, position), secret))
             edges.append(ContentItemEdge(cursor=token, node=ContentItem(record=record)))
         page_info = PageInfo(
             has_next_page=page.has_next,

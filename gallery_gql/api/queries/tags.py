@@ -11,6 +11,7 @@ from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_uuid_id
 from gallery_gql.api.types.connection import PageInfo
+from gallery_gql.api.types.scalars import CursorToken, PageSize
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.gallery.records import TagRecord
 from gallery_gql.gallery.tag_graph import (
@@ -26,13 +27,14 @@ from gallery_gql.gallery.tag_graph import (
 )
 
 Ctx = Info[GalleryContext, None]
-MAX_FIRST = 100
-DEFAULT_FIRST = 20
+DEFAULT_FIRST = PageSize(20)
 
 
 @strawberry.type(description="A tag on a page of search results, with its cursor.")
 class TagEdge:
-    cursor: str = strawberry.field(description="Opaque cursor: pass it as `cursor` to page on.")
+    cursor: CursorToken = strawberry.field(
+        description="Opaque cursor: pass it as `cursor` to page on."
+    )
     node: Tag = strawberry.field(description="The tag.")
 
 
@@ -52,14 +54,6 @@ def _validate_search(search: str | None) -> str | None:
     return search
 
 
-def _validate_first(first: int | None) -> int:
-    if first is None:
-        return DEFAULT_FIRST
-    if not 1 <= first <= MAX_FIRST:
-        raise bad_input(f"first must be between 1 and {MAX_FIRST}")
-    return first
-
-
 def _decode_cursor(cursor: str | None) -> TagPosition | None:
     if cursor is None:
         return None
@@ -71,7 +65,7 @@ def _decode_cursor(cursor: str | None) -> TagPosition | None:
 
 def _connection(page: TagSearchPage, after: TagPosition | None) -> TagConnection:
     edges = [
-        TagEdge(cursor=encode_tag_cursor(position), node=Tag(record=record))
+        TagEdge(cursor=CursorToken(encode_tag_cursor(position)), node=Tag(record=record))
         for position, record in page.hits
     ]
     page_info = PageInfo(
@@ -131,11 +125,11 @@ class TagQueries:
             ),
         ] = None,
         first: Annotated[
-            int | None,
-            strawberry.argument(description=f"Page size, 1 to {MAX_FIRST} (null: 20)."),
+            PageSize | None,
+            strawberry.argument(description=f"Page size (null: {DEFAULT_FIRST})."),
         ] = DEFAULT_FIRST,
         cursor: Annotated[
-            str | None,
+            CursorToken | None,
             strawberry.argument(
                 description="Return the tags after this cursor (an edge's `cursor` or "
                 "`pageInfo.endCursor` from the same search)."
@@ -143,9 +137,9 @@ class TagQueries:
         ] = None,
     ) -> TagConnection:
         search = _validate_search(search)
-        size = _validate_first(first)
         after = _decode_cursor(cursor)
         async with info.context.engine.connect() as conn:
+            size = first if first is not None else DEFAULT_FIRST
             page = await search_tags(conn, search, after, size)
         return _connection(page, after)
 

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.types.content import ContentItem
+from gallery_gql.api.types.scalars import CursorToken
 from gallery_gql.gallery.counting import count_matches
 from gallery_gql.gallery.filters import ContentFilter
 from gallery_gql.gallery.strategies import TagStats
@@ -16,13 +17,13 @@ from gallery_gql.gallery.strategies import TagStats
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether items follow this page.")
     has_previous_page: bool = strawberry.field(description="Whether items precede this page.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last edge.")
+    start_cursor: CursorToken | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: CursorToken | None = strawberry.field(description="Cursor of the last edge.")
 
 
 @strawberry.type(description="An item on a page, with the cursor that points at it.")
 class ContentItemEdge:
-    cursor: str = strawberry.field(
+    cursor: CursorToken = strawberry.field(
         description="Opaque cursor: pass it as `cursor`/`after` (or `before`) to page on."
     )
     node: ContentItem = strawberry.field(description="The item.")

@@ -27,8 +27,8 @@ from gallery_gql.settings import Settings
 
 GRID = "id title thumbnail createdAt source qualityScore"
 DOCUMENT = """query Bench($tags: [ID!], $match: TagMatchMode!, $exclude: [ID!],
-  $creator: CreatorFilter, $sort: ContentSort!, $first: Int, $cursor: String, $last: Int,
-  $before: String) {
+  $creator: CreatorFilter, $sort: ContentSort!, $first: PageSize, $cursor: Cursor, $last: PageSize,
+  $before: Cursor) {
   contentItems(tags: $tags, match: $match, excludeTags: $exclude, creator: $creator,
                sort: $sort, first: $first, cursor: $cursor, last: $last, before: $before) {
     edges { cursor node { %s } }

@@ -1,0 +1,90 @@
+"""Scalars that check their input while variables and literals are coerced: a malformed
+page size or cursor is refused before the operation runs, so before any resolver or SQL.
+
+What needs the signing secret or the filter (a cursor's signature, the query it came from)
+is checked by the field that takes the cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NewType
+
+import strawberry
+from graphql import ValueNode, value_from_ast_untyped
+from strawberry.types.scalar import ScalarDefinition
+
+from gallery_gql.api.errors import bad_input
+from gallery_gql.gallery.cursor import MAX_CURSOR_LENGTH, CursorError, cursor_bytes
+from gallery_gql.gallery.tag_graph import MAX_TAG_CURSOR_LENGTH
+
+PageSize = NewType("PageSize", int)
+CursorToken = NewType("CursorToken", str)
+
+LONGEST_CURSOR = max(MAX_CURSOR_LENGTH, MAX_TAG_CURSOR_LENGTH)
+
+
+def _checked_scalar(
+    name: str, description: str, check: Callable[[object], object | None], problem: str
+) -> ScalarDefinition:
+    """A scalar whose values pass `check` (None means refused) or fail with BAD_USER_INPUT."""
+
+    def parse_value(value: object) -> object:
+        checked = check(value)
+        if checked is None:
+            raise bad_input(problem)
+        return checked
+
+    def parse_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> object:
+        try:
+            value = value_from_ast_untyped(node, variables)
+        except ValueError:  # an integer literal with more digits than int() converts
+            value = None
+        checked = check(value)
+        if checked is None:
+            raise bad_input(problem, node)
+        return checked
+
+    return strawberry.scalar(
+        name=name, description=description, parse_value=parse_value, parse_literal=parse_literal
+    )
+
+
+def _page_size_scalar(maximum: int) -> ScalarDefinition:
+    def check(value: object) -> int | None:
+        # type() rather than isinstance(): true and false are not page sizes.
+        return value if type(value) is int and 1 <= value <= maximum else None
+
+    return _checked_scalar(
+        "PageSize",
+        f"How many items a page holds: a whole number from 1 to {maximum}. Any other value "
+        "is refused (BAD_USER_INPUT) before the operation runs.",
+        check,
+        f"a page size is a whole number from 1 to {maximum}",
+    )
+
+
+def _check_cursor(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        cursor_bytes(value, LONGEST_CURSOR)
+    except CursorError:
+        return None
+    return value
+
+
+CURSOR_SCALAR = _checked_scalar(
+    "Cursor",
+    "An opaque position in a paged result, given as an edge's `cursor` and in `pageInfo`: "
+    "pass it back unchanged. A malformed cursor is refused before the operation runs; a "
+    "well-formed one that the field did not issue (altered, or from `contentItems` with "
+    "another filter or sort) is refused by the field. Both are BAD_USER_INPUT.",
+    _check_cursor,
+    "malformed cursor: pass an edge's `cursor` or a `startCursor`/`endCursor` back unchanged",
+)
+
+
+def scalar_map(max_page_size: int) -> dict[object, ScalarDefinition]:
+    """The Python types of the custom scalars and their definitions, for the schema config."""
+    return {PageSize: _page_size_scalar(max_page_size), CursorToken: CURSOR_SCALAR}
