@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from asgi_correlation_id import CorrelationIdMiddleware
+from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -20,7 +20,7 @@ from gallery_gql.api.errors import ErrorCode
 from gallery_gql.api.loaders import Loaders
 from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
-from gallery_gql.db.engine import create_engine, resolve_database_url
+from gallery_gql.db.engine import autocommit, create_engine, resolve_database_url
 from gallery_gql.db.failures import classify
 from gallery_gql.observability.logs import configure_logging
 from gallery_gql.observability.metrics import REGISTRY, watch_pool
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(resolve_database_url(settings), settings)
+        app.state.read_engine = autocommit(app.state.engine)
         watch_pool(app.state.engine)
         # Everything built so far (schema, modules, engine) lives as long as the process;
         # frozen, the cyclic collector stops re-scanning it, which was a 75 ms pause every
@@ -53,10 +54,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.engine.dispose()
 
     async def context_getter(request: Request) -> GalleryContext:
-        engine = request.app.state.engine
-        viewer = await load_viewer(request.headers.get("authorization"), settings, engine)
+        state = request.app.state
+        reads = state.read_engine
+        viewer = await load_viewer(request.headers.get("authorization"), settings, reads)
         return GalleryContext(
-            settings=settings, engine=engine, loaders=Loaders.create(engine), viewer=viewer
+            settings=settings,
+            engine=state.engine,
+            read_engine=reads,
+            loaders=Loaders.create(reads),
+            viewer=viewer,
         )
 
     async def get_context(context: GalleryContext = Depends(context_getter)) -> GalleryContext:
@@ -100,8 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _database_failure(_: Request, exc: Exception) -> JSONResponse:
         # Raised outside GraphQL execution (the viewer lookup in the context getter).
         if classify(exc) is None:
-            log.error("internal error outside execution", exc_info=exc)
-            return error_response(500, ErrorCode.INTERNAL, "internal server error")
+            return _internal(exc)
         return error_response(
             503,
             ErrorCode.SERVICE_UNAVAILABLE,
@@ -109,7 +114,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Retry-After": "1"},
         )
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return _internal(exc)
+
     return app
+
+
+def _internal(exc: Exception) -> JSONResponse:
+    """An unexpected failure outside GraphQL execution: logged, answered in the API's
+    error shape (never Starlette's plain-text 500), with the request id to find the log."""
+    request_id = correlation_id.get() or "unknown"
+    log.error("internal error outside execution (request %s)", request_id, exc_info=exc)
+    return error_response(
+        500, ErrorCode.INTERNAL, f"internal server error (request id {request_id})"
+    )
 
 
 def create_served_app() -> FastAPI:

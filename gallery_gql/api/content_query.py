@@ -17,8 +17,7 @@ from gallery_gql.api.types.enums import ContentSort, ContentSource, CreatorScope
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.gallery.cursor import CursorError, check_cursor, decode_cursor
 from gallery_gql.gallery.filters import ContentFilter, PageRequest, Position, Sort, Source
-from gallery_gql.gallery.strategies import TagStats
-from gallery_gql.gallery.tag_stats import ResolvedTag, resolve_tags
+from gallery_gql.gallery.tag_stats import TagStats, resolve_tags
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,8 @@ async def build_content_query(
     wanted = _tag_ids(args.tags, "tags", limit)
     excluded = _tag_ids(args.exclude_tags, "excludeTags", limit)
     creator_id, exclude_creator_id = _creator(args.creator, context.viewer_id)
-    resolved: dict[UUID, ResolvedTag] = await resolve_tags(conn, [*wanted, *excluded])
+    found = await resolve_tags(conn, [*wanted, *excluded])
+    resolved = found.by_id
     unknown = sorted({str(tag) for tag in [*wanted, *excluded] if tag not in resolved})
     if unknown:
         raise bad_input(f"unknown tags: {', '.join(unknown)}", unknownTags=unknown)
@@ -132,5 +132,4 @@ async def build_content_query(
     )
     sort = args.sort.to_domain()
     page = _page_request(args, context, content_filter.digest(sort), sort)
-    stats = {tag.tag_key: tag.items for tag in resolved.values()}
-    return ContentQuery(content_filter, sort, page, stats)
+    return ContentQuery(content_filter, sort, page, found.stats)

@@ -20,6 +20,9 @@ from gallery_gql.settings import Settings
 class GalleryContext(BaseContext):
     settings: Settings
     engine: AsyncEngine
+    """Transactional: the write path."""
+    read_engine: AsyncEngine
+    """Same pool, autocommit: single-statement reads."""
     loaders: Loaders
     viewer: UserRecord | None = None
     request_id: str = field(default_factory=lambda: correlation_id.get() or uuid.uuid4().hex)

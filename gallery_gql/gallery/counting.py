@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.gallery.filters import ContentFilter, Sort
-from gallery_gql.gallery.pages import use_custom_plan_if_needed
-from gallery_gql.gallery.strategies import TagStats, Walk, page_keys
+from gallery_gql.gallery.strategies import Walk, page_keys
+from gallery_gql.gallery.tag_stats import TagStats
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,6 @@ async def count_matches(
     keys = page_keys(flt, Walk(Sort.NEWEST, True, None, cap + 1), stats)
     if keys is None:
         return Count(0, True)
-    await use_custom_plan_if_needed(conn, flt)
     found = int(
         (await conn.execute(select(func.count()).select_from(keys.subquery()))).scalar_one()
     )

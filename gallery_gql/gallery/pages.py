@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, literal, select, text, union_all
+from sqlalchemy import Select, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.gallery.filters import ContentFilter, PageRequest, Position, Sort, Source
-from gallery_gql.gallery.strategies import TagStats, Walk, page_keys
+from gallery_gql.gallery.strategies import Walk, page_keys
+from gallery_gql.gallery.tag_stats import TagStats
 
 
 @dataclass(frozen=True)
@@ -17,15 +18,6 @@ class Page:
     positions: list[Position]
     has_next: bool
     has_previous: bool
-
-
-async def use_custom_plan_if_needed(conn: AsyncConnection, flt: ContentFilter) -> None:
-    """Exclusions need a plan made for their values: PostgreSQL's generic plan (chosen
-    after five executions of a prepared statement) took 1 s on the full-scale exclude
-    page against ~10 ms custom (docs/benchmarks.md). Other shapes keep the default,
-    since custom planning costs them ~10 ms."""
-    if flt.exclude_tag_keys:
-        await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def _tagged(part: str, stmt: Select[Any]) -> Select[Any]:
@@ -57,7 +49,6 @@ async def fetch_page(
         if probe is not None:
             parts.append(_tagged("probe", probe))
     stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-    await use_custom_plan_if_needed(conn, flt)
     rows = (await conn.execute(stmt)).all()
     walked = [Position(r.sort_value, Source(r.source), r.id) for r in rows if r.part == "page"]
     # UNION ALL does not promise to keep each part's order: restore the walk order.

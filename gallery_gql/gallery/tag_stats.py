@@ -3,15 +3,16 @@ strategies use to pick a driving tag (kept in tag_counts by the write path)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, Select, cast, column, literal, select, table
+from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_uuid
-from gallery_gql.db.tables import tag_counts, tags
+from gallery_gql.db.tables import CONTENT_TABLES, tag_counts, tags
 from gallery_gql.gallery.filters import Source
 
 
@@ -22,18 +23,60 @@ class ResolvedTag:
     items: dict[Source, int] = field(default_factory=dict)
 
 
-async def resolve_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, ResolvedTag]:
-    """Tags by UUID with their item counts per source; unknown ids are absent."""
+@dataclass(frozen=True)
+class TagStats:
+    """What the strategies choose by: exact items per (tag key, source), from tag_counts,
+    and the planner's estimate of items per source (pg_class.reltuples)."""
+
+    tags: Mapping[int, Mapping[Source, int]] = field(default_factory=dict)
+    source_items: Mapping[Source, int] = field(default_factory=dict)
+
+    def items(self, tag_key: int, source: Source) -> int:
+        return self.tags.get(tag_key, {}).get(source, 0)
+
+
+@dataclass(frozen=True)
+class ResolvedTags:
+    by_id: dict[UUID, ResolvedTag]
+    stats: TagStats
+
+
+_pg_class = table("pg_class", column("oid"), column("reltuples"))
+
+
+def _estimated_rows(source: Source) -> Select[int]:
+    name = CONTENT_TABLES[source].name
+    return select(cast(_pg_class.c.reltuples, BigInteger)).where(
+        _pg_class.c.oid == cast(literal(name), REGCLASS)
+    )
+
+
+async def resolve_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> ResolvedTags:
+    """Tags by UUID with their item counts per source (unknown ids are absent), and the
+    estimated size of each source, in one statement."""
     if not ids:
-        return {}
+        return ResolvedTags({}, TagStats())
+    sizes = {source: _estimated_rows(source).scalar_subquery() for source in Source}
     stmt = (
-        select(tags.c.id, tags.c.tag_key, tag_counts.c.source, tag_counts.c["items"])
+        select(
+            tags.c.id,
+            tags.c.tag_key,
+            tag_counts.c.source,
+            tag_counts.c["items"],
+            *(size.label(f"size_{int(source)}") for source, size in sizes.items()),
+        )
         .outerjoin(tag_counts, tag_counts.c.tag_key == tags.c.tag_key)
         .where(tags.c.id == any_uuid("tag_ids", ids))
     )
     found: dict[UUID, ResolvedTag] = {}
+    source_items: dict[Source, int] = {}
     for row in await conn.execute(stmt):
         tag = found.setdefault(row.id, ResolvedTag(row.id, row.tag_key))
         if row.source is not None:
             tag.items[Source(row.source)] = int(row.items)
-    return found
+        for source in Source:
+            estimate = row._mapping[f"size_{int(source)}"]
+            if estimate is not None and estimate > 0:  # -1: never analyzed
+                source_items[source] = int(estimate)
+    stats = TagStats({tag.tag_key: tag.items for tag in found.values()}, source_items)
+    return ResolvedTags(found, stats)

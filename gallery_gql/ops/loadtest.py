@@ -146,7 +146,10 @@ async def _send(
         response = await client.post("/graphql", json=body)
     except httpx.HTTPError as exc:
         return type(exc).__name__
-    payload = response.json()
+    try:
+        payload = response.json()
+    except ValueError:  # not our error shape: count it, don't crash the run
+        return f"HTTP {response.status_code}"
     errors = payload.get("errors") or []
     if errors:
         return str(errors[0].get("extensions", {}).get("code", "UNKNOWN"))

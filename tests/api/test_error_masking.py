@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+import gallery_gql.app as app_module
 from gallery_gql.api.queries import content
+from gallery_gql.settings import Settings
 from tests.conftest import GraphQLClient
 
 PAGE = "{ contentItems(first: 1) { edges { cursor } } }"
@@ -52,3 +56,29 @@ async def test_scalar_errors_keep_their_code_and_message(gql: GraphQLClient) -> 
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["message"] == "a page size is a whole number from 1 to 100"
     assert "path" not in error
+
+
+async def test_failures_before_execution_are_json_and_masked(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected error in the context getter (before GraphQL runs) still answers in
+    the API's error shape, not Starlette's plain-text 500."""
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError(LEAKY)
+
+    monkeypatch.setattr(app_module, "load_viewer", broken)
+    app = app_module.create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            with caplog.at_level(logging.ERROR, logger="gallery_gql.app"):
+                response = await http.post("/graphql", json={"query": PAGE})
+    assert response.status_code == 500
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "SELECT" not in response.text
+    assert "asyncpg" not in response.text
+    request_id = error["message"].removeprefix("internal server error (request id ")[:-1]
+    assert len(request_id) == 32
+    assert any(request_id in record.getMessage() and record.exc_info for record in caplog.records)

@@ -108,10 +108,12 @@ class ContentQueries:
             before,
         )
         context = info.context
-        async with context.engine.connect() as conn:
+        async with context.read_engine.connect() as conn:
             query = await build_content_query(conn, args, context)
             page = await fetch_page(conn, query.content_filter, query.sort, query.page, query.stats)
-        STRATEGIES.labels(strategy_name(query.content_filter)).inc()
+        STRATEGIES.labels(
+            strategy_name(query.content_filter, query.stats, query.page.size + 1)
+        ).inc()
         records = await context.loaders.items.load_many([p.item for p in page.positions])
         secret = context.settings.signing_secret()
         digest = query.content_filter.digest(query.sort)

@@ -138,7 +138,7 @@ class TagQueries:
     ) -> TagConnection:
         search = _validate_search(search)
         after = _decode_cursor(cursor)
-        async with info.context.engine.connect() as conn:
+        async with info.context.read_engine.connect() as conn:
             size = first if first is not None else DEFAULT_FIRST
             page = await search_tags(conn, search, after, size)
         return _connection(page, after)
@@ -148,6 +148,6 @@ class TagQueries:
         "with `children`."
     )
     async def tag_roots(self, info: Ctx) -> list[Tag]:
-        async with info.context.engine.connect() as conn:
+        async with info.context.read_engine.connect() as conn:
             records = await fetch_roots(conn)
         return [Tag(record=record) for record in records]

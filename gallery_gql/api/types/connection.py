@@ -10,7 +10,7 @@ from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.scalars import CursorToken
 from gallery_gql.gallery.counting import count_matches
 from gallery_gql.gallery.filters import ContentFilter
-from gallery_gql.gallery.strategies import TagStats
+from gallery_gql.gallery.tag_stats import TagStats
 
 
 @strawberry.type(description="Relay page information.")
@@ -52,7 +52,7 @@ class ContentItemConnection:
     )
     async def total_count(self, info: Info[GalleryContext, None]) -> TotalCount:
         context = info.context
-        async with context.engine.connect() as conn:
+        async with context.read_engine.connect() as conn:
             found = await count_matches(
                 conn, self.content_filter, self.tag_stats, context.settings.count_cap
             )

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.gallery.filters import ContentFilter, PageRequest, Position
 from gallery_gql.gallery.pages import fetch_page
-from gallery_gql.gallery.strategies import TagStats, strategy_name
-from gallery_gql.gallery.tag_stats import resolve_tags
+from gallery_gql.gallery.strategies import strategy_name
+from gallery_gql.gallery.tag_stats import TagStats, resolve_tags
 from gallery_gql.ops.bench.baselines import array_union, junction_group_by, parameters
 from gallery_gql.ops.bench.classes import QueryClass
 from gallery_gql.ops.bench.stats import Summary
@@ -82,8 +82,7 @@ async def measure_class(
 ) -> ClassResult:
     flt = content_filter(query, viewer)
     uuids = [UUID(tag_ids[key]) for key in (*query.tags, *query.exclude)]
-    resolved = await resolve_tags(conn, uuids)
-    stats = {tag.tag_key: tag.items for tag in resolved.values()}
+    stats = (await resolve_tags(conn, uuids)).stats
     request = await _request(conn, query, flt, stats)
 
     async def ours() -> object:
@@ -101,7 +100,7 @@ async def measure_class(
                 return (await conn.execute(statement, params)).all()
 
             timings[name] = await _time(baseline, 1, baseline_iterations)
-    return ClassResult(query, strategy_name(flt), timings)
+    return ClassResult(query, strategy_name(flt, stats, request.size + 1), timings)
 
 
 async def tag_ids(conn: AsyncConnection) -> dict[int, str]:

@@ -7,7 +7,7 @@ own LIMIT (the item table's sort index without tags; one junction walk per tag f
 the rarest tag's walk with a count probe of the others for ALL; NOT EXISTS probes for
 exclusions), merged by the outer ORDER BY ... LIMIT. The statements are static, so
 PL/pgSQL caches their plans as asyncpg caches ours, and a page with exclusions asks for
-custom plans as `pages.use_custom_plan_if_needed` does.
+custom plans as the app's connections do (`plan_cache_mode`, db/engine.py).
 
 It lives in its own schema, created by the benchmark, never by the app's migrations.
 """

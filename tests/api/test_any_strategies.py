@@ -1,0 +1,76 @@
+"""ANY of several tags has two SQL shapes (one junction walk per tag, merged; or one walk
+of the item table testing each row's tag array). Forced either way, paging equals the
+plain-Python model; the planner picks the item walk only for common tags."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gallery_gql.auth import mint_token
+from gallery_gql.gallery import strategies
+from gallery_gql.gallery.filters import ContentFilter, Source, TagMatch
+from gallery_gql.gallery.tag_stats import TagStats
+from gallery_gql.settings import Settings
+from tests.api.test_content_items_model import (
+    Gallery,
+    _model_query,
+    _variables,
+    _walk,
+    gallery,
+    requests,
+)
+from tests.conftest import GraphQLClient
+from tests.model import expected
+
+__all__ = ["gallery"]  # the fixture, re-used
+
+
+@pytest.fixture(params=["tag-walk-merge", "item-walk-overlap"])
+def any_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    rows = 0.0 if request.param == "item-walk-overlap" else math.inf
+    monkeypatch.setattr(strategies, "rows_to_fill", lambda *_: rows)
+    return str(request.param)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_any_shapes_page_like_the_model(
+    data: st.DataObject, gql: GraphQLClient, gallery: Gallery, settings: Settings, any_shape: str
+) -> None:
+    dataset, items = gallery
+    r: dict[str, Any] = data.draw(requests(dataset))
+    r["match"] = "ANY"
+    r["tags"] = data.draw(
+        st.lists(st.sampled_from(dataset.tags), min_size=2, max_size=5, unique=True)
+    )
+    if r["scope"] in ("ME", "OTHERS") and r["viewer"] is None:
+        r["viewer"] = dataset.users[0]
+    token = mint_token(r["viewer"], settings) if r["viewer"] else None
+    want = expected(items, _model_query(r))
+    bound = len(items) // r["size"] + 3
+    for backward in (False, True):
+        assert await _walk(gql, _variables(r), token, r["size"], backward, bound) == want
+
+
+def test_the_planner_walks_items_only_when_a_page_fills_quickly() -> None:
+    flt = ContentFilter(tag_keys=(1, 2, 3), match=TagMatch.ANY, sources=(Source.AUTO,))
+    sizes = {Source.AUTO: 1_000_000}
+    common = TagStats({1: {Source.AUTO: 600_000}, 2: {Source.AUTO: 10}}, sizes)
+    rare = TagStats({1: {Source.AUTO: 900}, 2: {Source.AUTO: 10}}, sizes)
+    unknown_size = TagStats({1: {Source.AUTO: 600_000}})
+    assert strategies.walks_items_for_any(flt, Source.AUTO, common, 26)
+    assert strategies.strategy_name(flt, common, 26) == "item-walk-overlap"
+    assert not strategies.walks_items_for_any(flt, Source.AUTO, rare, 26)
+    assert strategies.strategy_name(flt, rare, 26) == "tag-walk-merge"
+    assert not strategies.walks_items_for_any(flt, Source.AUTO, unknown_size, 26)
+    all_of = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, sources=(Source.AUTO,))
+    assert not strategies.walks_items_for_any(all_of, Source.AUTO, common, 26)
