@@ -73,7 +73,8 @@ _FAILURE_MESSAGES = {
 }
 
 
-def _classify(error: GraphQLError, request_id: str) -> GraphQLError:
+def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The error as the client may see it: coded, and masked unless meant for clients."""
     if _is_public(error):
         original = error.original_error
         if isinstance(original, PublicError):
@@ -131,7 +132,7 @@ class ErrorCodes(SchemaExtension):
             return
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None) or uuid.uuid4().hex
-        result.errors = [_classify(error, request_id) for error in result.errors]
+        result.errors = [public_error(error, request_id) for error in result.errors]
         codes = {(error.extensions or {}).get("code") for error in result.errors}
         response = getattr(context, "response", None)
         if ErrorCode.SERVICE_UNAVAILABLE.value in codes and response is not None:

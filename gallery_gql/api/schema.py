@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import strawberry
@@ -20,7 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gallery_gql.api.cost import QueryCostLimiter
-from gallery_gql.api.errors import ErrorCode, ErrorCodes
+from gallery_gql.api.errors import ErrorCode, ErrorCodes, public_error
 from gallery_gql.api.mutations import Mutation
 from gallery_gql.api.queries.content import ContentQueries
 from gallery_gql.api.queries.tags import TagQueries
@@ -71,13 +72,18 @@ class GallerySchema(strawberry.Schema):
     ) -> None:
         """Logging happens in `ErrorCodes`, once per error and at the right level. Errors
         returned before execution (parsing, token limits) get their code here, since
-        `ErrorCodes` only sees results of operations that ran."""
-        for error in errors:
+        `ErrorCodes` only sees results of operations that ran; a crash before execution
+        (strawberry's depth limiter on a 5,000-digit literal) is masked like any other."""
+        context = execution_context.context if execution_context else None
+        request_id = getattr(context, "request_id", None) or uuid.uuid4().hex
+        for index, error in enumerate(errors):
             if error.original_error is None and not (error.extensions or {}).get("code"):
                 error.extensions = {
                     **(error.extensions or {}),
                     "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
                 }
+            elif error.original_error is not None:
+                errors[index] = public_error(error, request_id)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Select, literal, select, union_all
+from sqlalchemy import Executable, Row, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_int, any_text, any_uuid
@@ -24,20 +25,25 @@ def _ids_by_source(keys: Sequence[ItemKey]) -> dict[Source, list[int]]:
     return dict(sorted(grouped.items()))
 
 
+@cache
+def _items_statement(sources: tuple[Source, ...]) -> Executable:
+    selects = [
+        select(
+            literal(int(source)).label("source"),
+            *(CONTENT_TABLES[source].c[name] for name in _ITEM_COLUMNS),
+        ).where(CONTENT_TABLES[source].c.id == any_int(f"ids_{int(source)}"))
+        for source in sources
+    ]
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
 async def fetch_items(conn: AsyncConnection, keys: Sequence[ItemKey]) -> dict[ItemKey, ItemRecord]:
     """Items by (source, id), both sources in one statement."""
-    selects: list[Select[Any]] = []
-    for source, ids in _ids_by_source(keys).items():
-        table = CONTENT_TABLES[source]
-        selects.append(
-            select(
-                literal(int(source)).label("source"), *(table.c[name] for name in _ITEM_COLUMNS)
-            ).where(table.c.id == any_int(f"ids_{int(source)}", ids))
-        )
-    if not selects:
+    by_source = _ids_by_source(keys)
+    if not by_source:
         return {}
-    stmt = selects[0] if len(selects) == 1 else union_all(*selects)
-    result = await conn.execute(stmt)
+    params = {f"ids_{int(source)}": ids for source, ids in by_source.items()}
+    result = await conn.execute(_items_statement(tuple(by_source)), params)
     records = [item_record(row) for row in result]
     return {record.key: record for record in records}
 
@@ -76,21 +82,24 @@ def tag_record(row: Row[Any]) -> TagRecord:
     )
 
 
+_USERS_BY_ID = select(*users.c).where(users.c.id == any_uuid("ids"))
+_TAGS_BY_ID = select(*tags.c).where(tags.c.id == any_uuid("ids"))
+_TAGS_BY_NAME = select(*tags.c).where(tags.c.name == any_text("names"))
+
+
 async def fetch_users(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, UserRecord]:
-    stmt = select(*users.c).where(users.c.id == any_uuid("ids", ids))
     return {
         row.id: UserRecord(
             row.id, row.username, row.email, row.is_active, row.is_admin, row.created_at
         )
-        for row in await conn.execute(stmt)
+        for row in await conn.execute(_USERS_BY_ID, {"ids": list(ids)})
     }
 
 
 async def fetch_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, TagRecord]:
-    stmt = select(*tags.c).where(tags.c.id == any_uuid("ids", ids))
-    return {row.id: tag_record(row) for row in await conn.execute(stmt)}
+    return {row.id: tag_record(row) for row in await conn.execute(_TAGS_BY_ID, {"ids": list(ids)})}
 
 
 async def fetch_tags_by_name(conn: AsyncConnection, names: Sequence[str]) -> dict[str, TagRecord]:
-    stmt = select(*tags.c).where(tags.c.name == any_text("names", names))
-    return {row.name: tag_record(row) for row in await conn.execute(stmt)}
+    rows = await conn.execute(_TAGS_BY_NAME, {"names": list(names)})
+    return {row.name: tag_record(row) for row in rows}

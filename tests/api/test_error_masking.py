@@ -82,3 +82,13 @@ async def test_failures_before_execution_are_json_and_masked(
     request_id = error["message"].removeprefix("internal server error (request id ")[:-1]
     assert len(request_id) == 32
     assert any(request_id in record.getMessage() and record.exc_info for record in caplog.records)
+
+
+async def test_a_crash_before_execution_is_masked(gql: GraphQLClient) -> None:
+    """Strawberry's depth limiter converts integer literals with int(): 5,000 digits
+    raise Python's own message, which must not reach the client."""
+    body = await gql.post("{ contentItems(first: %s) { edges { cursor } } }" % ("9" * 5000))
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "digits" not in str(body)
+    assert "sys." not in str(body)

@@ -130,3 +130,20 @@ async def test_cursor_and_untagged_pages(counted: Counted, tag: str) -> None:
         kinds, data = await counted.run(first=size, after=untagged["pageInfo"]["endCursor"])
         _check_page(data, size)
         assert kinds == UNTAGGED, (size, counted.statements.seen)
+
+
+async def test_a_page_takes_one_connection_per_batch(settings: Settings, tag: str) -> None:
+    """The page, its tag resolution and its items share one pooled connection; creators and
+    tags add one each (their loaders batch concurrently, so they cannot share)."""
+    app = create_app(settings)
+    checkouts: list[object] = []
+    async with LifespanManager(app) as manager:
+        event.listen(app.state.engine.sync_engine.pool, "checkout", lambda *a: checkouts.append(a))
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            gql = GraphQLClient(http)
+            grid = "query($t: [ID!]) { contentItems(tags: $t) { edges { node { id title } } } }"
+            for query, wanted in ((grid, 1), (PAGE, 3)):
+                checkouts.clear()
+                await gql.data(query, {"t": [tag]} if query is grid else {"tags": [tag]})
+                assert len(checkouts) == wanted, query

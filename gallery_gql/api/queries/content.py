@@ -18,6 +18,7 @@ from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.api.types.scalars import CursorToken, PageSize
 from gallery_gql.gallery.cursor import Cursor, encode_cursor
 from gallery_gql.gallery.filters import ItemKey
+from gallery_gql.gallery.lookups import fetch_items
 from gallery_gql.gallery.pages import fetch_page
 from gallery_gql.gallery.strategies import strategy_name
 from gallery_gql.observability.metrics import STRATEGIES
@@ -111,14 +112,18 @@ class ContentQueries:
         async with context.read_engine.connect() as conn:
             query = await build_content_query(conn, args, context)
             page = await fetch_page(conn, query.content_filter, query.sort, query.page, query.stats)
+            # On the page's own connection (no second checkout); primed for `node` lookups.
+            found = await fetch_items(conn, [p.item for p in page.positions])
+        for key, item in found.items():
+            context.loaders.items.prime(key, item)
         STRATEGIES.labels(
             strategy_name(query.content_filter, query.stats, query.page.size + 1)
         ).inc()
-        records = await context.loaders.items.load_many([p.item for p in page.positions])
         secret = context.settings.signing_secret()
         digest = query.content_filter.digest(query.sort)
         edges = []
-        for position, record in zip(page.positions, records, strict=True):
+        for position in page.positions:
+            record = found.get(position.item)
             if record is None:  # deleted between the two statements
                 continue
             token = CursorToken(encode_cursor(Cursor(digest, query.sort, position), secret))

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.tables import CONTENT_TABLES
+from gallery_gql.gallery.strategies import OVERLAP_WALK_MAX_ROWS
 
 SCHEMA = "peer"
 ITEM_TYPE = f"{SCHEMA}.gallery_item"
@@ -35,13 +36,14 @@ _NOT_EXCLUDED = (
 _MERGED = "\n        UNION ALL "
 
 
-def _items_walk(source: int, table: str) -> str:
-    """No positive tag: the item table's (created_at DESC, id DESC) index."""
+def _items_walk(source: int, table: str, condition: str = "") -> str:
+    """The item table's (created_at DESC, id DESC) index: without tags, or for ANY of
+    common tags testing each row's tag array (`condition`)."""
     after = _AFTER.format(at="i.created_at", source=source, id="i.id")
     kept = _NOT_EXCLUDED.format(source=source, id="i.id")
     return (
         f"(SELECT {source}::smallint AS source, i.id, i.created_at FROM public.{table} i"
-        f" WHERE NOT i.is_private AND {kept} AND {after}"
+        f" WHERE NOT i.is_private AND {kept} AND {after}{condition}"
         " ORDER BY i.created_at DESC, i.id DESC LIMIT page_size)"
     )
 
@@ -61,10 +63,19 @@ def _postings(source: int, table: str, tag: str, probe: str = "") -> str:
 
 
 def _any_walk(source: int, table: str) -> str:
-    """ANY: one limited walk per wanted tag (an item in the page's top n is in its own
-    tag's top n)."""
+    """ANY, as `strategies.branches` picks per source: for common tags, one walk of the
+    item table testing the tag array; otherwise one limited walk per wanted tag (an item
+    in the page's top n is in its own tag's top n). The unused shape is a constant-false
+    branch that custom planning prunes."""
+    overlap = (
+        f" AND overlap_{source}"
+        " AND i.tags && ARRAY(SELECT g.id FROM public.tags g WHERE g.tag_key = ANY (tag_set))"
+    )
     walk = _postings(source, table, "t.tag_key")
-    return f"(SELECT w.* FROM unnest(wanted) AS t(tag_key) CROSS JOIN LATERAL ({walk}) w)"
+    return (
+        f"{_items_walk(source, table, overlap)}{_MERGED}(SELECT w.* FROM unnest(wanted)"
+        f" AS t(tag_key) CROSS JOIN LATERAL ({walk}) w WHERE NOT overlap_{source})"
+    )
 
 
 def _all_walk(source: int, table: str) -> str:
@@ -110,9 +121,22 @@ def _drivers() -> str:
     )
 
 
+def _overlaps() -> str:
+    """Whether each source's ANY walks the item table, by the rule and threshold of
+    `strategies.walks_items_for_any` (page_size + 1 rows, as our walks fetch)."""
+    return "\n    ".join(
+        f"overlap_{source} := coalesce((page_size + 1) * nullif((SELECT reltuples FROM"
+        f" pg_class WHERE oid = 'public.{table.name}'::regclass), -1)"
+        f" / nullif((SELECT max(c.items) FROM public.tag_counts c WHERE c.source = {source}"
+        f" AND c.tag_key = ANY (tag_set)), 0) <= {OVERLAP_WALK_MAX_ROWS}, false);"
+        for source, table in CONTENT_TABLES.items()
+    )
+
+
 def install_statements() -> list[str]:
     declarations = "\n  ".join(
-        f"driver_{source} int;\n  others_{source} int[];" for source in CONTENT_TABLES
+        f"driver_{source} int;\n  others_{source} int[];\n  overlap_{source} boolean;"
+        for source in CONTENT_TABLES
     )
     body = f"""
 DECLARE
@@ -134,6 +158,7 @@ BEGIN
     {_drivers()}
     {_page(_walks(_all_walk), distinct=False)}
   ELSE
+    {_overlaps()}
     {_page(_walks(_any_walk), distinct=True)}
   END IF;
 END
