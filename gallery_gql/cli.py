@@ -213,6 +213,9 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
+        # One JSON line per GraphQL operation (with its request id) is the access log;
+        # uvicorn's own line per request cost ~5% of throughput on top of it.
+        access_log=False,
     )
 
 

@@ -61,8 +61,8 @@ class Settings(BaseSettings):
         description="Requests per client (IP address) per window, e.g. `600/minute`; "
         "`` turns it off. Enforced per worker process.",
     )
-    pool_size: int = 10
-    pool_max_overflow: int = 5
+    pool_size: int = 20
+    pool_max_overflow: int = 10
     pool_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 3000
     lock_timeout_ms: int = 1000

@@ -51,26 +51,30 @@ def _estimated_rows(source: Source) -> Select[int]:
     )
 
 
+_RESOLVE = (
+    select(
+        tags.c.id,
+        tags.c.tag_key,
+        tag_counts.c.source,
+        tag_counts.c["items"],
+        *(
+            _estimated_rows(source).scalar_subquery().label(f"size_{int(source)}")
+            for source in Source
+        ),
+    )
+    .outerjoin(tag_counts, tag_counts.c.tag_key == tags.c.tag_key)
+    .where(tags.c.id == any_uuid("tag_ids"))
+)
+
+
 async def resolve_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> ResolvedTags:
     """Tags by UUID with their item counts per source (unknown ids are absent), and the
     estimated size of each source, in one statement."""
     if not ids:
         return ResolvedTags({}, TagStats())
-    sizes = {source: _estimated_rows(source).scalar_subquery() for source in Source}
-    stmt = (
-        select(
-            tags.c.id,
-            tags.c.tag_key,
-            tag_counts.c.source,
-            tag_counts.c["items"],
-            *(size.label(f"size_{int(source)}") for source, size in sizes.items()),
-        )
-        .outerjoin(tag_counts, tag_counts.c.tag_key == tags.c.tag_key)
-        .where(tags.c.id == any_uuid("tag_ids", ids))
-    )
     found: dict[UUID, ResolvedTag] = {}
     source_items: dict[Source, int] = {}
-    for row in await conn.execute(stmt):
+    for row in await conn.execute(_RESOLVE, {"tag_ids": list(ids)}):
         tag = found.setdefault(row.id, ResolvedTag(row.id, row.tag_key))
         if row.source is not None:
             tag.items[Source(row.source)] = int(row.items)
