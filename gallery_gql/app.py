@@ -44,10 +44,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = create_engine(resolve_database_url(settings), settings)
         app.state.read_engine = autocommit(app.state.engine)
         watch_pool(app.state.engine)
-        # Everything built so far (schema, modules, engine) lives as long as the process;
-        # frozen, the cyclic collector stops re-scanning it, which was a 75 ms pause every
-        # ~20 requests (docs/benchmarks.md).
-        gc.freeze()
         try:
             yield
         finally:
@@ -138,4 +134,10 @@ def create_served_app() -> FastAPI:
     settings = get_settings()
     if settings.tracing:
         configure_tracer_provider()
-    return create_app(settings)
+    app = create_app(settings)
+    # Everything built so far (schema, modules) lives as long as the process; frozen, the
+    # cyclic collector stops re-scanning it, which was a 75 ms pause every ~20 requests
+    # (docs/benchmarks.md). Collected first so no garbage is frozen with it.
+    gc.collect()
+    gc.freeze()
+    return app
