@@ -198,7 +198,7 @@ def serve(
 ) -> None:
     """Serve the GraphQL API at /graphql with production defaults (set
     GALLERY_GQL_ENVIRONMENT=development for GraphiQL and introspection)."""
-    import uvicorn
+    from gallery_gql.web.server import GatewayServer
 
     # Production defaults (no GraphiQL, no introspection) unless the environment says so.
     os.environ.setdefault("GALLERY_GQL_ENVIRONMENT", "production")
@@ -206,17 +206,7 @@ def serve(
     os.environ["DATABASE_URL"] = _database_url(get_settings())
     get_settings.cache_clear()
     console.print(f"serving http://{host}:{port}/graphql")
-    uvicorn.run(
-        "gallery_gql.app:create_served_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        # One JSON line per GraphQL operation (with its request id) is the access log;
-        # uvicorn's own line per request cost ~5% of throughput on top of it.
-        access_log=False,
-    )
+    GatewayServer(host, port, workers).run()
 
 
 @app.command()

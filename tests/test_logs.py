@@ -41,3 +41,12 @@ def test_stdlib_and_structlog_lines_are_json_with_request_id(
     assert all(line["request_id"] == "req-123" for line in lines)
     assert lines[1]["items"] == 3
     assert lines[0]["level"] == "warning"
+
+
+def test_uvicorn_writes_no_access_log(json_logs: io.StringIO) -> None:
+    """uvicorn logs each request whenever its access logger has a handler up the tree:
+    ours (the root's) must not be one of them."""
+    access = logging.getLogger("uvicorn.access")
+    assert access.propagate is False
+    access.info("GET / 200")
+    assert "GET / 200" not in json_logs.getvalue()

@@ -41,9 +41,15 @@ def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # No access log: the one JSON line per GraphQL operation, with its request id, is it.
+    # uvicorn logs a line per request whenever this logger has a handler anywhere up the
+    # tree (its own `access_log` flag is not consulted): ~4% of throughput.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
