@@ -39,6 +39,13 @@ tag. Per-tag walks cost planning time per branch (ANY 20 = 40 branches: 45 ms at
 scale), and common tags fill a page from the first rows of a single walk."""
 
 
+# Built once: an alias proxies every column of its table, a third of a page
+# statement's construction time when made per branch.
+_POSTING = content_tags.alias("posting")
+_REQUIRED = content_tags.alias("required")
+_EXCLUDED = content_tags.alias("excluded")
+
+
 @dataclass(frozen=True)
 class Walk:
     """One traversal: the sort, its direction, where to start (exclusive), how many rows."""
@@ -98,7 +105,7 @@ def _item_conditions(item: Any, flt: ContentFilter) -> list[ColumnElement[bool]]
 def _excluded(source: Source, item_id: Any, flt: ContentFilter) -> ColumnElement[bool]:
     if not flt.exclude_tag_keys:
         return true()
-    probe = content_tags.alias("excluded")
+    probe = _EXCLUDED
     return ~exists().where(
         probe.c.source == int(source),
         probe.c.item_id == item_id,
@@ -109,7 +116,7 @@ def _excluded(source: Source, item_id: Any, flt: ContentFilter) -> ColumnElement
 def _carries_all(source: Source, item_id: Any, tag_keys: tuple[int, ...]) -> ColumnElement[bool]:
     if not tag_keys:
         return true()
-    probe = content_tags.alias("required")
+    probe = _REQUIRED
     carried = (
         select(func.count())
         .where(
@@ -159,7 +166,7 @@ def tag_walk_branch(
     source: Source, driver: int, others: tuple[int, ...], flt: ContentFilter, walk: Walk
 ) -> Select[Any]:
     """Walk one tag's postings in sort order (junction index), probing the other tags."""
-    posting = content_tags.alias("posting")
+    posting = _POSTING
     item = CONTENT_TABLES[source]
     value_col = posting.c[walk.sort.column]
     return (
