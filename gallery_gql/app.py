@@ -61,13 +61,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             viewer=viewer,
         )
 
-    async def get_context(context: GalleryContext = Depends(context_getter)) -> GalleryContext:
-        return context
+    async def get_context(
+        context: GalleryContext = Depends(context_getter),
+    ) -> AsyncIterator[GalleryContext]:
+        try:
+            yield context
+        finally:  # after the response: see Loaders.release
+            context.loaders.release()
 
     app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
     router: GraphQLRouter[GalleryContext, None] = GalleryGraphQLRouter(
         build_schema(settings),
-        context_getter=get_context,
+        context_getter=get_context,  # type: ignore[arg-type]  # a yield dependency (FastAPI runs it)
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,
         multipart_uploads_enabled=False,
