@@ -92,6 +92,19 @@ class TagLoaders:
     descendants: DescendantsLoader
     public_counts: PublicCountsLoader
 
+    def clear_all(self) -> None:
+        """Forget every cached tag read (after a hierarchy change, or at request end)."""
+        for loader in (
+            self.by_id,
+            self.by_name,
+            self.parents,
+            self.children,
+            self.ancestors,
+            self.descendants,
+            self.public_counts,
+        ):
+            loader.clear_all()
+
     @classmethod
     def create(cls, engine: AsyncEngine) -> TagLoaders:
         return cls(

@@ -127,11 +127,7 @@ async def fresh_items(info: Ctx, keys: Sequence[ItemKey]) -> list[ItemRecord | N
 
 def forget_tags(info: Ctx) -> None:
     """Drop every cached tag read of this request (after a hierarchy change)."""
-    tags = info.context.loaders.tags
-    for loader in (tags.by_id, tags.by_name, tags.parents, tags.children):
-        loader.clear_all()
-    tags.ancestors.clear_all()
-    tags.descendants.clear_all()
+    info.context.loaders.tags.clear_all()
     info.context.loaders.tag_sets.clear_all()
 
 
