@@ -22,32 +22,45 @@ from gallery_gql.gallery.thumbnails import best_thumbnail
 @strawberry.type(description="A generated image (or other media) in the gallery.")
 class ContentItem(Node):
     record: strawberry.Private[ItemRecord]
-
-    @strawberry.field(description="The item's global id (it encodes source and database id).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(item_global_id(self.record.key))
-
-    @strawberry.field(
+    # Plain fields, filled from the record: a grid page resolves ~150 of them, and plain
+    # attributes skip strawberry's per-field resolver machinery (docs/decisions.md).
+    id: strawberry.ID = strawberry.field(
+        description="The item's global id (it encodes source and database id)."
+    )
+    database_id: int = strawberry.field(
         description="The item's id within its source's table; unique only with `source`."
     )
-    def database_id(self) -> int:
-        return self.record.id
+    source: ContentSource = strawberry.field(description="Which collection the item belongs to.")
+    title: str = strawberry.field(description="The item's title.")
+    content_type: str = strawberry.field(description="Media kind: image, video, audio or text.")
+    content_data: str = strawberry.field(description="Path of the full-size content.")
+    prompt: str = strawberry.field(description="The prompt that generated the item (immutable).")
+    metadata: JSON = strawberry.field(
+        description="Free-form generation metadata (model, steps, ...)."
+    )
+    quality_score: float = strawberry.field(description="Quality score between 0 and 1.")
+    is_private: bool = strawberry.field(description="Whether only the creator can see the item.")
+    created_at: datetime = strawberry.field(description="When the item was created.")
+    updated_at: datetime = strawberry.field(description="When the item was last changed.")
+    version: int = strawberry.field(
+        description="Incremented by every change; pass it as `expectedVersion` to a mutation."
+    )
 
-    @strawberry.field(description="Which collection the item belongs to.")
-    def source(self) -> ContentSource:
-        return ContentSource.from_domain(self.record.source)
-
-    @strawberry.field(description="The item's title.")
-    def title(self) -> str:
-        return self.record.title
-
-    @strawberry.field(description="Media kind: image, video, audio or text.")
-    def content_type(self) -> str:
-        return self.record.content_type
-
-    @strawberry.field(description="Path of the full-size content.")
-    def content_data(self) -> str:
-        return self.record.content_data
+    def __init__(self, record: ItemRecord) -> None:  # dataclasses keep an explicit __init__
+        self.record = record
+        self.id = strawberry.ID(item_global_id(record.key))
+        self.database_id = record.id
+        self.source = ContentSource.from_domain(record.source)
+        self.title = record.title
+        self.content_type = record.content_type
+        self.content_data = record.content_data
+        self.prompt = record.prompt
+        self.metadata = cast(JSON, record.item_metadata)
+        self.quality_score = record.quality_score
+        self.is_private = record.is_private
+        self.created_at = record.created_at
+        self.updated_at = record.updated_at
+        self.version = record.version
 
     @strawberry.field(
         description="Best available thumbnail path: the requested resolution if present, "
@@ -61,36 +74,6 @@ class ContentItem(Node):
     ) -> str:
         r = self.record
         return best_thumbnail(r.content_data, r.path_thumb, r.path_thumbs_alt_res, resolution)
-
-    @strawberry.field(description="The prompt that generated the item (immutable).")
-    def prompt(self) -> str:
-        return self.record.prompt
-
-    @strawberry.field(description="Free-form generation metadata (model, steps, ...).")
-    def metadata(self) -> JSON:
-        return cast(JSON, self.record.item_metadata)
-
-    @strawberry.field(description="Quality score between 0 and 1.")
-    def quality_score(self) -> float:
-        return self.record.quality_score
-
-    @strawberry.field(description="Whether only the creator can see the item.")
-    def is_private(self) -> bool:
-        return self.record.is_private
-
-    @strawberry.field(description="When the item was created.")
-    def created_at(self) -> datetime:
-        return self.record.created_at
-
-    @strawberry.field(description="When the item was last changed.")
-    def updated_at(self) -> datetime:
-        return self.record.updated_at
-
-    @strawberry.field(
-        description="Incremented by every change; pass it as `expectedVersion` to a mutation."
-    )
-    def version(self) -> int:
-        return self.record.version
 
     @strawberry.field(description="Who created the item.")
     async def creator(self, info: Info[GalleryContext, None]) -> User:
