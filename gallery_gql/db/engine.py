@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
 from gallery_gql.db.embedded import EmbeddedCluster
+from gallery_gql.gallery.page_sql import SHAPES_CACHED
 from gallery_gql.settings import Settings
 
 
@@ -42,6 +43,8 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_size=settings.pool_size,
         max_overflow=settings.pool_max_overflow,
         pool_timeout=settings.pool_timeout_seconds,
+        # Room for every cached page shape (gallery/page_sql.py) besides the other statements.
+        query_cache_size=2 * SHAPES_CACHED,
         # JSONB columns (item metadata, thumbnails) decode on every row of every page.
         json_serializer=_json_text,
         json_deserializer=orjson.loads,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.gallery.filters import ContentFilter, Sort
-from gallery_gql.gallery.strategies import Walk, page_keys
+from gallery_gql.gallery.page_sql import count_statement
+from gallery_gql.gallery.strategies import Walk, plan_walk
 from gallery_gql.gallery.tag_stats import TagStats
 
 
@@ -24,12 +24,11 @@ async def count_matches(
     """How many items match: walks at most cap + 1 of them."""
     if flt.matches_nothing:
         return Count(0, True)
-    keys = page_keys(flt, Walk(Sort.NEWEST, True, None, cap + 1), stats)
-    if keys is None:
+    plan = plan_walk(flt, Walk(Sort.NEWEST, True, None, cap + 1), stats, "count")
+    stmt = count_statement(plan.shape)
+    if stmt is None:
         return Count(0, True)
-    found = int(
-        (await conn.execute(select(func.count()).select_from(keys.subquery()))).scalar_one()
-    )
+    found = int((await conn.execute(stmt, plan.params)).scalar_one())
     if found > cap:
         return Count(cap, False)
     return Count(found, True)

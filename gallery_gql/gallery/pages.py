@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Select, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.gallery.filters import ContentFilter, PageRequest, Position, Sort, Source
-from gallery_gql.gallery.strategies import Walk, page_keys
+from gallery_gql.gallery.page_sql import page_statement
+from gallery_gql.gallery.strategies import Walk, plan_walk
 from gallery_gql.gallery.tag_stats import TagStats
 
 
@@ -18,11 +17,6 @@ class Page:
     positions: list[Position]
     has_next: bool
     has_previous: bool
-
-
-def _tagged(part: str, stmt: Select[Any]) -> Select[Any]:
-    sub = stmt.subquery()
-    return select(literal(part).label("part"), sub.c.source, sub.c.id, sub.c.sort_value)
 
 
 async def fetch_page(
@@ -40,16 +34,17 @@ async def fetch_page(
         return Page([], False, False)
     bound = request.before if request.backward else request.after
     descending = sort.descending != request.backward
-    main = page_keys(flt, Walk(sort, descending, bound, request.size + 1), stats)
-    if main is None:
+    main = plan_walk(flt, Walk(sort, descending, bound, request.size + 1), stats, "page")
+    if not main.shape.branches:
         return Page([], False, False)
-    parts = [_tagged("page", main)]
+    params = main.params
+    probe = None
     if bound is not None:
-        probe = page_keys(flt, Walk(sort, not descending, bound, 1, include_bound=True), stats)
-        if probe is not None:
-            parts.append(_tagged("probe", probe))
-    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-    rows = (await conn.execute(stmt)).all()
+        back = Walk(sort, not descending, bound, 1, include_bound=True)
+        probe = plan_walk(flt, back, stats, "probe")
+        params = {**params, **probe.params}
+    stmt = page_statement(main.shape, probe.shape if probe is not None else None)
+    rows = (await conn.execute(stmt, params)).all()
     walked = [Position(r.sort_value, Source(r.source), r.id) for r in rows if r.part == "page"]
     # UNION ALL does not promise to keep each part's order: restore the walk order.
     walked.sort(key=lambda p: (p.value, p.source, p.id), reverse=descending)

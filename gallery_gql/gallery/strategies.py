@@ -1,34 +1,19 @@
-"""SQL shapes that select one page of item positions for a filter.
+"""Which SQL shape reads a page: per source, a walk of the item table's sort index or of
+tag postings (junction index), chosen from the exact tag counts.
 
-Every shape yields rows (source, id, sort_value) in walk order, limited; all shapes
-return the same rows for the same request (the model tests hold them to it).
-Each source is its own branch so every walk follows an index whose leading columns
-are fixed by equality, and the branches are merged by the outer ORDER BY.
+A plan is a hashable shape (what the SQL looks like) and the values of its named bind
+parameters; `page_sql` builds each shape's statement once. Every shape yields rows
+(source, id, sort_value) in walk order, limited; all shapes return the same rows for the
+same request (the model tests hold them to it).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    exists,
-    func,
-    literal,
-    not_,
-    or_,
-    select,
-    true,
-    tuple_,
-    union_all,
-)
-from sqlalchemy.sql.expression import Subquery
-
-from gallery_gql.db.params import any_int
-from gallery_gql.db.tables import CONTENT_TABLES, content_tags, tags
 from gallery_gql.gallery.filters import ContentFilter, Position, Sort, Source, TagMatch
 from gallery_gql.gallery.tag_stats import TagStats
 
@@ -37,13 +22,6 @@ OVERLAP_WALK_MAX_ROWS = 2_000
 when a page is expected within this many rows; otherwise it merges one junction walk per
 tag. Per-tag walks cost planning time per branch (ANY 20 = 40 branches: 45 ms at full
 scale), and common tags fill a page from the first rows of a single walk."""
-
-
-# Built once: an alias proxies every column of its table, a third of a page
-# statement's construction time when made per branch.
-_POSTING = content_tags.alias("posting")
-_REQUIRED = content_tags.alias("required")
-_EXCLUDED = content_tags.alias("excluded")
 
 
 @dataclass(frozen=True)
@@ -57,136 +35,68 @@ class Walk:
     include_bound: bool = False
 
 
-def _keyset(value_col: Any, id_col: Any, source: Source, walk: Walk) -> ColumnElement[bool]:
-    """Rows past `walk.bound` in walk order (the bound itself only with `include_bound`),
-    for a branch of one source."""
-    bound = walk.bound
-    if bound is None:
-        return true()
-    if walk.descending:
-        if source < bound.source:
-            return value_col <= bound.value  # type: ignore[no-any-return]
-        if source > bound.source:
-            return value_col < bound.value  # type: ignore[no-any-return]
-        if walk.include_bound:
-            return tuple_(value_col, id_col) <= tuple_(literal(bound.value), literal(bound.id))
-        return tuple_(value_col, id_col) < tuple_(literal(bound.value), literal(bound.id))
-    if source > bound.source:
-        return value_col >= bound.value  # type: ignore[no-any-return]
-    if source < bound.source:
-        return value_col > bound.value  # type: ignore[no-any-return]
-    if walk.include_bound:
-        return tuple_(value_col, id_col) >= tuple_(literal(bound.value), literal(bound.id))
-    return tuple_(value_col, id_col) > tuple_(literal(bound.value), literal(bound.id))
+class BranchKind(Enum):
+    ITEMS = "items"  # the item table's sort index
+    POSTINGS = "postings"  # one tag's postings in the junction's sort index
 
 
-def _order(value_col: Any, id_col: Any, descending: bool) -> list[Any]:
-    if descending:
-        return [value_col.desc(), id_col.desc()]
-    return [value_col.asc(), id_col.asc()]
+@dataclass(frozen=True)
+class BranchShape:
+    source: Source
+    kind: BranchKind
+    tests_any: bool = False  # ITEMS: keep rows whose tag array overlaps the ANY tags
+    probes_others: bool = False  # POSTINGS: keep items carrying the other ALL tags
 
 
-def _item_conditions(item: Any, flt: ContentFilter) -> list[ColumnElement[bool]]:
-    """Privacy, creator and search conditions on an item table row."""
-    conditions: list[ColumnElement[bool]] = []
-    if flt.viewer_id is None:
-        conditions.append(not_(item.c.is_private))
-    else:
-        conditions.append(or_(not_(item.c.is_private), item.c.creator_id == flt.viewer_id))
-    if flt.creator_id is not None:
-        conditions.append(item.c.creator_id == flt.creator_id)
-    if flt.exclude_creator_id is not None:
-        conditions.append(item.c.creator_id != flt.exclude_creator_id)
-    if flt.search is not None:
-        conditions.append(item.c.search_vector.op("@@")(func.plainto_tsquery("simple", flt.search)))
-    return conditions
+@dataclass(frozen=True)
+class FilterShape:
+    """Which optional conditions apply; their values are bind parameters."""
 
+    viewer: bool
+    creator: bool
+    exclude_creator: bool
+    search: bool
+    exclude_tags: bool
 
-def _excluded(source: Source, item_id: Any, flt: ContentFilter) -> ColumnElement[bool]:
-    if not flt.exclude_tag_keys:
-        return true()
-    probe = _EXCLUDED
-    return ~exists().where(
-        probe.c.source == int(source),
-        probe.c.item_id == item_id,
-        probe.c.tag_key == any_int("exclude_tags", flt.exclude_tag_keys),
-    )
-
-
-def _carries_all(source: Source, item_id: Any, tag_keys: tuple[int, ...]) -> ColumnElement[bool]:
-    if not tag_keys:
-        return true()
-    probe = _REQUIRED
-    carried = (
-        select(func.count())
-        .where(
-            probe.c.source == int(source),
-            probe.c.item_id == item_id,
-            probe.c.tag_key == any_int(f"other_tags_{int(source)}", tag_keys),
+    @classmethod
+    def of(cls, flt: ContentFilter) -> FilterShape:
+        return cls(
+            viewer=flt.viewer_id is not None,
+            creator=flt.creator_id is not None,
+            exclude_creator=flt.exclude_creator_id is not None,
+            search=flt.search is not None,
+            exclude_tags=bool(flt.exclude_tag_keys),
         )
-        .scalar_subquery()
-    )
-    return carried == len(tag_keys)
 
 
-def _carries_any(item: Any, tag_keys: tuple[int, ...]) -> ColumnElement[bool]:
-    if not tag_keys:
-        return true()
-    wanted = (
-        select(func.array_agg(tags.c.id))
-        .where(tags.c.tag_key == any_int("any_tags", tag_keys))
-        .scalar_subquery()
-    )
-    return item.c.tags.overlap(wanted)  # type: ignore[no-any-return]
+@dataclass(frozen=True)
+class WalkShape:
+    """A merged walk's SQL shape. `name` prefixes its own parameters, so two walks (a page
+    and its probe) can share one statement."""
+
+    name: str
+    sort: Sort
+    descending: bool
+    bound_source: Source | None  # the bound's source decides each branch's comparison
+    include_bound: bool
+    filter: FilterShape
+    branches: tuple[BranchShape, ...]
+
+    @property
+    def merges_repeats(self) -> bool:
+        """Per-tag walks of one source can meet an item twice."""
+        return len(self.branches) > len({branch.source for branch in self.branches})
 
 
-def items_branch(source: Source, flt: ContentFilter, walk: Walk) -> Select[Any]:
-    """Walk the item table's own sort index; with tags (ANY), keep the rows whose tag
-    array overlaps them."""
-    item = CONTENT_TABLES[source]
-    value_col = item.c[walk.sort.column]
-    return (
-        select(
-            literal(int(source)).label("source"),
-            item.c.id.label("id"),
-            value_col.label("sort_value"),
-        )
-        .where(
-            *_item_conditions(item, flt),
-            _carries_any(item, flt.tag_keys),
-            _excluded(source, item.c.id, flt),
-            _keyset(value_col, item.c.id, source, walk),
-        )
-        .order_by(*_order(value_col, item.c.id, walk.descending))
-        .limit(walk.limit)
-    )
+@dataclass(frozen=True)
+class WalkPlan:
+    shape: WalkShape
+    params: dict[str, Any]
 
 
-def tag_walk_branch(
-    source: Source, driver: int, others: tuple[int, ...], flt: ContentFilter, walk: Walk
-) -> Select[Any]:
-    """Walk one tag's postings in sort order (junction index), probing the other tags."""
-    posting = _POSTING
-    item = CONTENT_TABLES[source]
-    value_col = posting.c[walk.sort.column]
-    return (
-        select(
-            literal(int(source)).label("source"),
-            posting.c.item_id.label("id"),
-            value_col.label("sort_value"),
-        )
-        .join(item, item.c.id == posting.c.item_id)
-        .where(
-            posting.c.tag_key == literal(driver),
-            posting.c.source == int(source),
-            _keyset(value_col, posting.c.item_id, source, walk),
-            _carries_all(source, posting.c.item_id, others),
-            _excluded(source, posting.c.item_id, flt),
-            *_item_conditions(item, flt),
-        )
-        .order_by(*_order(value_col, posting.c.item_id, walk.descending))
-        .limit(walk.limit)
-    )
+def param(walk: str, name: str, branch: int | None = None) -> str:
+    """The bind parameter name of a walk's (or one of its branches') value."""
+    return f"{walk}_{name}" if branch is None else f"{walk}_{branch}_{name}"
 
 
 def rarest(tag_keys: tuple[int, ...], source: Source, stats: TagStats) -> int:
@@ -225,33 +135,59 @@ def strategy_name(flt: ContentFilter, stats: TagStats, limit: int) -> str:
     return "+".join(names)
 
 
-def branches(flt: ContentFilter, walk: Walk, stats: TagStats) -> list[Select[Any]]:
-    """The per-source (and, for ANY, per-tag) walks whose merge is the page."""
-    out: list[Select[Any]] = []
+def _filter_params(flt: ContentFilter) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if flt.viewer_id is not None:
+        params["viewer_id"] = flt.viewer_id
+    if flt.creator_id is not None:
+        params["creator_id"] = flt.creator_id
+    if flt.exclude_creator_id is not None:
+        params["exclude_creator_id"] = flt.exclude_creator_id
+    if flt.search is not None:
+        params["search"] = flt.search
+    if flt.exclude_tag_keys:
+        params["exclude_tags"] = list(flt.exclude_tag_keys)
+    if flt.tag_keys:
+        params["any_tags"] = list(flt.tag_keys)
+    return params
+
+
+def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> WalkPlan:
+    """The per-source (and, for ANY, per-tag) walks whose merge is the page, with the
+    values of their parameters."""
+    params = _filter_params(flt)
+    params[param(name, "limit")] = walk.limit
+    if walk.bound is not None:
+        params[param(name, "value")] = walk.bound.value
+        params[param(name, "id")] = walk.bound.id
+    branches: list[BranchShape] = []
+
+    def postings(source: Source, driver: int, others: tuple[int, ...]) -> None:
+        index = len(branches)
+        params[param(name, "driver", index)] = driver
+        if others:
+            params[param(name, "others", index)] = list(others)
+            params[param(name, "others_count", index)] = len(others)
+        branches.append(BranchShape(source, BranchKind.POSTINGS, probes_others=bool(others)))
+
     for source in flt.sources:
         if not flt.tag_keys or walks_items_for_any(flt, source, stats, walk.limit):
-            out.append(items_branch(source, flt, walk))
+            branches.append(BranchShape(source, BranchKind.ITEMS, tests_any=bool(flt.tag_keys)))
         elif flt.match is TagMatch.ALL:
             driver = rarest(flt.tag_keys, source, stats)
-            others = tuple(key for key in flt.tag_keys if key != driver)
-            out.append(tag_walk_branch(source, driver, others, flt, walk))
+            postings(source, driver, tuple(key for key in flt.tag_keys if key != driver))
         else:
             # An excluded tag can never select an item: walking it would only filter.
-            wanted = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
-            out.extend(tag_walk_branch(source, key, (), flt, walk) for key in wanted)
-    return out
-
-
-def page_keys(flt: ContentFilter, walk: Walk, stats: TagStats) -> Select[Any] | None:
-    """The merged walk: (source, id, sort_value) in walk order, at most `walk.limit` rows;
-    None when nothing can match."""
-    parts = branches(flt, walk, stats)
-    if not parts:
-        return None
-    merged: Subquery = union_all(*(part.subquery().select() for part in parts)).subquery("u")
-    cols = (merged.c.sort_value, merged.c.source, merged.c.id)
-    order = [c.desc() if walk.descending else c.asc() for c in cols]
-    stmt = select(merged.c.source, merged.c.id, merged.c.sort_value)
-    if len(parts) > len(flt.sources):  # per-tag walks of one source can meet an item twice
-        stmt = stmt.distinct()
-    return stmt.order_by(*order).limit(walk.limit)
+            for key in flt.tag_keys:
+                if key not in flt.exclude_tag_keys:
+                    postings(source, key, ())
+    shape = WalkShape(
+        name=name,
+        sort=walk.sort,
+        descending=walk.descending,
+        bound_source=walk.bound.source if walk.bound is not None else None,
+        include_bound=walk.include_bound,
+        filter=FilterShape.of(flt),
+        branches=tuple(branches),
+    )
+    return WalkPlan(shape, params)

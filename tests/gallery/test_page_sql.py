@@ -1,0 +1,82 @@
+"""Page statements are templates: one statement object per shape, every value a named
+parameter the plan supplies. (That the rows are right is the model tests' job.)"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from sqlalchemy import ClauseElement
+from sqlalchemy.dialects import postgresql
+
+from gallery_gql.gallery.filters import ContentFilter, Position, Sort, Source, TagMatch
+from gallery_gql.gallery.page_sql import count_statement, page_statement, walk_statement
+from gallery_gql.gallery.strategies import Walk, WalkPlan, plan_walk
+from gallery_gql.gallery.tag_stats import TagStats
+
+STATS = TagStats(
+    tags={k: {Source.REGULAR: 10 * k, Source.AUTO: 20 * k} for k in range(1, 9)},
+    source_items={Source.REGULAR: 1_000, Source.AUTO: 2_000},
+)
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def _plan(flt: ContentFilter, bound: Position | None = None, limit: int = 26) -> WalkPlan:
+    return plan_walk(flt, Walk(Sort.NEWEST, True, bound, limit), STATS, "page")
+
+
+def test_values_do_not_change_the_statement() -> None:
+    first = _plan(
+        ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, viewer_id=uuid4()),
+        Position(NOW, Source.AUTO, 7),
+    )
+    second = _plan(
+        ContentFilter(tag_keys=(3, 4), match=TagMatch.ALL, viewer_id=uuid4()),
+        Position(NOW.replace(year=2025), Source.AUTO, 99),
+        limit=101,
+    )
+    assert first.shape == second.shape
+    assert first.params != second.params
+    assert walk_statement(first.shape) is walk_statement(second.shape)
+    assert page_statement(first.shape, None) is page_statement(second.shape, None)
+
+
+def test_what_the_sql_looks_like_changes_the_shape() -> None:
+    base = ContentFilter(tag_keys=(5,))
+    variants = [
+        _plan(base),
+        _plan(ContentFilter(tag_keys=(5,), viewer_id=uuid4())),
+        _plan(ContentFilter(tag_keys=(5,), exclude_tag_keys=(6,))),
+        _plan(ContentFilter(tag_keys=(5,), search="cat")),
+        _plan(ContentFilter(tag_keys=(5, 6))),  # ANY of two: a second branch per source
+        _plan(ContentFilter(tag_keys=(5,), sources=(Source.AUTO,))),
+        _plan(base, Position(NOW, Source.REGULAR, 1)),  # the bound's source picks comparisons
+        _plan(base, Position(NOW, Source.AUTO, 1)),
+    ]
+    assert len({plan.shape for plan in variants}) == len(variants)
+
+
+def test_every_parameter_of_the_statement_is_planned() -> None:
+    filters = [
+        ContentFilter(),
+        ContentFilter(tag_keys=(1, 2, 3), match=TagMatch.ALL, exclude_tag_keys=(4,)),
+        ContentFilter(tag_keys=(1, 8), creator_id=uuid4(), search="red fox"),
+        ContentFilter(tag_keys=(7, 8), exclude_creator_id=uuid4(), viewer_id=uuid4()),
+    ]
+    for flt in filters:
+        main = _plan(flt, Position(NOW, Source.REGULAR, 3))
+        probe = plan_walk(
+            flt, Walk(Sort.NEWEST, False, Position(NOW, Source.REGULAR, 3), 1, True), STATS, "probe"
+        )
+        page = page_statement(main.shape, probe.shape)
+        assert _required(page) <= {**main.params, **probe.params}.keys()
+        counted = count_statement(main.shape)
+        assert counted is not None
+        assert _required(counted) <= main.params.keys()
+
+
+def _required(stmt: ClauseElement) -> set[str]:
+    compiled = stmt.compile(dialect=postgresql.dialect())
+    names = {name for name, bind in compiled.binds.items() if bind.required}
+    assert names, "a template without parameters"
+    return names
