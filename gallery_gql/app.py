@@ -22,6 +22,7 @@ from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
 from gallery_gql.db.engine import autocommit, create_engine, resolve_database_url
 from gallery_gql.db.failures import classify
+from gallery_gql.gallery.tag_stats import TagDirectory
 from gallery_gql.observability.logs import configure_logging
 from gallery_gql.observability.metrics import REGISTRY, watch_pool
 from gallery_gql.observability.tracing import configure_tracer_provider
@@ -38,6 +39,7 @@ log = logging.getLogger("gallery_gql.app")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    tag_directory = TagDirectory(settings.tag_stats_ttl_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine=state.engine,
             read_engine=reads,
             loaders=Loaders.create(reads),
+            tag_directory=tag_directory,
             viewer=viewer,
         )
 

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_filter_tags: int = 20
     count_cap: int = 1000
+    tag_stats_ttl_seconds: float = 2.0
+    """How long a process reuses a filter tag's key and counts (gallery/tag_stats.py)."""
     max_body_bytes: int = 1024 * 1024
     max_depth: int = 10
     max_aliases: int = 15

@@ -17,7 +17,7 @@ from gallery_gql.api.types.enums import ContentSort, ContentSource, CreatorScope
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.gallery.cursor import CursorError, check_cursor, decode_cursor
 from gallery_gql.gallery.filters import ContentFilter, PageRequest, Position, Sort, Source
-from gallery_gql.gallery.tag_stats import TagStats, resolve_tags
+from gallery_gql.gallery.tag_stats import TagStats
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ async def build_content_query(
     wanted = _tag_ids(args.tags, "tags", limit)
     excluded = _tag_ids(args.exclude_tags, "excludeTags", limit)
     creator_id, exclude_creator_id = _creator(args.creator, context.viewer_id)
-    found = await resolve_tags(conn, [*wanted, *excluded])
+    found = await context.tag_directory.resolve(conn, [*wanted, *excluded])
     resolved = found.by_id
     unknown = sorted({str(tag) for tag in [*wanted, *excluded] if tag not in resolved})
     if unknown:

@@ -13,6 +13,7 @@ from strawberry.fastapi import BaseContext
 from gallery_gql.api.errors import unauthenticated
 from gallery_gql.api.loaders import Loaders
 from gallery_gql.gallery.records import UserRecord
+from gallery_gql.gallery.tag_stats import TagDirectory
 from gallery_gql.settings import Settings
 
 
@@ -24,6 +25,8 @@ class GalleryContext(BaseContext):
     read_engine: AsyncEngine
     """Same pool, autocommit: single-statement reads."""
     loaders: Loaders
+    tag_directory: TagDirectory
+    """Process-wide: filter tags' keys and counts (see TagDirectory)."""
     viewer: UserRecord | None = None
     request_id: str = field(default_factory=lambda: correlation_id.get() or uuid.uuid4().hex)
 

@@ -3,7 +3,8 @@ strategies use to pick a driving tag (kept in tag_counts by the write path)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -84,3 +85,37 @@ async def resolve_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> ResolvedTa
                 source_items[source] = int(estimate)
     stats = TagStats({tag.tag_key: tag.items for tag in found.values()}, source_items)
     return ResolvedTags(found, stats)
+
+
+class TagDirectory:
+    """`resolve_tags` with its answers kept for `ttl` seconds, per process.
+
+    A tag's id and key never change (tags are never deleted or re-keyed), and the counts
+    only steer which SQL shape reads a page, never which rows it returns: answers a few
+    seconds old cost at most a slower shape, and save a statement on most tagged pages.
+    Unknown ids are never kept, so a tag created elsewhere is found at once."""
+
+    MAX_TAGS = 100_000
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._tags: dict[UUID, tuple[float, ResolvedTag]] = {}
+        self._source_items: Mapping[Source, int] = {}
+
+    async def resolve(self, conn: AsyncConnection, ids: Sequence[UUID]) -> ResolvedTags:
+        if not ids:
+            return ResolvedTags({}, TagStats())
+        now = self._clock()
+        kept = [self._tags.get(tag_id) for tag_id in ids]
+        if all(entry is not None and now - entry[0] < self._ttl for entry in kept):
+            found = {entry[1].id: entry[1] for entry in kept if entry is not None}
+            counts = {tag.tag_key: tag.items for tag in found.values()}
+            return ResolvedTags(found, TagStats(counts, self._source_items))
+        resolved = await resolve_tags(conn, ids)
+        if len(self._tags) > self.MAX_TAGS:
+            self._tags.clear()
+        for tag in resolved.by_id.values():
+            self._tags[tag.id] = (now, tag)
+        self._source_items = resolved.stats.source_items
+        return resolved

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -40,7 +41,7 @@ KINDS = {
     "tags": "FROM tags \nWHERE tags.id = ANY",
 }
 TAGGED = Counter(KINDS.keys())  # one of each: 5 statements
-UNTAGGED = TAGGED - Counter(["resolve tags"])  # 4 statements
+UNTAGGED = TAGGED - Counter(["resolve tags"])  # 4 statements, as tagged within the TTL
 
 
 def _kind(statement: str) -> str:
@@ -77,6 +78,13 @@ class Counted:
 
 @pytest.fixture
 async def counted(settings: Settings) -> AsyncIterator[Counted]:
+    """Tags resolved on every request (no reuse), so every count below is the worst case."""
+    async with _counted(settings.model_copy(update={"tag_stats_ttl_seconds": 0})) as c:
+        yield c
+
+
+@asynccontextmanager
+async def _counted(settings: Settings) -> AsyncIterator[Counted]:
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         statements = Statements()
@@ -130,6 +138,19 @@ async def test_cursor_and_untagged_pages(counted: Counted, tag: str) -> None:
         kinds, data = await counted.run(first=size, after=untagged["pageInfo"]["endCursor"])
         _check_page(data, size)
         assert kinds == UNTAGGED, (size, counted.statements.seen)
+
+
+async def test_tag_resolution_is_reused_within_its_ttl(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    """Within the TTL a tag already resolved costs no statement; a tag not seen yet does."""
+    dataset = await build_gallery(engine)
+    first, second = (str(tag) for tag in dataset.tags[:2])
+    async with _counted(settings.model_copy(update={"tag_stats_ttl_seconds": 3600})) as c:
+        assert (await c.run(tags=[first], first=5))[0] == TAGGED
+        assert (await c.run(tags=[first], first=5))[0] == UNTAGGED
+        assert (await c.run(tags=[first, second], first=5))[0] == TAGGED
+        assert (await c.run(tags=[second], first=5))[0] == UNTAGGED
 
 
 async def test_a_page_takes_one_connection_per_batch(settings: Settings, tag: str) -> None:

@@ -1,0 +1,43 @@
+"""TagDirectory: a process keeps resolved filter tags for a TTL, never unknown ids."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gallery_gql.gallery.tag_stats import TagDirectory, resolve_tags
+from tests.factories import build_gallery
+
+
+async def test_answers_are_kept_for_the_ttl_and_match_a_fresh_resolution(
+    engine: AsyncEngine,
+) -> None:
+    dataset = await build_gallery(engine)
+    ids = list(dataset.tags[:3])
+    now = [100.0]
+    directory = TagDirectory(ttl=2.0, clock=lambda: now[0])
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    async with engine.connect() as conn:
+        fresh = await resolve_tags(conn, ids)
+        statements.clear()
+        first = await directory.resolve(conn, ids)
+        kept = await directory.resolve(conn, ids[:2])
+        assert len(statements) == 1
+        assert first == fresh
+        assert kept.by_id == {tag: fresh.by_id[tag] for tag in ids[:2]}
+        assert kept.stats.source_items == fresh.stats.source_items
+        now[0] += 2.0  # expired: asked again
+        await directory.resolve(conn, ids[:1])
+        assert len(statements) == 2
+        unknown = uuid.uuid4()  # never kept: asked every time, and absent
+        for _ in range(2):
+            assert unknown not in (await directory.resolve(conn, [ids[0], unknown])).by_id
+        assert len(statements) == 4
