@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
     Integer,
     Select,
     Text,
+    and_,
     bindparam,
+    case,
     exists,
     func,
     literal,
@@ -28,15 +29,18 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.sql.expression import Subquery
 
 from gallery_gql.db.params import any_int
-from gallery_gql.db.tables import CONTENT_TABLES, content_tags, tags
+from gallery_gql.db.tables import CONTENT_TABLES, ITEM_COLUMNS, content_tags, tags
 from gallery_gql.gallery.filters import Source
 from gallery_gql.gallery.strategies import BranchKind, BranchShape, FilterShape, WalkShape, param
 
 SHAPES_CACHED = 1_024
 """Distinct page shapes kept (sources, strategy per source, sort, direction, bound,
 optional filters); SQLAlchemy's compiled cache must hold at least as many."""
+
+ITEM_DATA_COLUMNS = tuple(name for name in (*ITEM_COLUMNS, "version") if name != "id")
 
 # Built once: an alias proxies every column of its table.
 _POSTING = content_tags.alias("posting")
@@ -217,16 +221,37 @@ def _tagged(part: str, stmt: Select[Any]) -> Select[Any]:
     return select(literal(part).label("part"), sub.c.source, sub.c.id, sub.c.sort_value)
 
 
+def _with_items(walked: Subquery) -> Select[Any]:
+    """The walked rows with their items' columns, read in the same statement (and
+    snapshot): one join per source, each column taken from the row's own source."""
+    joined: Any = walked
+    tables = {
+        source: table.alias(f"item_{int(source)}") for source, table in CONTENT_TABLES.items()
+    }
+    for source, table in tables.items():
+        on = and_(walked.c.source == int(source), table.c.id == walked.c.id)
+        joined = joined.outerjoin(table, on)
+    columns = [
+        case(
+            *((walked.c.source == int(source), table.c[name]) for source, table in tables.items())
+        ).label(name)
+        for name in ITEM_DATA_COLUMNS
+    ]
+    return select(walked, *columns).select_from(joined)
+
+
 @lru_cache(maxsize=SHAPES_CACHED)
-def page_statement(page: WalkShape, probe: WalkShape | None) -> Select[Any] | CompoundSelect[Any]:
+def page_statement(page: WalkShape, probe: WalkShape | None) -> Select[Any]:
     """The page's walk, and with a bound the probe across it, as one statement of rows
-    (part, source, id, sort_value); `page` must have branches."""
+    (part, source, id, sort_value, the item's columns); `page` must have branches."""
     main = walk_statement(page)
     assert main is not None, "a page without branches has no statement"
     across = walk_statement(probe) if probe is not None else None
     if across is None:
-        return _tagged("page", main)
-    return union_all(_tagged("page", main), _tagged("probe", across))
+        return _with_items(_tagged("page", main).subquery("walked"))
+    return _with_items(
+        union_all(_tagged("page", main), _tagged("probe", across)).subquery("walked")
+    )
 
 
 @lru_cache(maxsize=SHAPES_CACHED)

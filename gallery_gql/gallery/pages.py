@@ -1,13 +1,23 @@
-"""Runs a page request: one statement for the page and, with a cursor, the edge probe."""
+"""Runs a page request: one statement for the page's items and, with a cursor, the edge
+probe."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.gallery.filters import ContentFilter, PageRequest, Position, Sort, Source
+from gallery_gql.gallery.filters import (
+    ContentFilter,
+    ItemKey,
+    PageRequest,
+    Position,
+    Sort,
+    Source,
+)
+from gallery_gql.gallery.lookups import item_record
 from gallery_gql.gallery.page_sql import page_statement
+from gallery_gql.gallery.records import ItemRecord
 from gallery_gql.gallery.strategies import Walk, plan_walk
 from gallery_gql.gallery.tag_stats import TagStats
 
@@ -17,6 +27,8 @@ class Page:
     positions: list[Position]
     has_next: bool
     has_previous: bool
+    items: dict[ItemKey, ItemRecord] = field(default_factory=dict)
+    """The page's items, read in the page's statement."""
 
 
 async def fetch_page(
@@ -45,12 +57,15 @@ async def fetch_page(
         params = {**params, **probe.params}
     stmt = page_statement(main.shape, probe.shape if probe is not None else None)
     rows = (await conn.execute(stmt, params)).all()
-    walked = [Position(r.sort_value, Source(r.source), r.id) for r in rows if r.part == "page"]
+    on_page = [row for row in rows if row.part == "page"]
+    walked = [Position(r.sort_value, Source(r.source), r.id) for r in on_page]
     # UNION ALL does not promise to keep each part's order: restore the walk order.
     walked.sort(key=lambda p: (p.value, p.source, p.id), reverse=descending)
     across = any(r.part == "probe" for r in rows)
     more = len(walked) > request.size
     walked = walked[: request.size]
+    records = {record.key: record for record in map(item_record, on_page)}
+    items = {position.item: records[position.item] for position in walked}
     if request.backward:
-        return Page(walked[::-1], has_next=across, has_previous=more)
-    return Page(walked, has_next=more, has_previous=across)
+        return Page(walked[::-1], has_next=across, has_previous=more, items=items)
+    return Page(walked, has_next=more, has_previous=across, items=items)

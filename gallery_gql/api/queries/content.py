@@ -18,7 +18,6 @@ from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.api.types.scalars import CursorToken, PageSize
 from gallery_gql.gallery.cursor import Cursor, encode_cursor
 from gallery_gql.gallery.filters import ItemKey
-from gallery_gql.gallery.lookups import fetch_items
 from gallery_gql.gallery.pages import fetch_page
 from gallery_gql.gallery.strategies import strategy_name
 from gallery_gql.observability.metrics import STRATEGIES
@@ -112,9 +111,7 @@ class ContentQueries:
         async with context.read_engine.connect() as conn:
             query = await build_content_query(conn, args, context)
             page = await fetch_page(conn, query.content_filter, query.sort, query.page, query.stats)
-            # On the page's own connection (no second checkout); primed for `node` lookups.
-            found = await fetch_items(conn, [p.item for p in page.positions])
-        for key, item in found.items():
+        for key, item in page.items.items():  # primed for `node` lookups
             context.loaders.items.prime(key, item)
         STRATEGIES.labels(
             strategy_name(query.content_filter, query.stats, query.page.size + 1)
@@ -123,9 +120,7 @@ class ContentQueries:
         digest = query.content_filter.digest(query.sort)
         edges = []
         for position in page.positions:
-            record = found.get(position.item)
-            if record is None:  # deleted between the two statements
-                continue
+            record = page.items[position.item]
             token = CursorToken(encode_cursor(Cursor(digest, query.sort, position), secret))
             edges.append(ContentItemEdge(cursor=token, node=ContentItem(record=record)))
         page_info = PageInfo(
