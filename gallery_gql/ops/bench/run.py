@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import platform
 import secrets
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
+import uvloop
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -197,4 +197,5 @@ async def run_bench(url: str, options: BenchOptions, progress: ProgressCallback)
 
 
 def run(url: str, options: BenchOptions, progress: ProgressCallback) -> BenchReport:
-    return asyncio.run(run_bench(url, options, progress))
+    # uvloop, as the served workers use: the load generator shares the machine's cores.
+    return uvloop.run(run_bench(url, options, progress))
