@@ -783,6 +783,7 @@ def _checked_retag(
     if request.set is not None:
         count = len({ref.id for ref in resolved["set"]} - removed)
     else:
+        assert record.tags is not None, "the items loader reads whole records"
         count = len((set(record.tags) | {ref.id for ref in resolved["add"]}) - removed)
     if count > MAX_TAGS_PER_ITEM:
         return [TooManyTagsError(request.item, count)]

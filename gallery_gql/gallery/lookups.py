@@ -65,7 +65,7 @@ def item_record(row: Row[Any]) -> ItemRecord:
         is_private=m["is_private"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
-        tags=tuple(m["tags"]),
+        tags=tuple(m["tags"]) if "tags" in m else None,
         version=m["version"],
     )
 

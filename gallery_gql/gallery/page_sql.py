@@ -221,9 +221,10 @@ def _tagged(part: str, stmt: Select[Any]) -> Select[Any]:
     return select(literal(part).label("part"), sub.c.source, sub.c.id, sub.c.sort_value)
 
 
-def _with_items(walked: Subquery) -> Select[Any]:
+def _with_items(walked: Subquery, item_tags: bool) -> Select[Any]:
     """The walked rows with their items' columns, read in the same statement (and
-    snapshot): one join per source, each column taken from the row's own source."""
+    snapshot): one join per source, each column taken from the row's own source. The
+    tag array (~77 UUIDs an item, most of the decoding) only with `item_tags`."""
     joined: Any = walked
     tables = {
         source: table.alias(f"item_{int(source)}") for source, table in CONTENT_TABLES.items()
@@ -236,22 +237,22 @@ def _with_items(walked: Subquery) -> Select[Any]:
             *((walked.c.source == int(source), table.c[name]) for source, table in tables.items())
         ).label(name)
         for name in ITEM_DATA_COLUMNS
+        if item_tags or name != "tags"
     ]
     return select(walked, *columns).select_from(joined)
 
 
 @lru_cache(maxsize=SHAPES_CACHED)
-def page_statement(page: WalkShape, probe: WalkShape | None) -> Select[Any]:
+def page_statement(page: WalkShape, probe: WalkShape | None, item_tags: bool) -> Select[Any]:
     """The page's walk, and with a bound the probe across it, as one statement of rows
     (part, source, id, sort_value, the item's columns); `page` must have branches."""
     main = walk_statement(page)
     assert main is not None, "a page without branches has no statement"
     across = walk_statement(probe) if probe is not None else None
     if across is None:
-        return _with_items(_tagged("page", main).subquery("walked"))
-    return _with_items(
-        union_all(_tagged("page", main), _tagged("probe", across)).subquery("walked")
-    )
+        return _with_items(_tagged("page", main).subquery("walked"), item_tags)
+    walked = union_all(_tagged("page", main), _tagged("probe", across))
+    return _with_items(walked.subquery("walked"), item_tags)
 
 
 @lru_cache(maxsize=SHAPES_CACHED)

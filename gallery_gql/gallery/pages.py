@@ -37,11 +37,14 @@ async def fetch_page(
     sort: Sort,
     request: PageRequest,
     stats: TagStats,
+    *,
+    item_tags: bool = True,
 ) -> Page:
     """The page in sort order. Forward pages walk from `after`; backward pages walk the
     reverse order from `before` and are flipped. The probe looks back across the
     cursor (the cursor's own item included) so the other has*Page flag is exact: a page
-    reached from a cursor has a previous page while anything precedes its first item."""
+    reached from a cursor has a previous page while anything precedes its first item.
+    Without `item_tags` the items' tag arrays are not read (their `tags` are None)."""
     if flt.matches_nothing:
         return Page([], False, False)
     bound = request.before if request.backward else request.after
@@ -55,7 +58,7 @@ async def fetch_page(
         back = Walk(sort, not descending, bound, 1, include_bound=True)
         probe = plan_walk(flt, back, stats, "probe")
         params = {**params, **probe.params}
-    stmt = page_statement(main.shape, probe.shape if probe is not None else None)
+    stmt = page_statement(main.shape, probe.shape if probe is not None else None, item_tags)
     rows = (await conn.execute(stmt, params)).all()
     on_page = [row for row in rows if row.part == "page"]
     walked = [Position(r.sort_value, Source(r.source), r.id) for r in on_page]

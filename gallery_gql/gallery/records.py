@@ -26,7 +26,8 @@ class ItemRecord:
     is_private: bool
     created_at: datetime
     updated_at: datetime
-    tags: tuple[UUID, ...]
+    tags: tuple[UUID, ...] | None
+    """The tag array; None when the read skipped it (a page whose query asked no tags)."""
     version: int
 
     @property

@@ -169,3 +169,14 @@ async def test_a_page_takes_one_connection_per_batch(settings: Settings, tag: st
                 checkouts.clear()
                 await gql.data(query, {"t": [tag]} if query is grid else {"tags": [tag]})
                 assert len(checkouts) == wanted, query
+
+
+async def test_the_tag_array_is_read_only_when_asked(counted: Counted, tag: str) -> None:
+    """The items' tag arrays (~77 UUIDs each, most of a page's decoding) are read by the
+    page statement only when the query selects `tags` on its nodes."""
+    grid = "query($t: [ID!]) { contentItems(tags: $t) { edges { node { id title } } } }"
+    for query, reads_tags in ((grid, False), (PAGE, True)):
+        counted.statements.seen.clear()
+        await counted.gql.data(query, {"t": [tag]} if query is grid else {"tags": [tag]})
+        (page,) = [s for s in counted.statements.seen if "AS part" in s]
+        assert ("AS tags" in page) is reads_tags

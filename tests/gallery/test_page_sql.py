@@ -38,7 +38,7 @@ def test_values_do_not_change_the_statement() -> None:
     assert first.shape == second.shape
     assert first.params != second.params
     assert walk_statement(first.shape) is walk_statement(second.shape)
-    assert page_statement(first.shape, None) is page_statement(second.shape, None)
+    assert page_statement(first.shape, None, False) is page_statement(second.shape, None, False)
 
 
 def test_what_the_sql_looks_like_changes_the_shape() -> None:
@@ -68,7 +68,7 @@ def test_every_parameter_of_the_statement_is_planned() -> None:
         probe = plan_walk(
             flt, Walk(Sort.NEWEST, False, Position(NOW, Source.REGULAR, 3), 1, True), STATS, "probe"
         )
-        page = page_statement(main.shape, probe.shape)
+        page = page_statement(main.shape, probe.shape, True)
         assert _required(page) <= {**main.params, **probe.params}.keys()
         counted = count_statement(main.shape)
         assert counted is not None

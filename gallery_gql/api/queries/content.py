@@ -11,6 +11,7 @@ from gallery_gql.api.content_query import ContentArgs, build_content_query
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
+from gallery_gql.api.selection import selects
 from gallery_gql.api.types.connection import ContentItemConnection, ContentItemEdge, PageInfo
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.enums import ContentSort, ContentSource, TagMatchMode
@@ -110,9 +111,17 @@ class ContentQueries:
         context = info.context
         async with context.read_engine.connect() as conn:
             query = await build_content_query(conn, args, context)
-            page = await fetch_page(conn, query.content_filter, query.sort, query.page, query.stats)
-        for key, item in page.items.items():  # primed for `node` lookups
-            context.loaders.items.prime(key, item)
+            page = await fetch_page(
+                conn,
+                query.content_filter,
+                query.sort,
+                query.page,
+                query.stats,
+                item_tags=selects(info.selected_fields, ("contentItems", "edges", "node", "tags")),
+            )
+        for key, item in page.items.items():  # primed for `node` lookups, if whole
+            if item.tags is not None:
+                context.loaders.items.prime(key, item)
         STRATEGIES.labels(
             strategy_name(query.content_filter, query.stats, query.page.size + 1)
         ).inc()

@@ -84,5 +84,9 @@ class ContentItem(Node):
 
     @strawberry.field(description="The item's tags, ordered by name.")
     async def tags(self, info: Info[GalleryContext, None]) -> list[Tag]:
-        records = await info.context.loaders.tag_sets.load(self.record.tags)
+        tag_ids = self.record.tags
+        if tag_ids is None:  # the page skipped the column: the selection did not show `tags`
+            whole = await info.context.loaders.items.load(self.record.key)
+            tag_ids = whole.tags if whole is not None and whole.tags is not None else ()
+        records = await info.context.loaders.tag_sets.load(tag_ids)
         return [Tag(record=record) for record in records or []]
