@@ -30,6 +30,8 @@ class TagStats:
 
     tags: Mapping[int, Mapping[Source, int]] = field(default_factory=dict)
     source_items: Mapping[Source, int] = field(default_factory=dict)
+    ids: Mapping[int, UUID] = field(default_factory=dict)
+    """Tag key → UUID, so item tag arrays can be tested against bound values."""
 
     def items(self, tag_key: int, source: Source) -> int:
         return self.tags.get(tag_key, {}).get(source, 0)
@@ -82,5 +84,9 @@ async def resolve_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> ResolvedTa
             estimate = row._mapping[f"size_{int(source)}"]
             if estimate is not None and estimate > 0:  # -1: never analyzed
                 source_items[source] = int(estimate)
-    stats = TagStats({tag.tag_key: tag.items for tag in found.values()}, source_items)
+    stats = TagStats(
+        {tag.tag_key: tag.items for tag in found.values()},
+        source_items,
+        {tag.tag_key: tag.id for tag in found.values()},
+    )
     return ResolvedTags(found, stats)
