@@ -37,8 +37,8 @@ BASE_TIME = datetime(2025, 5, 1, tzinfo=UTC)
 SYNC_SQL = [
     "DELETE FROM content_tags",
     *(
-        f"""INSERT INTO content_tags (created_at, quality_score, tag_key, item_id, source)
-        SELECT i.created_at, i.quality_score, t.tag_key, i.id, {int(source)}
+        f"""INSERT INTO content_tags (created_at, tag_key, item_id, source)
+        SELECT i.created_at, t.tag_key, i.id, {int(source)}
         FROM {table.name} i CROSS JOIN LATERAL unnest(i.tags) AS u(tag_id)
         JOIN tags t ON t.id = u.tag_id"""
         for source, table in CONTENT_TABLES.items()

@@ -15,24 +15,26 @@ async def integrity_problems(engine: AsyncEngine) -> list[str]:
     problems: list[str] = []
     async with engine.connect() as conn:
         tag_keys = dict((await conn.execute(text("SELECT id, tag_key FROM tags"))).all())
-        expected: dict[tuple[int, int, int], tuple[object, float]] = {}
+        expected: dict[tuple[int, int, int], object] = {}
         counts: Counter[tuple[int, int, bool]] = Counter()
         for source, table in _TABLES.items():
-            rows = await conn.execute(
-                text(f"SELECT id, tags, created_at, quality_score, is_private FROM {table}")
-            )
+            rows = await conn.execute(text(f"SELECT id, tags, created_at, is_private FROM {table}"))
             for row in rows:
                 if len(set(row.tags)) != len(row.tags):
                     problems.append(f"{table} {row.id}: duplicate tags in array")
                 for tag in row.tags:
-                    expected[(source, row.id, tag_keys[tag])] = (row.created_at, row.quality_score)
+                    expected[(source, row.id, tag_keys[tag])] = row.created_at
                     counts[(tag_keys[tag], source, row.is_private)] += 1
-        actual = {
-            (r.source, r.item_id, r.tag_key): (r.created_at, r.quality_score)
-            for r in await conn.execute(
-                text("SELECT source, item_id, tag_key, created_at, quality_score FROM content_tags")
+        rows = (
+            await conn.execute(
+                text("SELECT source, item_id, tag_key, created_at FROM content_tags")
             )
-        }
+        ).all()
+        actual = {(r.source, r.item_id, r.tag_key): r.created_at for r in rows}
+        # No primary key forbids a link twice (with two created_at values): count them.
+        for key, n in Counter((r.source, r.item_id, r.tag_key) for r in rows).items():
+            if n > 1:
+                problems.append(f"junction row {key} {n} times")
         for key in expected.keys() - actual.keys():
             problems.append(f"missing junction row {key}")
         for key in actual.keys() - expected.keys():

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -126,24 +125,26 @@ content_items_auto = _content_table("content_items_auto")
 content_tags = Table(
     "content_tags",
     metadata,
-    # Column order packs the heap tuple (8-byte columns first).
+    # Column order packs the heap tuple (the 8-byte column first): 48 bytes a row.
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("quality_score", Double, nullable=False),
     Column("tag_key", Integer, ForeignKey("tags.tag_key", ondelete="CASCADE"), nullable=False),
     Column("item_id", Integer, nullable=False),
     Column("source", SmallInteger, nullable=False),
-    # Per-item access (write path, EXISTS probes for ALL/NOT, verify) goes through the key.
-    PrimaryKeyConstraint("source", "item_id", "tag_key"),
+    # No primary key (docs/decisions.md, "Junction without its primary key"): created_at is
+    # a function of (source, item_id), so this index is unique exactly when
+    # (source, item_id, tag_key) is; it is the ON CONFLICT arbiter, and a link is deleted
+    # or probed through it with the item's created_at.
     Index(
-        "ix_content_tags_newest", "tag_key", "source", text("created_at DESC"), text("item_id DESC")
-    ),
-    Index(
-        "ix_content_tags_top_rated",
+        "ix_content_tags_newest",
         "tag_key",
         "source",
-        text("quality_score DESC"),
+        text("created_at DESC"),
         text("item_id DESC"),
+        unique=True,
     ),
+    # Per-item access (write path, backfill and verify ranges). Non-unique on purpose:
+    # an item's ~77 equal keys deduplicate into one index tuple.
+    Index("ix_content_tags_item", "source", "item_id"),
 )
 
 tag_counts = Table(

@@ -462,8 +462,9 @@ async def update_item(
 ) -> ItemRecord:
     """Change an item's mutable fields; version + 1, updated_at = now().
 
-    A new quality score is copied onto the item's junction rows (their sort key); a
-    privacy change moves the item's tags between public and private in tag_counts.
+    The junction holds no copy of the quality score, so a new score touches only the
+    item's row; a privacy change moves the item's tags between public and private in
+    tag_counts.
     Raises InvalidContentError, ItemNotFoundError, ForbiddenItemError or
     VersionConflictError before writing.
     """
@@ -484,12 +485,6 @@ async def update_item(
         .returning(literal(int(key.source)).label("source"), *_item_columns(table))
     )
     after = item_record((await conn.execute(stmt)).one())
-    if after.quality_score != before.quality_score:
-        await conn.execute(
-            update(content_tags)
-            .where(content_tags.c.source == int(key.source), content_tags.c.item_id == key.id)
-            .values(quality_score=after.quality_score)
-        )
     if after.is_private != before.is_private:
         stmt_keys = select(content_tags.c.tag_key).where(
             content_tags.c.source == int(key.source), content_tags.c.item_id == key.id

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.gallery.filters import ContentFilter, Sort
+from gallery_gql.gallery.page_plan import Walk, plan_walk
 from gallery_gql.gallery.page_sql import count_statement
-from gallery_gql.gallery.strategies import Walk, plan_walk
 from gallery_gql.gallery.tag_stats import TagStats
 
 

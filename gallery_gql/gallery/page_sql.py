@@ -29,12 +29,21 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.sql.expression import Subquery
 
 from gallery_gql.db.params import any_int
 from gallery_gql.db.tables import CONTENT_TABLES, ITEM_COLUMNS, content_tags, tags
 from gallery_gql.gallery.filters import Source
-from gallery_gql.gallery.strategies import BranchKind, BranchShape, FilterShape, WalkShape, param
+from gallery_gql.gallery.page_plan import (
+    BranchKind,
+    BranchShape,
+    FilterShape,
+    TagTest,
+    WalkShape,
+    param,
+)
 
 SHAPES_CACHED = 1_024
 """Distinct page shapes kept (sources, strategy per source, sort, direction, bound,
@@ -74,6 +83,11 @@ def _keyset(value_col: Any, id_col: Any, source: Source, walk: WalkShape) -> Col
     return tuple_(value_col, id_col) > tuple_(value, item_id)
 
 
+def _walked(source: Source, id_col: Any, value_col: Any) -> list[Any]:
+    """The columns every branch yields: (source, id, sort_value)."""
+    return [literal(int(source)).label("source"), id_col.label("id"), value_col.label("sort_value")]
+
+
 def _order(value_col: Any, id_col: Any, descending: bool) -> list[Any]:
     if descending:
         return [value_col.desc(), id_col.desc()]
@@ -104,61 +118,87 @@ def _item_conditions(item: Any, flt: FilterShape) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _excluded(source: Source, item_id: Any, flt: FilterShape) -> ColumnElement[bool]:
+# The ALL and NOT probes look a link up by its whole key in the unique
+# ix_content_tags_newest: (tag, source, the item's created_at, item id), one index
+# descent per tag, index-only. A correlated subquery keeps the walk: the planner does not
+# estimate it from array statistics (testing the item's tag array with a subquery array
+# made it leave the walk: ALL 2 2.5 -> 62 ms at full scale).
+def _excluded(
+    source: Source, item_id: Any, created_at: Any, flt: FilterShape
+) -> ColumnElement[bool]:
     if not flt.exclude_tags:
         return true()
     probe = _EXCLUDED
-    return ~exists().where(
-        probe.c.source == int(source),
-        probe.c.item_id == item_id,
-        probe.c.tag_key == any_int("exclude_tags"),
+    # OFFSET 0 keeps the probe a per-row subplan: pulled up into an anti join, it was
+    # free to take ix_content_tags_item and filter the item's ~77 links instead.
+    found = (
+        select(literal(1))
+        .where(
+            probe.c.tag_key == any_int("exclude_tags"),
+            probe.c.source == int(source),
+            probe.c.created_at == created_at,
+            probe.c.item_id == item_id,
+        )
+        .offset(0)
     )
+    return ~exists(found)
 
 
-def _carries_others(
-    walk: WalkShape, index: int, branch: BranchShape, item_id: Any
+def _probed(
+    source: Source, item_id: Any, created_at: Any, keys: str, count: str
 ) -> ColumnElement[bool]:
-    if not branch.probes_others:
-        return true()
+    """The item has a link for each of the tag keys in parameter `keys` (`count` of them)."""
     probe = _REQUIRED
     carried = (
         select(func.count())
         .where(
-            probe.c.source == int(branch.source),
+            probe.c.tag_key == any_int(keys),
+            probe.c.source == int(source),
+            probe.c.created_at == created_at,
             probe.c.item_id == item_id,
-            probe.c.tag_key == any_int(param(walk.name, "others", index)),
         )
         .scalar_subquery()
     )
-    needed = bindparam(param(walk.name, "others_count", index), type_=Integer, required=True)
-    return carried == needed
+    return carried == bindparam(count, type_=Integer, required=True)
 
 
-def _carries_any(item: Any, branch: BranchShape) -> ColumnElement[bool]:
-    if not branch.tests_any:
-        return true()
-    wanted = (
-        select(func.array_agg(tags.c.id)).where(tags.c.tag_key == any_int("any_tags"))
+def _tag_array(flt: FilterShape) -> Any:
+    """The filter tags' UUIDs: bound when known, so the planner estimates the array test
+    from the column's element statistics (a subquery array gets a fixed ~1% guess that
+    made it leave the item walk: one common tag by rating with an exclusion, 3 -> 103 ms
+    at full scale)."""
+    if flt.tag_ids:
+        return bindparam("tag_ids", type_=ARRAY(PG_UUID(as_uuid=True)), required=True)
+    return (
+        select(func.array_agg(tags.c.id)).where(tags.c.tag_key == any_int("tag_keys"))
     ).scalar_subquery()
-    return item.c.tags.overlap(wanted)  # type: ignore[no-any-return]
+
+
+def _tag_test(
+    test: TagTest, source: Source, row: Any, created_at: Any, flt: FilterShape
+) -> ColumnElement[bool]:
+    """The filter's tags tested on an item row (`row` has `id` and `tags`)."""
+    if test is TagTest.NONE:
+        return true()
+    if test is TagTest.ANY:
+        return row.c.tags.overlap(_tag_array(flt))  # type: ignore[no-any-return]
+    if test is TagTest.ALL_ARRAY:
+        return row.c.tags.contains(_tag_array(flt))  # type: ignore[no-any-return]
+    return _probed(source, row.c.id, created_at, "tag_keys", "tag_count")
 
 
 def _items_branch(walk: WalkShape, branch: BranchShape) -> Select[Any]:
-    """Walk the item table's own sort index; with tags (ANY), keep the rows whose tag
-    array overlaps them."""
+    """Walk the item table's own sort index (a creator's items through its creator
+    index); with tags, keep the rows that carry them (see TagTest)."""
     source = branch.source
     item = CONTENT_TABLES[source]
     value_col = item.c[walk.sort.column]
     return (
-        select(
-            literal(int(source)).label("source"),
-            item.c.id.label("id"),
-            value_col.label("sort_value"),
-        )
+        select(*_walked(source, item.c.id, value_col))
         .where(
             *_item_conditions(item, walk.filter),
-            _carries_any(item, branch),
-            _excluded(source, item.c.id, walk.filter),
+            _tag_test(branch.tags, source, item, item.c.created_at, walk.filter),
+            _excluded(source, item.c.id, item.c.created_at, walk.filter),
             _keyset(value_col, item.c.id, source, walk),
         )
         .order_by(*_order(value_col, item.c.id, walk.descending))
@@ -173,19 +213,26 @@ def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select
     item = CONTENT_TABLES[source]
     value_col = posting.c[walk.sort.column]
     driver = bindparam(param(walk.name, "driver", index), type_=Integer, required=True)
-    return (
-        select(
-            literal(int(source)).label("source"),
-            posting.c.item_id.label("id"),
-            value_col.label("sort_value"),
+    others = (
+        _probed(
+            source,
+            posting.c.item_id,
+            posting.c.created_at,
+            param(walk.name, "others", index),
+            param(walk.name, "others_count", index),
         )
+        if branch.probes_others
+        else true()
+    )
+    return (
+        select(*_walked(source, posting.c.item_id, value_col))
         .join(item, item.c.id == posting.c.item_id)
         .where(
             posting.c.tag_key == driver,
             posting.c.source == int(source),
             _keyset(value_col, posting.c.item_id, source, walk),
-            _carries_others(walk, index, branch, posting.c.item_id),
-            _excluded(source, posting.c.item_id, walk.filter),
+            others,
+            _excluded(source, posting.c.item_id, posting.c.created_at, walk.filter),
             *_item_conditions(item, walk.filter),
         )
         .order_by(*_order(value_col, posting.c.item_id, walk.descending))
@@ -193,10 +240,84 @@ def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select
     )
 
 
+def _rated_bitmap_branch(walk: WalkShape, branch: BranchShape, test: TagTest) -> Select[Any]:
+    """By rating, for tags too rare for the item walk: every item carrying them, found
+    through the GIN index on the item's tag array (`@>` for ALL, `&&` for ANY), past the
+    bound, sorted by quality; the first rows.
+
+    OFFSET 0 fences the matching set: with ORDER BY ... LIMIT on top the planner walked
+    the quality index testing each item instead (a rare tag then reads every item). The
+    junction holds no quality: joining the tag's postings to their items cost ~4 us a
+    posting at full scale, this bitmap ~1.7 us an item (docs/decisions.md)."""
+    source = branch.source
+    item = CONTENT_TABLES[source]
+    matching = (
+        select(item.c.id, item.c.quality_score)
+        .where(
+            _tag_test(test, source, item, item.c.created_at, walk.filter),
+            *_item_conditions(item, walk.filter),
+            _excluded(source, item.c.id, item.c.created_at, walk.filter),
+        )
+        .offset(0)
+        .subquery("matching")
+    )
+    value_col = matching.c[walk.sort.column]
+    return (
+        select(*_walked(source, matching.c.id, value_col))
+        .where(_keyset(value_col, matching.c.id, source, walk))
+        .order_by(*_order(value_col, matching.c.id, walk.descending))
+        .limit(_limit(walk))
+    )
+
+
+def _rated_walk_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
+    """By rating, ALL of common tags: walk at most the `cap` parameter's rows of the item
+    table's quality index testing each row's tag array; when they do not fill the page,
+    the bitmap branch answers instead.
+
+    The cap bounds what the count-based estimate cannot see: tags that rarely meet (ALL
+    of a disjoint pair walked every item, 8 s at full scale; capped, 14 ms). The walk is
+    a CTE; each side carries a one-time filter on its row count, so the bitmap runs only
+    when the walk fell short. One tag or ANY walks uncapped (the items branch): the fence
+    costs the walk about twice as much a row, and their counts bound the estimate."""
+    source = branch.source
+    item = CONTENT_TABLES[source]
+    value_col = item.c[walk.sort.column]
+    cap = bindparam(param(walk.name, "cap", index), type_=Integer, required=True)
+    scanned = (
+        select(item.c.id, item.c.created_at, item.c.tags, value_col)
+        .where(*_item_conditions(item, walk.filter), _keyset(value_col, item.c.id, source, walk))
+        .order_by(*_order(value_col, item.c.id, walk.descending))
+        .limit(cap)
+        .subquery(f"scanned_{int(source)}")
+    )
+    scanned_value = scanned.c[walk.sort.column]
+    walked = (
+        select(*_walked(source, scanned.c.id, scanned_value))
+        .where(
+            _tag_test(branch.tags, source, scanned, scanned.c.created_at, walk.filter),
+            _excluded(source, scanned.c.id, scanned.c.created_at, walk.filter),
+        )
+        .order_by(*_order(scanned_value, scanned.c.id, walk.descending))
+        .limit(_limit(walk))
+        .cte()  # anonymous: a page and its edge probe share one statement
+    )
+    filled = select(func.count()).select_from(walked).scalar_subquery() >= _limit(walk)
+    either = union_all(
+        select(walked.c.source, walked.c.id, walked.c.sort_value).where(filled),
+        _rated_bitmap_branch(walk, branch, TagTest.ALL_ARRAY).where(~filled),
+    ).subquery(f"rated_{int(source)}")
+    return select(either.c.source, either.c.id, either.c.sort_value)
+
+
 def _branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
     if branch.kind is BranchKind.ITEMS:
         return _items_branch(walk, branch)
-    return _postings_branch(walk, index, branch)
+    if branch.kind is BranchKind.POSTINGS:
+        return _postings_branch(walk, index, branch)
+    if branch.kind is BranchKind.RATED_WALK:
+        return _rated_walk_branch(walk, index, branch)
+    return _rated_bitmap_branch(walk, branch, branch.tags)
 
 
 @lru_cache(maxsize=SHAPES_CACHED)

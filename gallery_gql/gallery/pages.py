@@ -16,9 +16,9 @@ from gallery_gql.gallery.filters import (
     Source,
 )
 from gallery_gql.gallery.lookups import item_record
+from gallery_gql.gallery.page_plan import Walk, plan_walk
 from gallery_gql.gallery.page_sql import page_statement
 from gallery_gql.gallery.records import ItemRecord
-from gallery_gql.gallery.strategies import Walk, plan_walk
 from gallery_gql.gallery.tag_stats import TagStats
 
 

@@ -1,20 +1,17 @@
-"""Which SQL shape reads a page: per source, a walk of the item table's sort index or of
-tag postings (junction index), chosen from the exact tag counts.
+"""The rules that choose how a page is read, per source, from the exact tag counts: a walk
+of the item table's sort index, of one tag's postings (junction index), of one creator's
+items, or by rating (the junction holds no quality) a walk of the quality index or the
+matching items found through the tag-array GIN index and sorted.
 
-A plan is a hashable shape (what the SQL looks like) and the values of its named bind
-parameters; `page_sql` builds each shape's statement once. Every shape yields rows
-(source, id, sort_value) in walk order, limited; all shapes return the same rows for the
-same request (the model tests hold them to it).
+`page_plan` applies them to a request; `page_sql` holds the SQL of each shape. Every
+shape returns the same rows for the same request (the model tests force each one).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any
 
-from gallery_gql.gallery.filters import ContentFilter, Position, Sort, Source, TagMatch
+from gallery_gql.gallery.filters import ContentFilter, Sort, Source, TagMatch
 from gallery_gql.gallery.tag_stats import TagStats
 
 OVERLAP_WALK_MAX_ROWS = 2_000
@@ -23,80 +20,16 @@ when a page is expected within this many rows; otherwise it merges one junction 
 tag. Per-tag walks cost planning time per branch (ANY 20 = 40 branches: 45 ms at full
 scale), and common tags fill a page from the first rows of a single walk."""
 
+RATED_ALL_WALK_CAP = 2_000
+"""ALL of several tags by rating walks at most this many item rows (then the bitmap of
+`page_sql._rated_walk_branch` answers)."""
 
-@dataclass(frozen=True)
-class Walk:
-    """One traversal: the sort, its direction, where to start (exclusive), how many rows."""
-
-    sort: Sort
-    descending: bool
-    bound: Position | None
-    limit: int
-    include_bound: bool = False
-
-
-class BranchKind(Enum):
-    ITEMS = "items"  # the item table's sort index
-    POSTINGS = "postings"  # one tag's postings in the junction's sort index
-
-
-@dataclass(frozen=True)
-class BranchShape:
-    source: Source
-    kind: BranchKind
-    tests_any: bool = False  # ITEMS: keep rows whose tag array overlaps the ANY tags
-    probes_others: bool = False  # POSTINGS: keep items carrying the other ALL tags
-
-
-@dataclass(frozen=True)
-class FilterShape:
-    """Which optional conditions apply; their values are bind parameters."""
-
-    viewer: bool
-    creator: bool
-    exclude_creator: bool
-    search: bool
-    exclude_tags: bool
-
-    @classmethod
-    def of(cls, flt: ContentFilter) -> FilterShape:
-        return cls(
-            viewer=flt.viewer_id is not None,
-            creator=flt.creator_id is not None,
-            exclude_creator=flt.exclude_creator_id is not None,
-            search=flt.search is not None,
-            exclude_tags=bool(flt.exclude_tag_keys),
-        )
-
-
-@dataclass(frozen=True)
-class WalkShape:
-    """A merged walk's SQL shape. `name` prefixes its own parameters, so two walks (a page
-    and its probe) can share one statement."""
-
-    name: str
-    sort: Sort
-    descending: bool
-    bound_source: Source | None  # the bound's source decides each branch's comparison
-    include_bound: bool
-    filter: FilterShape
-    branches: tuple[BranchShape, ...]
-
-    @property
-    def merges_repeats(self) -> bool:
-        """Per-tag walks of one source can meet an item twice."""
-        return len(self.branches) > len({branch.source for branch in self.branches})
-
-
-@dataclass(frozen=True)
-class WalkPlan:
-    shape: WalkShape
-    params: dict[str, Any]
-
-
-def param(walk: str, name: str, branch: int | None = None) -> str:
-    """The bind parameter name of a walk's (or one of its branches') value."""
-    return f"{walk}_{name}" if branch is None else f"{walk}_{branch}_{name}"
+RATED_WALK_MAX_ROWS = 5_000
+"""By rating (the junction has no quality column), a page walks the item table's quality
+index testing the tags when it is expected within this many rows (~2.2 us a row at full
+scale), and never walks further; otherwise, or when the walk falls short, every matching
+item is read through the tag-array GIN index and sorted (~1.7 us an item). At this
+bound both cost ~10 ms (docs/decisions.md)."""
 
 
 def rarest(tag_keys: tuple[int, ...], source: Source, stats: TagStats) -> int:
@@ -120,10 +53,63 @@ def walks_items_for_any(flt: ContentFilter, source: Source, stats: TagStats, lim
     return rows_to_fill(flt, source, stats, limit) <= OVERLAP_WALK_MAX_ROWS
 
 
-def strategy_name(flt: ContentFilter, stats: TagStats, limit: int) -> str:
+def rated_rows_to_fill(flt: ContentFilter, source: Source, stats: TagStats, limit: int) -> float:
+    """Upper estimate of the item rows a walk of the quality index reads to find `limit`
+    carrying the tags: ANY as `rows_to_fill`; one tag or ALL by its rarest tag (tags
+    assumed independent of the score, and for ALL of each other)."""
+    if flt.match is TagMatch.ANY:
+        return rows_to_fill(flt, source, stats, limit)
+    size = stats.source_items.get(source)
+    rare = min((stats.items(key, source) for key in flt.tag_keys), default=0)
+    if not size or not rare:
+        return math.inf
+    return limit * size / rare
+
+
+def walks_items_for_rating(
+    flt: ContentFilter, sort: Sort, source: Source, stats: TagStats, limit: int
+) -> bool:
+    """Whether a page by rating walks the item table's quality index testing the tags
+    (expected to fill within `RATED_WALK_MAX_ROWS`); otherwise the matching items are
+    found through the tag-array GIN index and sorted (`page_sql._rated_bitmap_branch`)."""
+    if not flt.tag_keys or sort.column != "quality_score":
+        return False
+    return rated_rows_to_fill(flt, source, stats, limit) <= RATED_WALK_MAX_ROWS
+
+
+def walks_creator_items(flt: ContentFilter) -> bool:
+    """Whether a tag filter on one creator's items walks that creator's items (its
+    `(creator_id, sort)` index) probing each for the tags, instead of a tag's postings.
+
+    A tag walk filtered by creator reads postings until the creator's items fill the page;
+    the planner, seeing a selective creator, joins all the tag's postings instead (ME + tag
+    67 ms at full scale). With the primary key it drove from the creator's items, probing
+    each by (source, item, tag); the probe now needs the item's created_at, which only the
+    item side has. Cost: the creator's items up to the page, all of them for a tag the
+    creator seldom uses (no per-creator counts to choose by)."""
+    return flt.creator_id is not None and bool(flt.tag_keys)
+
+
+def rated_strategy_name(flt: ContentFilter, stats: TagStats, limit: int, sort: Sort) -> str:
+    """The label of a tag filter by rating: which of its two shapes each source takes."""
+    names = {
+        "item-walk-rated"
+        if walks_items_for_any(flt, s, stats, limit)
+        or walks_items_for_rating(flt, sort, s, stats, limit)
+        else "tag-array-bitmap"
+        for s in flt.sources
+    }
+    return "+".join(sorted(names))
+
+
+def strategy_name(flt: ContentFilter, stats: TagStats, limit: int, sort: Sort = Sort.NEWEST) -> str:
     """A label for the SQL shape a filter gets (metrics and benchmarks)."""
     if not flt.tag_keys:
         return "sort-index-walk"
+    if walks_creator_items(flt):
+        return "creator-walk"
+    if sort.column == "quality_score":
+        return rated_strategy_name(flt, stats, limit, sort)
     if flt.match is TagMatch.ALL and len(flt.tag_keys) > 1:
         return "rarest-tag-walk"
     names = sorted(
@@ -133,61 +119,3 @@ def strategy_name(flt: ContentFilter, stats: TagStats, limit: int) -> str:
         }
     )
     return "+".join(names)
-
-
-def _filter_params(flt: ContentFilter) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if flt.viewer_id is not None:
-        params["viewer_id"] = flt.viewer_id
-    if flt.creator_id is not None:
-        params["creator_id"] = flt.creator_id
-    if flt.exclude_creator_id is not None:
-        params["exclude_creator_id"] = flt.exclude_creator_id
-    if flt.search is not None:
-        params["search"] = flt.search
-    if flt.exclude_tag_keys:
-        params["exclude_tags"] = list(flt.exclude_tag_keys)
-    if flt.tag_keys:
-        params["any_tags"] = list(flt.tag_keys)
-    return params
-
-
-def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> WalkPlan:
-    """The per-source (and, for ANY, per-tag) walks whose merge is the page, with the
-    values of their parameters."""
-    params = _filter_params(flt)
-    params[param(name, "limit")] = walk.limit
-    if walk.bound is not None:
-        params[param(name, "value")] = walk.bound.value
-        params[param(name, "id")] = walk.bound.id
-    branches: list[BranchShape] = []
-
-    def postings(source: Source, driver: int, others: tuple[int, ...]) -> None:
-        index = len(branches)
-        params[param(name, "driver", index)] = driver
-        if others:
-            params[param(name, "others", index)] = list(others)
-            params[param(name, "others_count", index)] = len(others)
-        branches.append(BranchShape(source, BranchKind.POSTINGS, probes_others=bool(others)))
-
-    for source in flt.sources:
-        if not flt.tag_keys or walks_items_for_any(flt, source, stats, walk.limit):
-            branches.append(BranchShape(source, BranchKind.ITEMS, tests_any=bool(flt.tag_keys)))
-        elif flt.match is TagMatch.ALL:
-            driver = rarest(flt.tag_keys, source, stats)
-            postings(source, driver, tuple(key for key in flt.tag_keys if key != driver))
-        else:
-            # An excluded tag can never select an item: walking it would only filter.
-            for key in flt.tag_keys:
-                if key not in flt.exclude_tag_keys:
-                    postings(source, key, ())
-    shape = WalkShape(
-        name=name,
-        sort=walk.sort,
-        descending=walk.descending,
-        bound_source=walk.bound.source if walk.bound is not None else None,
-        include_bound=walk.include_bound,
-        filter=FilterShape.of(flt),
-        branches=tuple(branches),
-    )
-    return WalkPlan(shape, params)

@@ -31,6 +31,8 @@ class TagStats:
 
     tags: Mapping[int, Mapping[Source, int]] = field(default_factory=dict)
     source_items: Mapping[Source, int] = field(default_factory=dict)
+    ids: Mapping[int, UUID] = field(default_factory=dict)
+    """Tag key → UUID, so item tag arrays can be tested against bound values."""
 
     def items(self, tag_key: int, source: Source) -> int:
         return self.tags.get(tag_key, {}).get(source, 0)
@@ -83,7 +85,11 @@ async def resolve_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> ResolvedTa
             estimate = row._mapping[f"size_{int(source)}"]
             if estimate is not None and estimate > 0:  # -1: never analyzed
                 source_items[source] = int(estimate)
-    stats = TagStats({tag.tag_key: tag.items for tag in found.values()}, source_items)
+    stats = TagStats(
+        {tag.tag_key: tag.items for tag in found.values()},
+        source_items,
+        {tag.tag_key: tag.id for tag in found.values()},
+    )
     return ResolvedTags(found, stats)
 
 
@@ -111,7 +117,8 @@ class TagDirectory:
         if all(entry is not None and now - entry[0] < self._ttl for entry in kept):
             found = {entry[1].id: entry[1] for entry in kept if entry is not None}
             counts = {tag.tag_key: tag.items for tag in found.values()}
-            return ResolvedTags(found, TagStats(counts, self._source_items))
+            keys = {tag.tag_key: tag.id for tag in found.values()}
+            return ResolvedTags(found, TagStats(counts, self._source_items, keys))
         resolved = await resolve_tags(conn, ids)
         if len(self._tags) > self.MAX_TAGS:
             self._tags.clear()

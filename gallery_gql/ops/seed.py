@@ -36,7 +36,7 @@ SEEDED_TABLES = (
 # Tables whose non-constraint indexes are dropped for the load and rebuilt from their
 # captured definitions afterwards (building once is far cheaper than maintaining per row).
 BULK_INDEXED_TABLES = (*CONTENT_TABLES, "content_tags")
-LINK_COLUMNS = ("created_at", "quality_score", "tag_key", "item_id", "source")
+LINK_COLUMNS = ("created_at", "tag_key", "item_id", "source")
 SESSION_SETTINGS = {
     "synchronous_commit": "off",
     "statement_timeout": "0",
@@ -183,8 +183,9 @@ ORDER BY i.indrelid::regclass::text, i.indexrelid::regclass::text
 
 
 async def _drop_bulk_structures(conn: Any) -> list[str]:
-    """Drop the big tables' foreign keys and secondary indexes (and the junction's primary
-    key); return the DDL that recreates them, in the order to run it.
+    """Drop the big tables' foreign keys and their indexes that back no constraint (the
+    junction has no constraint index: its unique index is a plain one); return the DDL that
+    recreates them, in the order to run it.
 
     Per-row foreign-key triggers and index maintenance dominate a bulk load; building each
     index once and validating each foreign key with one join afterwards is far cheaper.
@@ -193,14 +194,13 @@ async def _drop_bulk_structures(conn: Any) -> list[str]:
     tables = list(BULK_INDEXED_TABLES)
     groups = (
         await conn.fetch(_BULK_CONSTRAINTS_SQL, tables, "f"),
-        await conn.fetch(_BULK_CONSTRAINTS_SQL, ["content_tags"], "p"),
         await conn.fetch(_BULK_INDEXES_SQL, tables),
     )
     for rows in groups:
         for row in rows:
             await conn.execute(row["drop_ddl"])
-    foreign_keys, primary_key, indexes = ([str(r["create_ddl"]) for r in g] for g in groups)
-    return [*primary_key, *indexes, *foreign_keys]
+    foreign_keys, indexes = ([str(r["create_ddl"]) for r in g] for g in groups)
+    return [*indexes, *foreign_keys]
 
 
 async def _restore_structures(conn: Any, ddl: list[str], progress: Progress) -> None:
@@ -327,8 +327,6 @@ _LINK_ROW = np.dtype(
         ("fields", ">i2"),
         ("created_len", ">i4"),
         ("created_at", ">i8"),
-        ("quality_len", ">i4"),
-        ("quality_score", ">f8"),
         ("tag_len", ">i4"),
         ("tag_key", ">i4"),
         ("item_len", ">i4"),
@@ -338,9 +336,8 @@ _LINK_ROW = np.dtype(
     ]
 )
 _LINK_CONSTANTS = {
-    "fields": 5,
+    "fields": 4,
     "created_len": 8,
-    "quality_len": 8,
     "tag_len": 4,
     "item_len": 4,
     "source_len": 2,
@@ -380,7 +377,6 @@ def encode_link_rows(items: sp.Items, item: NDArray[np.int32], tag: NDArray[np.u
     for name, value in _LINK_CONSTANTS.items():
         rows[name] = value
     rows["created_at"] = items.created_us[item]
-    rows["quality_score"] = items.quality[item]
     rows["tag_key"] = tag.astype(np.int32) + 1
     rows["item_id"] = items.item_id[item]
     rows["source"] = items.source[item]

@@ -37,7 +37,7 @@ TAIL_ROWS_PER_ITEM = 100  # junction rows per scanned item, for ranges past the 
 class Kind(StrEnum):
     MISSING = "missing"  # a tag in the array without its junction row
     EXTRA = "extra"  # a junction row of an existing item whose array lacks the tag
-    STALE = "stale"  # a junction row whose created_at/quality_score differ from the item
+    STALE = "stale"  # a junction row whose created_at differs from the item's
     ORPHAN = "orphan"  # a junction row whose item does not exist
     COUNT = "count"  # a tag_counts row that disagrees with the junction
 
@@ -116,22 +116,21 @@ _TAIL_BOUND = text(
 # orphan when the item does not exist) and stale, with a few tag keys of each.
 _PROBLEMS = """
 WITH batch AS (
-    SELECT id, created_at, quality_score, tags FROM {table} WHERE id BETWEEN :lo AND :hi
+    SELECT id, created_at, tags FROM {table} WHERE id BETWEEN :lo AND :hi
 ), wanted AS (
-    SELECT b.id AS item_id, t.tag_key, b.created_at, b.quality_score
+    SELECT b.id AS item_id, t.tag_key, b.created_at
     FROM batch b
     CROSS JOIN LATERAL (SELECT DISTINCT x FROM unnest(b.tags) AS x) AS u(tag_id)
     JOIN tags t ON t.id = u.tag_id
 ), actual AS (
-    SELECT item_id, tag_key, created_at, quality_score FROM content_tags
+    SELECT item_id, tag_key, created_at FROM content_tags
     WHERE source = CAST(:source AS smallint) AND item_id BETWEEN :lo AND :hi
 ), diff AS (
     SELECT coalesce(w.item_id, a.item_id) AS item_id,
            coalesce(w.tag_key, a.tag_key) AS tag_key,
            a.item_id IS NULL AS missing,
            w.item_id IS NULL AS unwanted,
-           (w.created_at, w.quality_score) IS DISTINCT FROM (a.created_at, a.quality_score)
-               AS stale
+           w.created_at IS DISTINCT FROM a.created_at AS stale
     FROM wanted w FULL JOIN actual a ON a.item_id = w.item_id AND a.tag_key = w.tag_key
 )
 SELECT d.item_id, b.id IS NOT NULL AS present,
@@ -163,7 +162,7 @@ _ITEM_TOTAL = {s: text(f"SELECT count(*) FROM {t.name}") for s, t in CONTENT_TAB
 _STORED_COUNTS = text(
     "SELECT tag_key, source, items, private_items FROM tag_counts WHERE source IN (0, 1)"
 )
-# The primary key leads with source, so these are index range scans.
+# ix_content_tags_item leads with source, so these are index range scans.
 _FOREIGN_SOURCE = "FROM content_tags WHERE source < 0 OR source > 1"
 _FOREIGN_COUNT = text(f"SELECT count(*) {_FOREIGN_SOURCE}")
 _FOREIGN_EXAMPLES = text(f"SELECT source, item_id, tag_key {_FOREIGN_SOURCE} LIMIT :n")

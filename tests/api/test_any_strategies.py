@@ -1,6 +1,11 @@
-"""ANY of several tags has two SQL shapes (one junction walk per tag, merged; or one walk
-of the item table testing each row's tag array). Forced either way, paging equals the
-plain-Python model; the planner picks the item walk only for common tags."""
+"""Filters with two SQL shapes, each forced in turn: paging (forward, backward, deep)
+equals the plain-Python model, and the planner picks the item walk only for common tags.
+
+- ANY of several tags: one junction walk per tag, merged; or one walk of the item table
+  testing each row's tag array.
+- Tags by rating (TOP_RATED / LOWEST_RATED; the junction holds no quality): a walk of the
+  item table's quality index testing the tags; or every matching item found through
+  the tag-array GIN index, then sorted."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from hypothesis import strategies as st
 
 from gallery_gql.auth import mint_token
 from gallery_gql.gallery import strategies
-from gallery_gql.gallery.filters import ContentFilter, Source, TagMatch
+from gallery_gql.gallery.filters import ContentFilter, Sort, Source, TagMatch
 from gallery_gql.gallery.tag_stats import TagStats
 from gallery_gql.settings import Settings
 from tests.api.test_content_items_model import (
@@ -37,21 +42,21 @@ def any_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     return str(request.param)
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(data=st.data())
-async def test_any_shapes_page_like_the_model(
-    data: st.DataObject, gql: GraphQLClient, gallery: Gallery, settings: Settings, any_shape: str
+@pytest.fixture(params=["tag-array-bitmap", "item-walk-rated", "item-walk-rated, short"])
+def rated_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    rows = 0.0 if request.param.startswith("item-walk-rated") else math.inf
+    monkeypatch.setattr(strategies, "rated_rows_to_fill", lambda *_: rows)
+    if request.param.endswith("short"):  # the walk often falls short: the bitmap answers
+        monkeypatch.setattr(strategies, "RATED_ALL_WALK_CAP", 6)
+    # ANY of several tags by rating goes by the ANY rule: force it the same way.
+    monkeypatch.setattr(strategies, "rows_to_fill", lambda *_: rows)
+    return str(request.param)
+
+
+async def _pages_like_the_model(
+    gql: GraphQLClient, gallery: Gallery, settings: Settings, r: dict[str, Any]
 ) -> None:
     dataset, items = gallery
-    r: dict[str, Any] = data.draw(requests(dataset))
-    r["match"] = "ANY"
-    r["tags"] = data.draw(
-        st.lists(st.sampled_from(dataset.tags), min_size=2, max_size=5, unique=True)
-    )
     if r["scope"] in ("ME", "OTHERS") and r["viewer"] is None:
         r["viewer"] = dataset.users[0]
     token = mint_token(r["viewer"], settings) if r["viewer"] else None
@@ -59,6 +64,41 @@ async def test_any_shapes_page_like_the_model(
     bound = len(items) // r["size"] + 3
     for backward in (False, True):
         assert await _walk(gql, _variables(r), token, r["size"], backward, bound) == want
+
+
+_EXAMPLES = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@_EXAMPLES
+@given(data=st.data())
+async def test_any_shapes_page_like_the_model(
+    data: st.DataObject, gql: GraphQLClient, gallery: Gallery, settings: Settings, any_shape: str
+) -> None:
+    dataset, _ = gallery
+    r: dict[str, Any] = data.draw(requests(dataset))
+    r["match"] = "ANY"
+    r["tags"] = data.draw(
+        st.lists(st.sampled_from(dataset.tags), min_size=2, max_size=5, unique=True)
+    )
+    await _pages_like_the_model(gql, gallery, settings, r)
+
+
+@_EXAMPLES
+@given(data=st.data())
+async def test_rated_shapes_page_like_the_model(
+    data: st.DataObject, gql: GraphQLClient, gallery: Gallery, settings: Settings, rated_shape: str
+) -> None:
+    dataset, _ = gallery
+    r: dict[str, Any] = data.draw(requests(dataset))
+    r["sort"] = data.draw(st.sampled_from(["TOP_RATED", "LOWEST_RATED"]))
+    r["tags"] = data.draw(
+        st.lists(st.sampled_from(dataset.tags), min_size=1, max_size=3, unique=True)
+    )
+    await _pages_like_the_model(gql, gallery, settings, r)
 
 
 def test_the_planner_walks_items_only_when_a_page_fills_quickly() -> None:
@@ -74,3 +114,23 @@ def test_the_planner_walks_items_only_when_a_page_fills_quickly() -> None:
     assert not strategies.walks_items_for_any(flt, Source.AUTO, unknown_size, 26)
     all_of = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, sources=(Source.AUTO,))
     assert not strategies.walks_items_for_any(all_of, Source.AUTO, common, 26)
+
+
+def test_the_planner_walks_items_by_rating_only_for_common_tags() -> None:
+    sizes = {Source.AUTO: 1_000_000}
+    common = TagStats({1: {Source.AUTO: 600_000}, 2: {Source.AUTO: 300_000}}, sizes)
+    rare = TagStats({1: {Source.AUTO: 900}, 2: {Source.AUTO: 600_000}}, sizes)
+    unknown_size = TagStats({1: {Source.AUTO: 600_000}})
+    one = ContentFilter(tag_keys=(1,), sources=(Source.AUTO,))
+    both = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, sources=(Source.AUTO,))
+    top = Sort.TOP_RATED
+    assert strategies.walks_items_for_rating(one, top, Source.AUTO, common, 26)
+    assert strategies.strategy_name(one, common, 26, top) == "item-walk-rated"
+    assert strategies.walks_items_for_rating(both, Sort.LOWEST_RATED, Source.AUTO, common, 26)
+    # ALL goes by its rarest tag, however common the others
+    assert not strategies.walks_items_for_rating(both, top, Source.AUTO, rare, 26)
+    assert strategies.strategy_name(both, rare, 26, top) == "tag-array-bitmap"
+    assert not strategies.walks_items_for_rating(one, top, Source.AUTO, unknown_size, 26)
+    # by date the junction walks stay
+    assert not strategies.walks_items_for_rating(one, Sort.NEWEST, Source.AUTO, common, 26)
+    assert strategies.strategy_name(one, common, 26) == "tag-walk-merge"

@@ -10,8 +10,8 @@ from sqlalchemy import ClauseElement
 from sqlalchemy.dialects import postgresql
 
 from gallery_gql.gallery.filters import ContentFilter, Position, Sort, Source, TagMatch
+from gallery_gql.gallery.page_plan import BranchKind, TagTest, Walk, WalkPlan, plan_walk
 from gallery_gql.gallery.page_sql import count_statement, page_statement, walk_statement
-from gallery_gql.gallery.strategies import Walk, WalkPlan, plan_walk
 from gallery_gql.gallery.tag_stats import TagStats
 
 STATS = TagStats(
@@ -57,22 +57,39 @@ def test_what_the_sql_looks_like_changes_the_shape() -> None:
 
 
 def test_every_parameter_of_the_statement_is_planned() -> None:
+    """Across the shapes: item, postings and creator walks by date; by rating the item walk
+    (common tags, ALL capped) and the tag-array bitmap (rare tags), with and without the
+    tags' UUIDs known."""
     filters = [
         ContentFilter(),
         ContentFilter(tag_keys=(1, 2, 3), match=TagMatch.ALL, exclude_tag_keys=(4,)),
         ContentFilter(tag_keys=(1, 8), creator_id=uuid4(), search="red fox"),
         ContentFilter(tag_keys=(7, 8), exclude_creator_id=uuid4(), viewer_id=uuid4()),
+        ContentFilter(tag_keys=(8,)),
+        ContentFilter(tag_keys=(2,), creator_id=uuid4()),
     ]
+    rare = TagStats(tags={k: {Source.REGULAR: 1, Source.AUTO: 1} for k in range(1, 9)})
+    known = TagStats(
+        tags={k: {Source.REGULAR: 900, Source.AUTO: 1_900} for k in range(1, 9)},
+        source_items={Source.REGULAR: 1_000, Source.AUTO: 2_000},
+        ids={k: uuid4() for k in range(1, 9)},
+    )
+    bound = Position(NOW, Source.REGULAR, 3)
+    kinds = set()
     for flt in filters:
-        main = _plan(flt, Position(NOW, Source.REGULAR, 3))
-        probe = plan_walk(
-            flt, Walk(Sort.NEWEST, False, Position(NOW, Source.REGULAR, 3), 1, True), STATS, "probe"
-        )
-        page = page_statement(main.shape, probe.shape, True)
-        assert _required(page) <= {**main.params, **probe.params}.keys()
-        counted = count_statement(main.shape)
-        assert counted is not None
-        assert _required(counted) <= main.params.keys()
+        for sort, stats in ((Sort.NEWEST, STATS), (Sort.TOP_RATED, rare), (Sort.TOP_RATED, known)):
+            value = NOW if sort is Sort.NEWEST else 0.5
+            at = Position(value, bound.source, bound.id)
+            main = plan_walk(flt, Walk(sort, True, at, 26), stats, "page")
+            probe = plan_walk(flt, Walk(sort, False, at, 1, True), stats, "probe")
+            page = page_statement(main.shape, probe.shape, True)
+            assert _required(page) <= {**main.params, **probe.params}.keys()
+            counted = count_statement(main.shape)
+            assert counted is not None
+            assert _required(counted) <= main.params.keys()
+            kinds |= {(branch.kind, branch.tags) for branch in main.shape.branches}
+    assert {kind for kind, _ in kinds} == set(BranchKind)
+    assert {test for _, test in kinds} == set(TagTest)
 
 
 def _required(stmt: ClauseElement) -> set[str]:

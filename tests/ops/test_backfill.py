@@ -93,11 +93,11 @@ async def test_repairs_a_drifted_junction(engine: AsyncEngine, emptied: Dataset)
             SELECT source, item_id, tag_key FROM content_tags
             ORDER BY source, item_id, tag_key LIMIT 5)""",
         # extra rows: the one tag no item carries, on 3 items
-        """INSERT INTO content_tags (created_at, quality_score, tag_key, item_id, source)
-        SELECT created_at, quality_score, 10, id, 1 FROM content_items_auto
+        """INSERT INTO content_tags (created_at, tag_key, item_id, source)
+        SELECT created_at, 10, id, 1 FROM content_items_auto
         ORDER BY id LIMIT 3""",
         # 4 stale sort keys
-        """UPDATE content_tags SET quality_score = 0.123, created_at = now()
+        """UPDATE content_tags SET created_at = now()
         WHERE (source, item_id, tag_key) IN (
             SELECT source, item_id, tag_key FROM content_tags
             ORDER BY source DESC, item_id DESC LIMIT 4)""",

@@ -319,15 +319,15 @@ async def test_arrays_junction_and_counts_agree(
     from_arrays = {(r["source"], r["id"], tag) for r in items for tag in r["tags"]}
     assert sum(len(r["tags"]) for r in items) == len(from_arrays)  # no repeats in an array
     junction = await db.fetch(
-        "SELECT ct.source, ct.item_id, t.id AS tag_id, ct.created_at, ct.quality_score "
+        "SELECT ct.source, ct.item_id, t.id AS tag_id, ct.created_at "
         "FROM content_tags ct JOIN tags t USING (tag_key)"
     )
     assert {(r["source"], r["item_id"], r["tag_id"]) for r in junction} == from_arrays
     assert len(junction) == len(from_arrays)
 
-    keys = {(r["source"], r["id"]): (r["created_at"], r["quality_score"]) for r in items}
+    keys = {(r["source"], r["id"]): r["created_at"] for r in items}
     for row in junction:
-        assert keys[(row["source"], row["item_id"])] == (row["created_at"], row["quality_score"])
+        assert keys[(row["source"], row["item_id"])] == row["created_at"]
 
     expected: Counter[tuple[int, int, str]] = Counter()
     for r in items:

@@ -52,12 +52,12 @@ async def _break(engine: AsyncEngine) -> tuple[Counter[Kind], Counter[Kind]]:
     # tag key 10 is on no item
     await _sql(
         engine,
-        """INSERT INTO content_tags (created_at, quality_score, tag_key, item_id, source)
-        SELECT created_at, quality_score, 10, id, 1 FROM content_items_auto WHERE id IN (3, 4)""",
+        """INSERT INTO content_tags (created_at, tag_key, item_id, source)
+        SELECT created_at, 10, id, 1 FROM content_items_auto WHERE id IN (3, 4)""",
     )
     stale = await _sql(
         engine,
-        """UPDATE content_tags SET quality_score = quality_score / 3 + 0.01
+        """UPDATE content_tags SET created_at = created_at - interval '1 second'
         WHERE (source, item_id, tag_key) IN (
             SELECT source, item_id, tag_key FROM content_tags WHERE source = 1
             ORDER BY item_id DESC, tag_key LIMIT 4)
@@ -72,9 +72,9 @@ async def _break(engine: AsyncEngine) -> tuple[Counter[Kind], Counter[Kind]]:
     )
     await _sql(
         engine,
-        """INSERT INTO content_tags (created_at, quality_score, tag_key, item_id, source)
-        VALUES (now(), 0.5, 1, 9999, 1), (now(), 0.5, 2, 9999, 1),
-               (now(), 0.5, 1, 0, 0), (now(), 0.5, 3, 1, 5)""",
+        """INSERT INTO content_tags (created_at, tag_key, item_id, source)
+        VALUES (now(), 1, 9999, 1), (now(), 2, 9999, 1),
+               (now(), 1, 0, 0), (now(), 3, 1, 5)""",
     )
     for statement in COUNTS_FROM_JUNCTION:
         await _sql(engine, statement)

@@ -123,7 +123,7 @@ class ContentQueries:
             if item.tags is not None:
                 context.loaders.items.prime(key, item)
         STRATEGIES.labels(
-            strategy_name(query.content_filter, query.stats, query.page.size + 1)
+            strategy_name(query.content_filter, query.stats, query.page.size + 1, query.sort)
         ).inc()
         secret = context.settings.signing_secret()
         digest = query.content_filter.digest(query.sort)

@@ -102,7 +102,7 @@ async def measure_class(
                 return (await conn.execute(statement, params)).all()
 
             timings[name] = await _time(baseline, 1, baseline_iterations)
-    return ClassResult(query, strategy_name(flt, stats, request.size + 1), timings)
+    return ClassResult(query, strategy_name(flt, stats, request.size + 1, query.sort), timings)
 
 
 async def tag_ids(conn: AsyncConnection) -> dict[int, str]:

@@ -29,9 +29,12 @@ FUNCTION = f"{SCHEMA}.gallery_page"
 # plain `<=` is the index condition; the row comparison, with the branch's source as a
 # constant, makes it exact.
 _AFTER = "{at} <= bound_at AND ({at}, {source}, {id}) < (bound_at, after_source, after_item_id)"
+# Probes look links up by their whole key in the unique ix_content_tags_newest (the
+# item's created_at completes it), as `strategies._excluded` / `_carries_all` do.
 _NOT_EXCLUDED = (
     "(cardinality(exclude_keys) = 0 OR NOT EXISTS (SELECT 1 FROM public.content_tags x"
-    " WHERE x.source = {source} AND x.item_id = {id} AND x.tag_key = ANY (exclude_keys)))"
+    " WHERE x.tag_key = ANY (exclude_keys) AND x.source = {source}"
+    " AND x.created_at = {at} AND x.item_id = {id}))"
 )
 _MERGED = "\n        UNION ALL "
 
@@ -40,7 +43,7 @@ def _items_walk(source: int, table: str, condition: str = "") -> str:
     """The item table's (created_at DESC, id DESC) index: without tags, or for ANY of
     common tags testing each row's tag array (`condition`)."""
     after = _AFTER.format(at="i.created_at", source=source, id="i.id")
-    kept = _NOT_EXCLUDED.format(source=source, id="i.id")
+    kept = _NOT_EXCLUDED.format(source=source, at="i.created_at", id="i.id")
     return (
         f"(SELECT {source}::smallint AS source, i.id, i.created_at FROM public.{table} i"
         f" WHERE NOT i.is_private AND {kept} AND {after}{condition}"
@@ -52,7 +55,7 @@ def _postings(source: int, table: str, tag: str, probe: str = "") -> str:
     """One tag's postings along the junction's (tag_key, source, created_at DESC,
     item_id DESC) index, with the item's privacy and exclusions checked."""
     after = _AFTER.format(at="p.created_at", source=source, id="p.item_id")
-    kept = _NOT_EXCLUDED.format(source=source, id="p.item_id")
+    kept = _NOT_EXCLUDED.format(source=source, at="p.created_at", id="p.item_id")
     return (
         f"SELECT {source}::smallint AS source, p.item_id AS id, p.created_at"
         f" FROM public.content_tags p JOIN public.{table} i ON i.id = p.item_id"
@@ -81,8 +84,8 @@ def _any_walk(source: int, table: str) -> str:
 def _all_walk(source: int, table: str) -> str:
     """ALL: the walk of this source's rarest tag, probing that it carries the others."""
     probe = (
-        f" AND (SELECT count(*) FROM public.content_tags r WHERE r.source = {source}"
-        f" AND r.item_id = p.item_id AND r.tag_key = ANY (others_{source}))"
+        f" AND (SELECT count(*) FROM public.content_tags r WHERE r.tag_key = ANY (others_{source})"
+        f" AND r.source = {source} AND r.created_at = p.created_at AND r.item_id = p.item_id)"
         f" = cardinality(others_{source})"
     )
     return f"({_postings(source, table, f'driver_{source}', probe)})"
