@@ -89,6 +89,7 @@ class _Served:
 
     http: dict[str, Summary] = field(default_factory=dict)
     load: list[LoadResult] = field(default_factory=list)
+    grid_load: list[LoadResult] = field(default_factory=list)
     peer: PeerReport | None = None
 
 
@@ -150,10 +151,20 @@ async def _served_stages(
                 out.http[query.name] = await time_request(client, body, 3, options.iterations)
             progress("http", len(classes), len(classes))
         mix = cycle(list(bodies.values()))
+        grid = cycle(
+            [
+                bodies[query.name]
+                for query in classes
+                if query.name in bodies and query.size == 25 and not query.tag_names
+            ]
+        )
+        levels = len(options.load_clients)
         for n, clients in enumerate(options.load_clients):
-            progress("load", n, len(options.load_clients))
+            progress("load", 2 * n, 2 * levels)
             out.load.append(await load(f"{base}/graphql", mix, clients, options.load_seconds))
-        progress("load", len(options.load_clients), len(options.load_clients))
+            progress("load", 2 * n + 1, 2 * levels)
+            out.grid_load.append(await load(f"{base}/graphql", grid, clients, options.load_seconds))
+        progress("load", 2 * levels, 2 * levels)
         if peer_skip_reason(options) is None:
             peer = PeerRun(
                 database_url=url,
@@ -193,6 +204,7 @@ async def run_bench(url: str, options: BenchOptions, progress: ProgressCallback)
         served_results.load,
         served_results.peer,
         skip_peer,
+        served_results.grid_load,
     )
 
 
