@@ -12,34 +12,33 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     Select,
-    Text,
     and_,
     bindparam,
     case,
-    exists,
     func,
     literal,
-    not_,
-    or_,
     select,
     true,
-    tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.sql.expression import Subquery
 
-from gallery_gql.db.params import any_int
-from gallery_gql.db.tables import CONTENT_TABLES, ITEM_COLUMNS, content_tags, tags
-from gallery_gql.gallery.filters import Source
+from gallery_gql.db.tables import CONTENT_TABLES, ITEM_COLUMNS, content_tags
+from gallery_gql.gallery.page_conditions import (
+    excluded,
+    item_conditions,
+    keyset,
+    limit_of,
+    order_by,
+    probed,
+    tag_test,
+    walked_columns,
+)
 from gallery_gql.gallery.page_plan import (
     BranchKind,
     BranchShape,
-    FilterShape,
     TagTest,
     WalkShape,
     param,
@@ -53,138 +52,6 @@ ITEM_DATA_COLUMNS = tuple(name for name in (*ITEM_COLUMNS, "version") if name !=
 
 # Built once: an alias proxies every column of its table.
 _POSTING = content_tags.alias("posting")
-_REQUIRED = content_tags.alias("required")
-_EXCLUDED = content_tags.alias("excluded")
-
-
-def _keyset(value_col: Any, id_col: Any, source: Source, walk: WalkShape) -> ColumnElement[bool]:
-    """Rows past the walk's bound in walk order (the bound itself only with
-    `include_bound`), for a branch of one source."""
-    if walk.bound_source is None:
-        return true()
-    value = bindparam(param(walk.name, "value"), type_=value_col.type, required=True)
-    item_id = bindparam(param(walk.name, "id"), type_=Integer, required=True)
-    after_bound = source > walk.bound_source
-    before_bound = source < walk.bound_source
-    if walk.descending:
-        if before_bound:
-            return value_col <= value  # type: ignore[no-any-return]
-        if after_bound:
-            return value_col < value  # type: ignore[no-any-return]
-        if walk.include_bound:
-            return tuple_(value_col, id_col) <= tuple_(value, item_id)
-        return tuple_(value_col, id_col) < tuple_(value, item_id)
-    if after_bound:
-        return value_col >= value  # type: ignore[no-any-return]
-    if before_bound:
-        return value_col > value  # type: ignore[no-any-return]
-    if walk.include_bound:
-        return tuple_(value_col, id_col) >= tuple_(value, item_id)
-    return tuple_(value_col, id_col) > tuple_(value, item_id)
-
-
-def _walked(source: Source, id_col: Any, value_col: Any) -> list[Any]:
-    """The columns every branch yields: (source, id, sort_value)."""
-    return [literal(int(source)).label("source"), id_col.label("id"), value_col.label("sort_value")]
-
-
-def _order(value_col: Any, id_col: Any, descending: bool) -> list[Any]:
-    if descending:
-        return [value_col.desc(), id_col.desc()]
-    return [value_col.asc(), id_col.asc()]
-
-
-def _limit(walk: WalkShape) -> Any:
-    return bindparam(param(walk.name, "limit"), type_=Integer, required=True)
-
-
-def _item_conditions(item: Any, flt: FilterShape) -> list[ColumnElement[bool]]:
-    """Privacy, creator and search conditions on an item table row."""
-    user = item.c.creator_id.type
-    conditions: list[ColumnElement[bool]] = []
-    if flt.viewer:
-        viewer = bindparam("viewer_id", type_=user, required=True)
-        conditions.append(or_(not_(item.c.is_private), item.c.creator_id == viewer))
-    else:
-        conditions.append(not_(item.c.is_private))
-    if flt.creator:
-        conditions.append(item.c.creator_id == bindparam("creator_id", type_=user, required=True))
-    if flt.exclude_creator:
-        excluded = bindparam("exclude_creator_id", type_=user, required=True)
-        conditions.append(item.c.creator_id != excluded)
-    if flt.search:
-        words = func.plainto_tsquery("simple", bindparam("search", type_=Text, required=True))
-        conditions.append(item.c.search_vector.op("@@")(words))
-    return conditions
-
-
-# The ALL and NOT probes look a link up by its whole key in the unique
-# ix_content_tags_newest: (tag, source, the item's created_at, item id), one index
-# descent per tag, index-only. A correlated subquery keeps the walk: the planner does not
-# estimate it from array statistics (testing the item's tag array with a subquery array
-# made it leave the walk: ALL 2 2.5 -> 62 ms at full scale).
-def _excluded(
-    source: Source, item_id: Any, created_at: Any, flt: FilterShape
-) -> ColumnElement[bool]:
-    if not flt.exclude_tags:
-        return true()
-    probe = _EXCLUDED
-    # OFFSET 0 keeps the probe a per-row subplan: pulled up into an anti join, it was
-    # free to take ix_content_tags_item and filter the item's ~77 links instead.
-    found = (
-        select(literal(1))
-        .where(
-            probe.c.tag_key == any_int("exclude_tags"),
-            probe.c.source == int(source),
-            probe.c.created_at == created_at,
-            probe.c.item_id == item_id,
-        )
-        .offset(0)
-    )
-    return ~exists(found)
-
-
-def _probed(
-    source: Source, item_id: Any, created_at: Any, keys: str, count: str
-) -> ColumnElement[bool]:
-    """The item has a link for each of the tag keys in parameter `keys` (`count` of them)."""
-    probe = _REQUIRED
-    carried = (
-        select(func.count())
-        .where(
-            probe.c.tag_key == any_int(keys),
-            probe.c.source == int(source),
-            probe.c.created_at == created_at,
-            probe.c.item_id == item_id,
-        )
-        .scalar_subquery()
-    )
-    return carried == bindparam(count, type_=Integer, required=True)
-
-
-def _tag_array(flt: FilterShape) -> Any:
-    """The filter tags' UUIDs: bound when known, so the planner estimates the array test
-    from the column's element statistics (a subquery array gets a fixed ~1% guess that
-    made it leave the item walk: one common tag by rating with an exclusion, 3 -> 103 ms
-    at full scale)."""
-    if flt.tag_ids:
-        return bindparam("tag_ids", type_=ARRAY(PG_UUID(as_uuid=True)), required=True)
-    return (
-        select(func.array_agg(tags.c.id)).where(tags.c.tag_key == any_int("tag_keys"))
-    ).scalar_subquery()
-
-
-def _tag_test(
-    test: TagTest, source: Source, row: Any, created_at: Any, flt: FilterShape
-) -> ColumnElement[bool]:
-    """The filter's tags tested on an item row (`row` has `id` and `tags`)."""
-    if test is TagTest.NONE:
-        return true()
-    if test is TagTest.ANY:
-        return row.c.tags.overlap(_tag_array(flt))  # type: ignore[no-any-return]
-    if test is TagTest.ALL_ARRAY:
-        return row.c.tags.contains(_tag_array(flt))  # type: ignore[no-any-return]
-    return _probed(source, row.c.id, created_at, "tag_keys", "tag_count")
 
 
 def _items_branch(walk: WalkShape, branch: BranchShape) -> Select[Any]:
@@ -194,15 +61,15 @@ def _items_branch(walk: WalkShape, branch: BranchShape) -> Select[Any]:
     item = CONTENT_TABLES[source]
     value_col = item.c[walk.sort.column]
     return (
-        select(*_walked(source, item.c.id, value_col))
+        select(*walked_columns(source, item.c.id, value_col))
         .where(
-            *_item_conditions(item, walk.filter),
-            _tag_test(branch.tags, source, item, item.c.created_at, walk.filter),
-            _excluded(source, item.c.id, item.c.created_at, walk.filter),
-            _keyset(value_col, item.c.id, source, walk),
+            *item_conditions(item, walk.filter),
+            tag_test(branch.tags, source, item, item.c.created_at, walk.filter),
+            excluded(source, item.c.id, item.c.created_at, walk.filter),
+            keyset(value_col, item.c.id, source, walk),
         )
-        .order_by(*_order(value_col, item.c.id, walk.descending))
-        .limit(_limit(walk))
+        .order_by(*order_by(value_col, item.c.id, walk.descending))
+        .limit(limit_of(walk))
     )
 
 
@@ -214,7 +81,7 @@ def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select
     value_col = posting.c[walk.sort.column]
     driver = bindparam(param(walk.name, "driver", index), type_=Integer, required=True)
     others = (
-        _probed(
+        probed(
             source,
             posting.c.item_id,
             posting.c.created_at,
@@ -225,18 +92,18 @@ def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select
         else true()
     )
     return (
-        select(*_walked(source, posting.c.item_id, value_col))
+        select(*walked_columns(source, posting.c.item_id, value_col))
         .join(item, item.c.id == posting.c.item_id)
         .where(
             posting.c.tag_key == driver,
             posting.c.source == int(source),
-            _keyset(value_col, posting.c.item_id, source, walk),
+            keyset(value_col, posting.c.item_id, source, walk),
             others,
-            _excluded(source, posting.c.item_id, posting.c.created_at, walk.filter),
-            *_item_conditions(item, walk.filter),
+            excluded(source, posting.c.item_id, posting.c.created_at, walk.filter),
+            *item_conditions(item, walk.filter),
         )
-        .order_by(*_order(value_col, posting.c.item_id, walk.descending))
-        .limit(_limit(walk))
+        .order_by(*order_by(value_col, posting.c.item_id, walk.descending))
+        .limit(limit_of(walk))
     )
 
 
@@ -254,19 +121,19 @@ def _rated_bitmap_branch(walk: WalkShape, branch: BranchShape, test: TagTest) ->
     matching = (
         select(item.c.id, item.c.quality_score)
         .where(
-            _tag_test(test, source, item, item.c.created_at, walk.filter),
-            *_item_conditions(item, walk.filter),
-            _excluded(source, item.c.id, item.c.created_at, walk.filter),
+            tag_test(test, source, item, item.c.created_at, walk.filter),
+            *item_conditions(item, walk.filter),
+            excluded(source, item.c.id, item.c.created_at, walk.filter),
         )
         .offset(0)
         .subquery("matching")
     )
     value_col = matching.c[walk.sort.column]
     return (
-        select(*_walked(source, matching.c.id, value_col))
-        .where(_keyset(value_col, matching.c.id, source, walk))
-        .order_by(*_order(value_col, matching.c.id, walk.descending))
-        .limit(_limit(walk))
+        select(*walked_columns(source, matching.c.id, value_col))
+        .where(keyset(value_col, matching.c.id, source, walk))
+        .order_by(*order_by(value_col, matching.c.id, walk.descending))
+        .limit(limit_of(walk))
     )
 
 
@@ -286,23 +153,23 @@ def _rated_walk_branch(walk: WalkShape, index: int, branch: BranchShape) -> Sele
     cap = bindparam(param(walk.name, "cap", index), type_=Integer, required=True)
     scanned = (
         select(item.c.id, item.c.created_at, item.c.tags, value_col)
-        .where(*_item_conditions(item, walk.filter), _keyset(value_col, item.c.id, source, walk))
-        .order_by(*_order(value_col, item.c.id, walk.descending))
+        .where(*item_conditions(item, walk.filter), keyset(value_col, item.c.id, source, walk))
+        .order_by(*order_by(value_col, item.c.id, walk.descending))
         .limit(cap)
         .subquery(f"scanned_{int(source)}")
     )
     scanned_value = scanned.c[walk.sort.column]
     walked = (
-        select(*_walked(source, scanned.c.id, scanned_value))
+        select(*walked_columns(source, scanned.c.id, scanned_value))
         .where(
-            _tag_test(branch.tags, source, scanned, scanned.c.created_at, walk.filter),
-            _excluded(source, scanned.c.id, scanned.c.created_at, walk.filter),
+            tag_test(branch.tags, source, scanned, scanned.c.created_at, walk.filter),
+            excluded(source, scanned.c.id, scanned.c.created_at, walk.filter),
         )
-        .order_by(*_order(scanned_value, scanned.c.id, walk.descending))
-        .limit(_limit(walk))
+        .order_by(*order_by(scanned_value, scanned.c.id, walk.descending))
+        .limit(limit_of(walk))
         .cte()  # anonymous: a page and its edge probe share one statement
     )
-    filled = select(func.count()).select_from(walked).scalar_subquery() >= _limit(walk)
+    filled = select(func.count()).select_from(walked).scalar_subquery() >= limit_of(walk)
     either = union_all(
         select(walked.c.source, walked.c.id, walked.c.sort_value).where(filled),
         _rated_bitmap_branch(walk, branch, TagTest.ALL_ARRAY).where(~filled),
@@ -333,7 +200,7 @@ def walk_statement(walk: WalkShape) -> Select[Any] | None:
     if walk.merges_repeats:
         stmt = stmt.distinct()
     return stmt.order_by(*(c.desc() if walk.descending else c.asc() for c in cols)).limit(
-        _limit(walk)
+        limit_of(walk)
     )
 
 
