@@ -117,8 +117,8 @@ class TagDirectory:
         if all(entry is not None and now - entry[0] < self._ttl for entry in kept):
             found = {entry[1].id: entry[1] for entry in kept if entry is not None}
             counts = {tag.tag_key: tag.items for tag in found.values()}
-            keys = {tag.tag_key: tag.id for tag in found.values()}
-            return ResolvedTags(found, TagStats(counts, self._source_items, keys))
+            uuids = {tag.tag_key: tag.id for tag in found.values()}
+            return ResolvedTags(found, TagStats(counts, self._source_items, uuids))
         resolved = await resolve_tags(conn, ids)
         if len(self._tags) > self.MAX_TAGS:
             self._tags.clear()
