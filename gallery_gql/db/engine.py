@@ -12,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
 from gallery_gql.db.embedded import EmbeddedCluster
-from gallery_gql.gallery.page_sql import SHAPES_CACHED
 from gallery_gql.settings import Settings
+
+STATEMENT_CACHE_SIZE = 2_048
+"""SQLAlchemy's compiled-statement cache per engine: room for every page shape
+`gallery/page_sql.py` keeps (half of it) besides the other statements."""
 
 
 def resolve_database_url(settings: Settings, *, start_embedded: bool = True) -> str:
@@ -43,8 +46,7 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         pool_size=settings.pool_size,
         max_overflow=settings.pool_max_overflow,
         pool_timeout=settings.pool_timeout_seconds,
-        # Room for every cached page shape (gallery/page_sql.py) besides the other statements.
-        query_cache_size=2 * SHAPES_CACHED,
+        query_cache_size=STATEMENT_CACHE_SIZE,
         # JSONB columns (item metadata, thumbnails) decode on every row of every page.
         json_serializer=_json_text,
         json_deserializer=orjson.loads,

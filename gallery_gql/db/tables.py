@@ -202,4 +202,7 @@ ITEM_COLUMNS = (
 """The content tables' data columns in table order (excluding `version` and the derived
 `search_vector`)."""
 
+ITEM_READ_COLUMNS = (*ITEM_COLUMNS, "version")
+"""The columns an item record is read with (`lookups.item_record`)."""
+
 CONTENT_TABLES: dict[int, Table] = {0: content_items, 1: content_items_auto}

@@ -11,11 +11,9 @@ from sqlalchemy import Executable, Row, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_int, any_text, any_uuid
-from gallery_gql.db.tables import CONTENT_TABLES, ITEM_COLUMNS, tags, users
+from gallery_gql.db.tables import CONTENT_TABLES, ITEM_READ_COLUMNS, tags, users
 from gallery_gql.gallery.filters import ItemKey, Source
 from gallery_gql.gallery.records import ItemRecord, TagRecord, UserRecord
-
-_ITEM_COLUMNS = (*ITEM_COLUMNS, "version")
 
 
 def _ids_by_source(keys: Sequence[ItemKey]) -> dict[Source, list[int]]:
@@ -30,7 +28,7 @@ def _items_statement(sources: tuple[Source, ...]) -> Executable:
     selects = [
         select(
             literal(int(source)).label("source"),
-            *(CONTENT_TABLES[source].c[name] for name in _ITEM_COLUMNS),
+            *(CONTENT_TABLES[source].c[name] for name in ITEM_READ_COLUMNS),
         ).where(CONTENT_TABLES[source].c.id == any_int(f"ids_{int(source)}"))
         for source in sources
     ]

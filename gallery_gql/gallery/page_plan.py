@@ -105,7 +105,7 @@ def param(walk: str, name: str, branch: int | None = None) -> str:
     return f"{walk}_{name}" if branch is None else f"{walk}_{branch}_{name}"
 
 
-def _filter_params(flt: ContentFilter, stats: TagStats) -> dict[str, Any]:
+def _filter_params(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if flt.viewer_id is not None:
         params["viewer_id"] = flt.viewer_id
@@ -120,7 +120,7 @@ def _filter_params(flt: ContentFilter, stats: TagStats) -> dict[str, Any]:
     if flt.tag_keys:
         params["tag_keys"] = list(flt.tag_keys)
         params["tag_count"] = len(flt.tag_keys)
-        if all(key in stats.ids for key in flt.tag_keys):
+        if shape.tag_ids:
             params["tag_ids"] = [stats.ids[key] for key in flt.tag_keys]
     return params
 
@@ -139,12 +139,12 @@ def _item_test(flt: ContentFilter) -> TagTest:
 def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> WalkPlan:
     """The per-source (and, for ANY, per-tag) walks whose merge is the page, with the
     values of their parameters."""
-    params = _filter_params(flt, stats)
+    shape_of_filter = FilterShape.of(flt, stats)
+    params = _filter_params(flt, stats, shape_of_filter)
     params[param(name, "limit")] = walk.limit
     if walk.bound is not None:
         params[param(name, "value")] = walk.bound.value
         params[param(name, "id")] = walk.bound.id
-    shape_of_filter = FilterShape.of(flt, stats)
     branches: list[BranchShape] = []
 
     def postings(source: Source, driver: int, others: tuple[int, ...]) -> None:

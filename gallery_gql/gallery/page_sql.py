@@ -25,7 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import Subquery
 
-from gallery_gql.db.tables import CONTENT_TABLES, ITEM_COLUMNS, content_tags
+from gallery_gql.db.engine import STATEMENT_CACHE_SIZE
+from gallery_gql.db.tables import CONTENT_TABLES, ITEM_READ_COLUMNS, content_tags
 from gallery_gql.gallery.page_conditions import (
     excluded,
     item_conditions,
@@ -44,11 +45,11 @@ from gallery_gql.gallery.page_plan import (
     param,
 )
 
-SHAPES_CACHED = 1_024
+SHAPES_CACHED = STATEMENT_CACHE_SIZE // 2
 """Distinct page shapes kept (sources, strategy per source, sort, direction, bound,
-optional filters); SQLAlchemy's compiled cache must hold at least as many."""
+optional filters); SQLAlchemy's compiled cache holds them and the other statements."""
 
-ITEM_DATA_COLUMNS = tuple(name for name in (*ITEM_COLUMNS, "version") if name != "id")
+ITEM_DATA_COLUMNS = tuple(name for name in ITEM_READ_COLUMNS if name != "id")
 
 # Built once: an alias proxies every column of its table.
 _POSTING = content_tags.alias("posting")
