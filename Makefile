@@ -48,8 +48,8 @@ test: install postgres-binaries browser-deps peer-deps
 	$(BIN)/python -m pytest
 
 lint:
-	$(BIN)/ruff check gallery_gql tests migrations
-	$(BIN)/ruff format --check gallery_gql tests migrations
+	$(BIN)/ruff check gallery_gql tests migrations scripts
+	$(BIN)/ruff format --check gallery_gql tests migrations scripts
 
 typecheck:
 	$(BIN)/mypy gallery_gql

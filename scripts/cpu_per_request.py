@@ -1,0 +1,113 @@
+"""CPU per request of each party during a closed loop of grid pages (docs/benchmarks.md,
+"Throughput: where the time goes").
+
+Serves the embedded cluster's database with production settings (as `gallery-gql bench`
+does), runs the bench's load generator over four grid pages of 25 (no filter, the most
+common tag, ALL of the two most common, ANY of the three most common) and reports, per
+load level, req/s and the CPU seconds per request that the server's processes, the
+cluster's backends and this load generator used (from /proc, Linux only).
+
+    GALLERY_GQL_HOME=/tmp/full .venv/bin/python scripts/cpu_per_request.py --clients 8,32
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from gallery_gql.db.embedded import EmbeddedCluster
+from gallery_gql.ops.bench.http import cycle, load, served
+from gallery_gql.settings import Settings
+
+GRID = "id title thumbnail createdAt source qualityScore"
+DOCUMENT = f"""query Grid($tags: [ID!], $match: TagMatchMode!) {{
+  contentItems(tags: $tags, match: $match, first: 25) {{
+    edges {{ cursor node {{ {GRID} }} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}"""
+COMMON_TAGS = text(
+    "SELECT t.id FROM tags t JOIN tag_counts c USING (tag_key) WHERE c.source = 1"
+    " ORDER BY c.items DESC LIMIT 3"
+)
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _processes(matches: Any) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if matches(int(stat[1]), cmdline):
+            pids.append(int(entry.name))
+    return pids
+
+
+def _usage(postmaster: int) -> tuple[float, float, float]:
+    """CPU seconds so far of the server's processes, the cluster's backends (listed anew:
+    a busier pool opens more) and this process."""
+    server = _processes(lambda _, cmd: "gallery_gql serve" in cmd)
+    backends = _processes(lambda parent, _: parent == postmaster)
+    own = os.times()
+    return _cpu_seconds(server), _cpu_seconds(backends), own.user + own.system
+
+
+async def main(seconds: float, levels: list[int], workers: int) -> None:
+    settings = Settings()
+    cluster = EmbeddedCluster(settings.home)
+    url = cluster.url()
+    postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        ids = [str(row.id) for row in await conn.execute(COMMON_TAGS)]
+    await engine.dispose()
+    bodies = [
+        {"query": DOCUMENT, "variables": {"tags": tags, "match": match}}
+        for tags, match in (([], "ANY"), (ids[:1], "ANY"), (ids[:2], "ALL"), (ids, "ANY"))
+    ]
+    with served(url, "cpu-per-request", workers) as base:
+        await load(f"{base}/graphql", cycle(bodies), 8, 2)  # warm-up
+        for clients in levels:
+            before = _usage(postmaster)
+            result = await load(f"{base}/graphql", cycle(bodies), clients, seconds)
+            after = _usage(postmaster)
+            per_request = [
+                1000 * (b - a) / result.requests for a, b in zip(before, after, strict=True)
+            ]
+            server, backends, own = per_request
+            print(
+                f"{clients} clients: {result.rate:.0f} req/s, p50 {result.latency.p50:.1f} ms,"
+                f" errors {result.errors or 0}; CPU ms per request: server {server:.2f},"
+                f" PostgreSQL {backends:.2f}, load generator {own:.2f}"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", default="8,32", help="comma-separated load levels")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    levels = [int(level) for level in args.clients.split(",")]
+    uvloop.run(main(args.seconds, levels, args.workers))
