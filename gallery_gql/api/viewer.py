@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gallery_gql.auth import TokenError, verify_token
+from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.lookups import fetch_users
 from gallery_gql.gallery.records import UserRecord
 from gallery_gql.settings import Settings
@@ -35,8 +36,7 @@ async def load_viewer(
         user_id = verify_token(token, settings)
     except TokenError as exc:
         raise AuthenticationError(str(exc)) from exc
-    async with engine.connect() as conn:
-        user = (await fetch_users(conn, [user_id])).get(user_id)
+    user = (await run_read(engine, lambda conn: fetch_users(conn, [user_id]))).get(user_id)
     if user is None or not user.is_active:
         raise AuthenticationError("the token's user does not exist or is inactive")
     return user

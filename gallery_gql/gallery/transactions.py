@@ -21,6 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gallery_gql.db.reads import is_stale_connection
+
 log = logging.getLogger("gallery_gql.transactions")
 
 T = TypeVar("T")
@@ -79,18 +81,27 @@ async def run_in_transaction(
     """`fn(conn)` inside one transaction, committed when it returns and rolled back when it
     raises. `SET LOCAL` timeouts bound every lock wait and statement. On a deadlock or
     serialization failure the transaction is retried from the start, at most `attempts`
-    times in all, after a short jittered pause; the last failure is re-raised."""
+    times in all, after a short jittered pause; the last failure is re-raised. A dead
+    connection found by the first statement (the pool does not ping) counts as an attempt
+    and is replaced at once; a connection lost later is not retried, since a lost COMMIT
+    may have committed."""
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     for attempt in range(1, attempts + 1):
+        started = False
         try:
             async with engine.begin() as conn:
                 await conn.execute(
                     _SET_TIMEOUTS,
                     {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout},
                 )
+                started = True
                 return await fn(conn)
         except DBAPIError as exc:
+            if attempt < attempts and not started and is_stale_connection(exc):
+                # Nothing of the transaction reached the server: run it on a fresh one.
+                log.info("transaction began on a dead connection; starting it again")
+                continue
             if attempt == attempts or not is_retryable(exc):
                 raise
             log.info("retrying transaction (attempt %d, SQLSTATE %s)", attempt, sqlstate(exc))

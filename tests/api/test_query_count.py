@@ -53,7 +53,7 @@ def _kind(statement: str) -> str:
 
 class Statements:
     """SQL statements the app's engine runs; only those naming one of our tables count
-    (pool pre-pings and connection setup name none)."""
+    (connection setup names none)."""
 
     def __init__(self) -> None:
         self.seen: list[str] = []

@@ -1,4 +1,4 @@
-"""A DataLoader whose every batch runs on its own pooled connection.
+"""A DataLoader whose every batch runs on its own pooled connection (`run_read`).
 
 Loaders run their batches as concurrent tasks, so they must never share a connection.
 """
@@ -10,6 +10,8 @@ from typing import Generic, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gallery_gql.db.reads import run_read
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -26,6 +28,5 @@ class EngineLoader(DataLoader[K, V | None], Generic[K, V]):
         raise NotImplementedError
 
     async def batch_load_fn(self, keys: list[K]) -> list[V | None]:
-        async with self.engine.connect() as conn:
-            found = await self.fetch(conn, keys)
+        found = await run_read(self.engine, lambda conn: self.fetch(conn, keys))
         return [found.get(key) for key in keys]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.types import Info
 
-from gallery_gql.api.content_query import ContentArgs, build_content_query
+from gallery_gql.api.content_query import ContentArgs, ContentQuery, build_content_query
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
@@ -17,9 +18,10 @@ from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.enums import ContentSort, ContentSource, TagMatchMode
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.api.types.scalars import CursorToken, PageSize
+from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.cursor import Cursor, encode_cursor
 from gallery_gql.gallery.filters import ItemKey
-from gallery_gql.gallery.pages import fetch_page
+from gallery_gql.gallery.pages import Page, fetch_page
 from gallery_gql.gallery.strategies import strategy_name
 from gallery_gql.observability.metrics import STRATEGIES
 
@@ -109,7 +111,9 @@ class ContentQueries:
             before,
         )
         context = info.context
-        async with context.read_engine.connect() as conn:
+        item_tags = selects(info.selected_fields, ("contentItems", "edges", "node", "tags"))
+
+        async def read(conn: AsyncConnection) -> tuple[ContentQuery, Page]:
             query = await build_content_query(conn, args, context)
             page = await fetch_page(
                 conn,
@@ -117,8 +121,11 @@ class ContentQueries:
                 query.sort,
                 query.page,
                 query.stats,
-                item_tags=selects(info.selected_fields, ("contentItems", "edges", "node", "tags")),
+                item_tags=item_tags,
             )
+            return query, page
+
+        query, page = await run_read(context.read_engine, read)
         for key, item in page.items.items():  # primed for `node` lookups, if whole
             if item.tags is not None:
                 context.loaders.items.prime(key, item)

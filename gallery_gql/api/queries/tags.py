@@ -13,6 +13,7 @@ from gallery_gql.api.global_id import decode_uuid_id
 from gallery_gql.api.types.connection import PageInfo
 from gallery_gql.api.types.scalars import CursorToken, PageSize
 from gallery_gql.api.types.tag import Tag
+from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.records import TagRecord
 from gallery_gql.gallery.tag_graph import (
     MAX_NAME_LENGTH,
@@ -138,9 +139,10 @@ class TagQueries:
     ) -> TagConnection:
         search = _validate_search(search)
         after = _decode_cursor(cursor)
-        async with info.context.read_engine.connect() as conn:
-            size = first if first is not None else DEFAULT_FIRST
-            page = await search_tags(conn, search, after, size)
+        size = first if first is not None else DEFAULT_FIRST
+        page = await run_read(
+            info.context.read_engine, lambda conn: search_tags(conn, search, after, size)
+        )
         return _connection(page, after)
 
     @strawberry.field(
@@ -148,6 +150,5 @@ class TagQueries:
         "with `children`."
     )
     async def tag_roots(self, info: Ctx) -> list[Tag]:
-        async with info.context.read_engine.connect() as conn:
-            records = await fetch_roots(conn)
+        records = await run_read(info.context.read_engine, fetch_roots)
         return [Tag(record=record) for record in records]

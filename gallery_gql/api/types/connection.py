@@ -8,6 +8,7 @@ from strawberry.types import Info
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.scalars import CursorToken
+from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.counting import count_matches
 from gallery_gql.gallery.filters import ContentFilter
 from gallery_gql.gallery.tag_stats import TagStats
@@ -52,8 +53,10 @@ class ContentItemConnection:
     )
     async def total_count(self, info: Info[GalleryContext, None]) -> TotalCount:
         context = info.context
-        async with context.read_engine.connect() as conn:
-            found = await count_matches(
+        found = await run_read(
+            context.read_engine,
+            lambda conn: count_matches(
                 conn, self.content_filter, self.tag_stats, context.settings.count_cap
-            )
+            ),
+        )
         return TotalCount(count=found.count, is_exact=found.is_exact)
