@@ -7,8 +7,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from gallery_gql.db.migrate import head_revision
+from gallery_gql.db.reads import run_read
 
 router = APIRouter()
+_VERSION = text("SELECT version_num FROM alembic_version")
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -21,8 +23,7 @@ async def healthz() -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     """The database answers and its schema is at the migrations' head."""
     try:
-        async with request.app.state.engine.connect() as conn:
-            current = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        current = await run_read(request.app.state.engine, lambda conn: conn.scalar(_VERSION))
     except Exception:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     head = head_revision()
