@@ -123,7 +123,11 @@ def excluded(
 def probed(
     source: Source, item_id: Any, created_at: Any, keys: str, count: str
 ) -> ColumnElement[bool]:
-    """The item has a link for each of the tag keys in parameter `keys` (`count` of them)."""
+    """The item has a link for each of the tag keys in parameter `keys` (`count` of them).
+
+    One descent of the unique index per tag. `item_id + 0` keeps the planner off the
+    `(source, item_id)` index, which it took for the small regular source: reading all
+    of an item's ~40-77 links to find a few cost 19 us a probe against ~3 us."""
     probe = _REQUIRED
     carried = (
         select(func.count())
@@ -131,7 +135,7 @@ def probed(
             probe.c.tag_key == any_int(keys),
             probe.c.source == int(source),
             probe.c.created_at == created_at,
-            probe.c.item_id == item_id,
+            probe.c.item_id + 0 == item_id,
         )
         .scalar_subquery()
     )

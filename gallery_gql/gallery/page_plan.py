@@ -31,8 +31,9 @@ class Walk:
 class BranchKind(Enum):
     ITEMS = "items"  # the item table's sort index (or one creator's items)
     POSTINGS = "postings"  # one tag's postings in the junction's sort index
-    RATED_WALK = "rated-walk"  # ALL by rating: a capped quality-index walk, else RATED_BITMAP
-    RATED_BITMAP = "rated-bitmap"  # by rating: the matching items (tag-array GIN), sorted
+    CAPPED_POSTINGS = "capped-postings"  # ALL by date: a capped rarest-tag walk, else BITMAP
+    RATED_WALK = "rated-walk"  # ALL by rating: a capped quality-index walk, else BITMAP
+    BITMAP = "bitmap"  # the matching items (tag-array GIN), sorted
 
 
 class TagTest(Enum):
@@ -147,13 +148,20 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
         params[param(name, "id")] = walk.bound.id
     branches: list[BranchShape] = []
 
-    def postings(source: Source, driver: int, others: tuple[int, ...]) -> None:
+    def postings(
+        source: Source, driver: int, others: tuple[int, ...], cap: int | None = None
+    ) -> None:
         index = len(branches)
         params[param(name, "driver", index)] = driver
         if others:
             params[param(name, "others", index)] = list(others)
             params[param(name, "others_count", index)] = len(others)
-        branches.append(BranchShape(source, BranchKind.POSTINGS, probes_others=bool(others)))
+        if cap is not None:
+            params[param(name, "cap", index)] = cap
+            shape = BranchShape(source, BranchKind.CAPPED_POSTINGS, TagTest.ALL_ARRAY, True)
+        else:
+            shape = BranchShape(source, BranchKind.POSTINGS, probes_others=bool(others))
+        branches.append(shape)
 
     for source in flt.sources:
         if (
@@ -171,10 +179,11 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
                 branches.append(BranchShape(source, BranchKind.ITEMS, _item_test(flt)))
         elif walk.sort.column == "quality_score":
             test = TagTest.ALL_ARRAY if flt.match is TagMatch.ALL else TagTest.ANY
-            branches.append(BranchShape(source, BranchKind.RATED_BITMAP, test))
+            branches.append(BranchShape(source, BranchKind.BITMAP, test))
         elif flt.match is TagMatch.ALL:
             driver = strategies.rarest(flt.tag_keys, source, stats)
-            postings(source, driver, tuple(key for key in flt.tag_keys if key != driver))
+            others = tuple(key for key in flt.tag_keys if key != driver)
+            postings(source, driver, others, strategies.all_walk_cap(flt, source, stats))
         else:
             # An excluded tag can never select an item: walking it would only filter.
             for key in flt.tag_keys:

@@ -23,7 +23,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.sql.expression import Subquery
+from sqlalchemy.sql.expression import CTE, Subquery
 
 from gallery_gql.db.engine import STATEMENT_CACHE_SIZE
 from gallery_gql.db.tables import CONTENT_TABLES, ITEM_READ_COLUMNS, content_tags
@@ -108,19 +108,19 @@ def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select
     )
 
 
-def _rated_bitmap_branch(walk: WalkShape, branch: BranchShape, test: TagTest) -> Select[Any]:
-    """By rating, for tags too rare for the item walk: every item carrying them, found
-    through the GIN index on the item's tag array (`@>` for ALL, `&&` for ANY), past the
-    bound, sorted by quality; the first rows.
+def _bitmap_branch(walk: WalkShape, branch: BranchShape, test: TagTest) -> Select[Any]:
+    """Every item carrying the tags, found through the GIN index on the item's tag array
+    (`@>` for ALL, `&&` for ANY), past the bound, sorted; the first rows. By rating, for
+    tags too rare for the item walk; and where a capped walk fell short.
 
     OFFSET 0 fences the matching set: with ORDER BY ... LIMIT on top the planner walked
-    the quality index testing each item instead (a rare tag then reads every item). The
+    the sort index testing each item instead (a rare tag then reads every item). The
     junction holds no quality: joining the tag's postings to their items cost ~4 us a
     posting at full scale, this bitmap ~1.7 us an item (docs/decisions.md)."""
     source = branch.source
     item = CONTENT_TABLES[source]
     matching = (
-        select(item.c.id, item.c.quality_score)
+        select(item.c.id, item.c[walk.sort.column])
         .where(
             tag_test(test, source, item, item.c.created_at, walk.filter),
             *item_conditions(item, walk.filter),
@@ -170,11 +170,54 @@ def _rated_walk_branch(walk: WalkShape, index: int, branch: BranchShape) -> Sele
         .limit(limit_of(walk))
         .cte()  # anonymous: a page and its edge probe share one statement
     )
+    return _walked_or_bitmap(walk, branch, walked)
+
+
+def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
+    """ALL by date: walk at most the `cap` parameter's postings of the rarest tag, probing
+    the others; when they do not fill the page, the bitmap branch answers instead
+    (`strategies.all_walk_cap`). As `_rated_walk_branch`, the walk is a CTE and each side
+    carries a one-time filter on its row count."""
+    source = branch.source
+    item = CONTENT_TABLES[source]
+    value_col = _POSTING.c[walk.sort.column]
+    driver = bindparam(param(walk.name, "driver", index), type_=Integer, required=True)
+    cap = bindparam(param(walk.name, "cap", index), type_=Integer, required=True)
+    scanned = (
+        select(_POSTING.c.item_id, value_col)
+        .where(
+            _POSTING.c.tag_key == driver,
+            _POSTING.c.source == int(source),
+            keyset(value_col, _POSTING.c.item_id, source, walk),
+        )
+        .order_by(*order_by(value_col, _POSTING.c.item_id, walk.descending))
+        .limit(cap)
+        .subquery(f"scanned_{int(source)}")
+    )
+    scanned_value = scanned.c[walk.sort.column]
+    others = (param(walk.name, "others", index), param(walk.name, "others_count", index))
+    walked = (
+        select(*walked_columns(source, scanned.c.item_id, scanned_value))
+        .join(item, item.c.id == scanned.c.item_id)
+        .where(
+            probed(source, scanned.c.item_id, scanned.c.created_at, *others),
+            excluded(source, scanned.c.item_id, scanned.c.created_at, walk.filter),
+            *item_conditions(item, walk.filter),
+        )
+        .order_by(*order_by(scanned_value, scanned.c.item_id, walk.descending))
+        .limit(limit_of(walk))
+        .cte()  # anonymous: a page and its edge probe share one statement
+    )
+    return _walked_or_bitmap(walk, branch, walked)
+
+
+def _walked_or_bitmap(walk: WalkShape, branch: BranchShape, walked: CTE) -> Select[Any]:
+    """The capped walk's rows when they fill the page, else the bitmap branch's."""
     filled = select(func.count()).select_from(walked).scalar_subquery() >= limit_of(walk)
     either = union_all(
         select(walked.c.source, walked.c.id, walked.c.sort_value).where(filled),
-        _rated_bitmap_branch(walk, branch, TagTest.ALL_ARRAY).where(~filled),
-    ).subquery(f"rated_{int(source)}")
+        _bitmap_branch(walk, branch, TagTest.ALL_ARRAY).where(~filled),
+    ).subquery(f"walked_or_bitmap_{int(branch.source)}")
     return select(either.c.source, either.c.id, either.c.sort_value)
 
 
@@ -183,9 +226,11 @@ def _branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
         return _items_branch(walk, branch)
     if branch.kind is BranchKind.POSTINGS:
         return _postings_branch(walk, index, branch)
+    if branch.kind is BranchKind.CAPPED_POSTINGS:
+        return _capped_postings_branch(walk, index, branch)
     if branch.kind is BranchKind.RATED_WALK:
         return _rated_walk_branch(walk, index, branch)
-    return _rated_bitmap_branch(walk, branch, branch.tags)
+    return _bitmap_branch(walk, branch, branch.tags)
 
 
 @lru_cache(maxsize=SHAPES_CACHED)

@@ -1,7 +1,8 @@
 """The rules that choose how a page is read, per source, from the exact tag counts: a walk
 of the item table's sort index, of one tag's postings (junction index), of one creator's
-items, or by rating (the junction holds no quality) a walk of the quality index or the
-matching items found through the tag-array GIN index and sorted.
+items, or by rating (the junction holds no quality) a walk of the quality index; and
+where a walk may read far for few rows (ALL of tags that rarely meet, rare tags by
+rating), the matching items found through the tag-array GIN index and sorted.
 
 `page_plan` applies them to a request; `page_sql` holds the SQL of each shape. Every
 shape returns the same rows for the same request (the model tests force each one).
@@ -30,6 +31,19 @@ index testing the tags when it is expected within this many rows (~2.2 us a row 
 scale), and never walks further; otherwise, or when the walk falls short, every matching
 item is read through the tag-array GIN index and sorted (~1.7 us an item). At this
 bound both cost ~10 ms (docs/decisions.md)."""
+
+
+GIN_US_PER_ENTRY = 0.025
+"""What `tags @> ARRAY[...]` costs through the tag-array GIN index, in microseconds per
+entry of the tags' lists (long-tail profile at full scale, 5 tags of ~57k items: 5.9 ms;
+4 of ~115k: 10 ms; 4 of ~270k: 33 ms, docs/decisions.md)."""
+
+PROBE_US = 1.0
+"""What an ALL walk by date costs per posting read and per other tag probed for it, in
+microseconds (2.4 us a posting with 2 other tags, 5 with 4)."""
+
+ALL_WALK_MIN_CAP = 100
+"""An ALL walk's cap never goes below this many postings: a few tags on small lists."""
 
 
 def rarest(tag_keys: tuple[int, ...], source: Source, stats: TagStats) -> int:
@@ -71,10 +85,30 @@ def walks_items_for_rating(
 ) -> bool:
     """Whether a page by rating walks the item table's quality index testing the tags
     (expected to fill within `RATED_WALK_MAX_ROWS`); otherwise the matching items are
-    found through the tag-array GIN index and sorted (`page_sql._rated_bitmap_branch`)."""
+    found through the tag-array GIN index and sorted (`page_sql._bitmap_branch`)."""
     if not flt.tag_keys or sort.column != "quality_score":
         return False
     return rated_rows_to_fill(flt, source, stats, limit) <= RATED_WALK_MAX_ROWS
+
+
+def all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats) -> int | None:
+    """How many postings of its rarest tag an ALL walk by date reads before the GIN bitmap
+    answers instead, or None when the walk is not capped (one tag, or a cap that is not
+    below the rarest tag's postings). The cap is as many postings as cost what the bitmap
+    would (`GIN_US_PER_ENTRY`, `PROBE_US`), so a page costs at most about twice the
+    better of the two.
+
+    The counts cannot say how often the tags meet: independence is far off for tags that
+    go together (the genonaut profile's ALL 20 fills a page from a few hundred postings,
+    where independence predicts 400k) and for tags that avoid each other. Uncapped, ALL of
+    5 tags of ~57k items that rarely meet walked every posting: 293 ms."""
+    if flt.match is not TagMatch.ALL or len(flt.tag_keys) < 2:
+        return None
+    entries = sum(stats.items(key, source) for key in flt.tag_keys)
+    cap = max(ALL_WALK_MIN_CAP, int(entries * GIN_US_PER_ENTRY / (PROBE_US * len(flt.tag_keys))))
+    if cap >= stats.items(rarest(flt.tag_keys, source, stats), source):
+        return None
+    return cap
 
 
 def walks_creator_items(flt: ContentFilter) -> bool:
@@ -111,11 +145,13 @@ def strategy_name(flt: ContentFilter, stats: TagStats, limit: int, sort: Sort = 
     if sort.column == "quality_score":
         return rated_strategy_name(flt, stats, limit, sort)
     if flt.match is TagMatch.ALL and len(flt.tag_keys) > 1:
-        return "rarest-tag-walk"
-    names = sorted(
-        {
+        names = {
+            "rarest-tag-walk" if all_walk_cap(flt, s, stats) is None else "rarest-tag-walk-capped"
+            for s in flt.sources
+        }
+    else:
+        names = {
             "item-walk-overlap" if walks_items_for_any(flt, s, stats, limit) else "tag-walk-merge"
             for s in flt.sources
         }
-    )
-    return "+".join(names)
+    return "+".join(sorted(names))

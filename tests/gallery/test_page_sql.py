@@ -57,9 +57,9 @@ def test_what_the_sql_looks_like_changes_the_shape() -> None:
 
 
 def test_every_parameter_of_the_statement_is_planned() -> None:
-    """Across the shapes: item, postings and creator walks by date; by rating the item walk
-    (common tags, ALL capped) and the tag-array bitmap (rare tags), with and without the
-    tags' UUIDs known."""
+    """Across the shapes: item, postings (ALL capped too) and creator walks by date; by
+    rating the item walk (common tags, ALL capped) and the tag-array bitmap (rare tags),
+    with and without the tags' UUIDs known."""
     filters = [
         ContentFilter(),
         ContentFilter(tag_keys=(1, 2, 3), match=TagMatch.ALL, exclude_tag_keys=(4,)),
@@ -74,10 +74,21 @@ def test_every_parameter_of_the_statement_is_planned() -> None:
         source_items={Source.REGULAR: 1_000, Source.AUTO: 2_000},
         ids={k: uuid4() for k in range(1, 9)},
     )
+    long_tail = TagStats(
+        tags={k: {Source.REGULAR: 60_000, Source.AUTO: 60_000} for k in range(1, 9)},
+        source_items={Source.REGULAR: 1_000_000, Source.AUTO: 1_000_000},
+        ids=known.ids,
+    )
     bound = Position(NOW, Source.REGULAR, 3)
     kinds = set()
+    cases = (
+        (Sort.NEWEST, STATS),
+        (Sort.NEWEST, long_tail),  # ALL capped: the walk, else the bitmap
+        (Sort.TOP_RATED, rare),
+        (Sort.TOP_RATED, known),
+    )
     for flt in filters:
-        for sort, stats in ((Sort.NEWEST, STATS), (Sort.TOP_RATED, rare), (Sort.TOP_RATED, known)):
+        for sort, stats in cases:
             value = NOW if sort is Sort.NEWEST else 0.5
             at = Position(value, bound.source, bound.id)
             main = plan_walk(flt, Walk(sort, True, at, 26), stats, "page")
