@@ -3,7 +3,8 @@ every class three ways and under load, and reports them all, without a failed re
 
 from __future__ import annotations
 
-from gallery_gql.ops.bench.report import render
+from gallery_gql.ops.bench.database import APPROACHES
+from gallery_gql.ops.bench.report import _ratio, render
 from gallery_gql.ops.bench.run import BenchOptions, run_bench
 
 OPTIONS = BenchOptions(
@@ -33,3 +34,9 @@ async def test_a_small_bench_reports_every_class(database_url: str) -> None:
     for name in names:
         assert f"| {name} |" in markdown
     assert "- dataset: " in markdown
+    for approach in APPROACHES[1:]:  # each seed approach on its own worst class
+        assert f"{approach}: worst class " in markdown
+
+
+def test_ratios_below_ten_keep_two_digits() -> None:
+    assert [_ratio(v) for v in (0.437, 2.5, 12.4, 1_640.2)] == ["0.44x", "2.5x", "12x", "1,640x"]

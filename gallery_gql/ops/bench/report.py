@@ -40,7 +40,7 @@ def _database_table(results: list[ClassResult]) -> list[str]:
         ours = result.timings[APPROACHES[0]]
         seeds = [result.timings.get(name) for name in APPROACHES[1:]]
         worst = max((s.p95 for s in seeds if s), default=None)
-        ratio = f"{worst / ours.p95:,.0f}x" if worst else "—"
+        ratio = _ratio(worst / ours.p95) if worst else "—"
         lines.append(
             f"| {result.query.name} | {result.strategy} | {_ms(ours.p50)} / {_ms(ours.p95)} / "
             f"{_ms(ours.p99)} / {_ms(ours.max)} | {_cell(seeds[0])} | {_cell(seeds[1])} "
@@ -51,6 +51,27 @@ def _database_table(results: list[ClassResult]) -> list[str]:
     lines.append(
         f"\nWorst class p95: {_ms(samples[-1])} ms; worst max: {_ms(max(s.max for s in every))} ms."
     )
+    lines.extend(_worst_baseline_classes(results))
+    return lines
+
+
+def _ratio(value: float) -> str:
+    return f"{value:,.0f}x" if value >= 10 else f"{value:.2g}x"
+
+
+def _worst_baseline_classes(results: list[ClassResult]) -> list[str]:
+    """Each seed approach on its own worst class (by p95), against ours on that class."""
+    lines = []
+    for name in APPROACHES[1:]:
+        measured = [r for r in results if name in r.timings]
+        if not measured:
+            continue
+        worst = max(measured, key=lambda r: r.timings[name].p95)
+        theirs, ours = worst.timings[name].p95, worst.timings[APPROACHES[0]].p95
+        lines.append(
+            f"{name}: worst class {worst.query.name}, p95 {_ms(theirs)} ms against our "
+            f"{_ms(ours)} ms ({_ratio(theirs / ours)})."
+        )
     return lines
 
 
