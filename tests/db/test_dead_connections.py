@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -86,9 +87,16 @@ async def _exists(engine: AsyncEngine, table: str) -> bool:
 async def test_a_connection_known_closed_is_not_lent(
     app_engine: AsyncEngine, database_url: str
 ) -> None:
-    first = await run_read(app_engine, _pid)
+    async def pid_and_driver(conn: AsyncConnection) -> tuple[int, Any]:
+        return await _pid(conn), (await conn.get_raw_connection()).driver_connection
+
+    first, driver = await run_read(app_engine, pid_and_driver)
     await _terminate(database_url, first)
-    await asyncio.sleep(0.05)  # the driver reads the server's goodbye
+    for _ in range(250):  # at most 5 s for the driver to read the server's goodbye
+        if driver.is_closed():
+            break
+        await asyncio.sleep(0.02)
+    assert driver.is_closed()
     read = Counted()
     assert await run_read(app_engine, read) != first
     assert read.calls == 1  # refused at checkout: the read never met the dead connection
