@@ -31,6 +31,7 @@ class Walk:
 class BranchKind(Enum):
     ITEMS = "items"  # the item table's sort index (or one creator's items)
     POSTINGS = "postings"  # one tag's postings in the junction's sort index
+    EACH_TAG_POSTINGS = "each-tag-postings"  # ANY: POSTINGS of each tag, one LATERAL walk
     CAPPED_POSTINGS = "capped-postings"  # ALL by date: a capped rarest-tag walk, else BITMAP
     RATED_WALK = "rated-walk"  # ALL by rating: a capped quality-index walk, else BITMAP
     BITMAP = "bitmap"  # the matching items (tag-array GIN), sorted
@@ -92,7 +93,7 @@ class WalkShape:
     @property
     def merges_repeats(self) -> bool:
         """Per-tag walks of one source can meet an item twice."""
-        return len(self.branches) > len({branch.source for branch in self.branches})
+        return any(branch.kind is BranchKind.EACH_TAG_POSTINGS for branch in self.branches)
 
 
 @dataclass(frozen=True)
@@ -186,9 +187,12 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
             postings(source, driver, others, strategies.all_walk_cap(flt, source, stats))
         else:
             # An excluded tag can never select an item: walking it would only filter.
-            for key in flt.tag_keys:
-                if key not in flt.exclude_tag_keys:
-                    postings(source, key, ())
+            walked = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
+            if len(walked) == 1:
+                postings(source, walked[0], ())
+            elif walked:
+                params[param(name, "keys", len(branches))] = walked
+                branches.append(BranchShape(source, BranchKind.EACH_TAG_POSTINGS))
     shape = WalkShape(
         name=name,
         sort=walk.sort,

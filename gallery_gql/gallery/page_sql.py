@@ -23,6 +23,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.expression import CTE, Subquery
 
 from gallery_gql.db.engine import STATEMENT_CACHE_SIZE
@@ -105,6 +106,36 @@ def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select
         )
         .order_by(*order_by(value_col, posting.c.item_id, walk.descending))
         .limit(limit_of(walk))
+    )
+
+
+def _each_tag_postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
+    """ANY of several tags: for each tag of the `keys` parameter, a walk of its postings
+    (as `_postings_branch`), run by a LATERAL join over the keys. One branch whatever the
+    number of tags: planning 40 per-tag branches (ANY 20, two sources) cost ~4 ms of a
+    page's ~8 ms on the long-tail profile (docs/decisions.md)."""
+    source = branch.source
+    posting = _POSTING
+    item = CONTENT_TABLES[source]
+    value_col = posting.c[walk.sort.column]
+    keys_param = bindparam(param(walk.name, "keys", index), type_=ARRAY(Integer), required=True)
+    keys = func.unnest(keys_param).table_valued("tag_key").render_derived(f"walked_tags_{index}")
+    per_tag = (
+        select(*walked_columns(source, posting.c.item_id, value_col))
+        .join(item, item.c.id == posting.c.item_id)
+        .where(
+            posting.c.tag_key == keys.c.tag_key,
+            posting.c.source == int(source),
+            keyset(value_col, posting.c.item_id, source, walk),
+            excluded(source, posting.c.item_id, posting.c.created_at, walk.filter),
+            *item_conditions(item, walk.filter),
+        )
+        .order_by(*order_by(value_col, posting.c.item_id, walk.descending))
+        .limit(limit_of(walk))
+        .lateral(f"each_tag_{index}")
+    )
+    return select(per_tag.c.source, per_tag.c.id, per_tag.c.sort_value).select_from(
+        keys.join(per_tag, true())
     )
 
 
@@ -226,6 +257,8 @@ def _branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
         return _items_branch(walk, branch)
     if branch.kind is BranchKind.POSTINGS:
         return _postings_branch(walk, index, branch)
+    if branch.kind is BranchKind.EACH_TAG_POSTINGS:
+        return _each_tag_postings_branch(walk, index, branch)
     if branch.kind is BranchKind.CAPPED_POSTINGS:
         return _capped_postings_branch(walk, index, branch)
     if branch.kind is BranchKind.RATED_WALK:

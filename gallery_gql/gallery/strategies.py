@@ -18,8 +18,8 @@ from gallery_gql.gallery.tag_stats import TagStats
 OVERLAP_WALK_MAX_ROWS = 2_000
 """ANY of several tags walks the item table's sort index and tests each row's tag array
 when a page is expected within this many rows; otherwise it merges one junction walk per
-tag. Per-tag walks cost planning time per branch (ANY 20 = 40 branches: 45 ms at full
-scale), and common tags fill a page from the first rows of a single walk."""
+tag (one LATERAL branch per source, `page_sql._each_tag_postings_branch`). Common tags
+fill a page from the first rows of a single walk."""
 
 RATED_ALL_WALK_CAP = 2_000
 """ALL of several tags by rating walks at most this many item rows (then the bitmap of

@@ -84,6 +84,7 @@ def test_every_parameter_of_the_statement_is_planned() -> None:
     cases = (
         (Sort.NEWEST, STATS),
         (Sort.NEWEST, long_tail),  # ALL capped: the walk, else the bitmap
+        (Sort.NEWEST, rare),  # ANY of rare tags: each tag's postings, one LATERAL walk
         (Sort.TOP_RATED, rare),
         (Sort.TOP_RATED, known),
     )
