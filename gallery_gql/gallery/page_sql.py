@@ -28,6 +28,7 @@ from sqlalchemy.sql.expression import CTE, Subquery
 
 from gallery_gql.db.engine import STATEMENT_CACHE_SIZE
 from gallery_gql.db.tables import CONTENT_TABLES, ITEM_READ_COLUMNS, content_tags
+from gallery_gql.gallery.filters import Source
 from gallery_gql.gallery.page_conditions import (
     excluded,
     item_conditions,
@@ -78,26 +79,45 @@ def _items_branch(walk: WalkShape, branch: BranchShape) -> Select[Any]:
 def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
     """Walk one tag's postings in sort order (junction index), probing the other tags."""
     source = branch.source
-    posting = _POSTING
-    item = CONTENT_TABLES[source]
-    value_col = posting.c[walk.sort.column]
     driver = bindparam(param(walk.name, "driver", index), type_=Integer, required=True)
     others = (
         probed(
             source,
-            posting.c.item_id,
-            posting.c.created_at,
+            _POSTING.c.item_id,
+            _POSTING.c.created_at,
             param(walk.name, "others", index),
             param(walk.name, "others_count", index),
         )
         if branch.probes_others
         else true()
     )
+    return _tag_walk(walk, source, driver, others)
+
+
+def _each_tag_postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
+    """ANY of several tags: for each tag of the `keys` parameter, a walk of its postings
+    (as `_postings_branch`), run by a LATERAL join over the keys. One branch whatever the
+    number of tags: planning 40 per-tag branches (ANY 20, two sources) cost ~4 ms of a
+    page's ~8 ms on the long-tail profile (docs/decisions.md)."""
+    keys_param = bindparam(param(walk.name, "keys", index), type_=ARRAY(Integer), required=True)
+    keys = func.unnest(keys_param).table_valued("tag_key").render_derived(f"walked_tags_{index}")
+    per_tag = _tag_walk(walk, branch.source, keys.c.tag_key, true()).lateral(f"each_tag_{index}")
+    return select(per_tag.c.source, per_tag.c.id, per_tag.c.sort_value).select_from(
+        keys.join(per_tag, true())
+    )
+
+
+def _tag_walk(walk: WalkShape, source: Source, tag_key: Any, others: Any) -> Select[Any]:
+    """The postings of `tag_key` in the source, in sort order past the bound, whose items
+    pass `others` and the filter's conditions; the first rows."""
+    posting = _POSTING
+    item = CONTENT_TABLES[source]
+    value_col = posting.c[walk.sort.column]
     return (
         select(*walked_columns(source, posting.c.item_id, value_col))
         .join(item, item.c.id == posting.c.item_id)
         .where(
-            posting.c.tag_key == driver,
+            posting.c.tag_key == tag_key,
             posting.c.source == int(source),
             keyset(value_col, posting.c.item_id, source, walk),
             others,
@@ -106,36 +126,6 @@ def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select
         )
         .order_by(*order_by(value_col, posting.c.item_id, walk.descending))
         .limit(limit_of(walk))
-    )
-
-
-def _each_tag_postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
-    """ANY of several tags: for each tag of the `keys` parameter, a walk of its postings
-    (as `_postings_branch`), run by a LATERAL join over the keys. One branch whatever the
-    number of tags: planning 40 per-tag branches (ANY 20, two sources) cost ~4 ms of a
-    page's ~8 ms on the long-tail profile (docs/decisions.md)."""
-    source = branch.source
-    posting = _POSTING
-    item = CONTENT_TABLES[source]
-    value_col = posting.c[walk.sort.column]
-    keys_param = bindparam(param(walk.name, "keys", index), type_=ARRAY(Integer), required=True)
-    keys = func.unnest(keys_param).table_valued("tag_key").render_derived(f"walked_tags_{index}")
-    per_tag = (
-        select(*walked_columns(source, posting.c.item_id, value_col))
-        .join(item, item.c.id == posting.c.item_id)
-        .where(
-            posting.c.tag_key == keys.c.tag_key,
-            posting.c.source == int(source),
-            keyset(value_col, posting.c.item_id, source, walk),
-            excluded(source, posting.c.item_id, posting.c.created_at, walk.filter),
-            *item_conditions(item, walk.filter),
-        )
-        .order_by(*order_by(value_col, posting.c.item_id, walk.descending))
-        .limit(limit_of(walk))
-        .lateral(f"each_tag_{index}")
-    )
-    return select(per_tag.c.source, per_tag.c.id, per_tag.c.sort_value).select_from(
-        keys.join(per_tag, true())
     )
 
 
