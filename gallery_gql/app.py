@@ -22,7 +22,7 @@ from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
 from gallery_gql.db.engine import autocommit, create_engine, resolve_database_url
 from gallery_gql.db.failures import classify
-from gallery_gql.gallery.tag_stats import TagDirectory
+from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.observability.logs import configure_logging
 from gallery_gql.observability.metrics import REGISTRY, watch_pool
 from gallery_gql.observability.tracing import configure_tracer_provider

@@ -152,7 +152,7 @@ def backfill_command(
 ) -> None:
     """Write the junction rows (and tag counts) the items' tag arrays call for, online and
     resumably: each batch of items is one transaction with its checkpoint."""
-    from gallery_gql.gallery.filters import Source
+    from gallery_gql.gallery.keys import Source
     from gallery_gql.ops.backfill import backfill, render
 
     if source not in BACKFILL_SOURCES:
@@ -198,7 +198,7 @@ def serve(
 ) -> None:
     """Serve the GraphQL API at /graphql with production defaults (set
     GALLERY_GQL_ENVIRONMENT=development for GraphiQL and introspection)."""
-    from gallery_gql.web.server import GatewayServer
+    from gallery_gql.server import GatewayServer
 
     # Production defaults (no GraphiQL, no introspection) unless the environment says so.
     os.environ.setdefault("GALLERY_GQL_ENVIRONMENT", "production")

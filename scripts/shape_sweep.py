@@ -17,7 +17,7 @@ import asyncio
 
 from gallery_gql.db.embedded import EmbeddedCluster
 from gallery_gql.db.engine import create_engine
-from gallery_gql.gallery.filters import Sort, TagMatch
+from gallery_gql.gallery.query.filters import Sort, TagMatch
 from gallery_gql.ops.bench.classes import QueryClass, load_corpus
 from gallery_gql.ops.bench.database import measure_class, tag_ids
 from gallery_gql.settings import Settings

@@ -13,10 +13,12 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.tables import CONTENT_TABLES, tags, users
-from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.writes.access import lock_items
+from gallery_gql.gallery.writes.tagging import Retag, Tagged, retag
 
 WORDS = (
     "cat",
@@ -139,3 +141,8 @@ async def build_gallery(
     await add_items(engine, Source.AUTO, [item_row(rng, dataset, weights) for _ in range(auto)])
     await sync_derived(engine)
     return dataset
+
+
+async def retag_locked(conn: AsyncConnection, changes: list[Retag]) -> dict[ItemKey, Tagged]:
+    """`tagging.retag` as a write calls it: the items locked first, without access checks."""
+    return await retag(conn, changes, await lock_items(conn, [change.item for change in changes]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gallery_gql.web.server import GatewayServer, GatewayWorker
+from gallery_gql.server import GatewayServer, GatewayWorker
 
 
 def test_each_worker_listens_on_its_own_socket() -> None:

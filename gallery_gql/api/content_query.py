@@ -15,9 +15,10 @@ from gallery_gql.api.errors import bad_input, unauthenticated
 from gallery_gql.api.global_id import decode_uuid_id
 from gallery_gql.api.types.enums import ContentSort, ContentSource, CreatorScope, TagMatchMode
 from gallery_gql.api.types.inputs import CreatorFilter
-from gallery_gql.gallery.cursor import CursorError, check_cursor, decode_cursor
-from gallery_gql.gallery.filters import ContentFilter, PageRequest, Position, Sort, Source
-from gallery_gql.gallery.tag_stats import TagStats
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.cursor import CursorError, check_cursor, decode_cursor
+from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
+from gallery_gql.gallery.query.tag_stats import TagStats
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from strawberry.fastapi import BaseContext
 
 from gallery_gql.api.errors import unauthenticated
 from gallery_gql.api.loaders import Loaders
+from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.gallery.records import UserRecord
-from gallery_gql.gallery.tag_stats import TagDirectory
 from gallery_gql.settings import Settings
 
 

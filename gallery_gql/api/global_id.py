@@ -7,7 +7,7 @@ import binascii
 from uuid import UUID
 
 from gallery_gql.api.errors import bad_input
-from gallery_gql.gallery.filters import ItemKey, Source
+from gallery_gql.gallery.keys import ItemKey, Source
 
 _MAX_LENGTH = 200
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_int, any_text, any_uuid
 from gallery_gql.db.tables import CONTENT_TABLES, ITEM_READ_COLUMNS, tags, users
-from gallery_gql.gallery.filters import ItemKey, Source
+from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.records import ItemRecord, TagRecord, UserRecord
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from gallery_gql.gallery.filters import ItemKey, Source
+from gallery_gql.gallery.keys import ItemKey, Source
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 Per source, items are taken in id order after the checkpoint in `backfill_progress`.
 Each batch is one transaction: checkpoint row locked, the batch's items locked
 `FOR UPDATE` in id order (the write path's order), their junction rows made equal to the
-arrays by `tagging.sync_links` (counts moved by the exact delta), and the checkpoint
+arrays by `link_repair.sync_links` (counts moved by the exact delta), and the checkpoint
 advanced. A kill at any point therefore resumes exactly where the last commit left off.
 Items created while the backfill runs get their links from the write path; the backfill
 still walks up to the highest id present when each batch runs.
@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gallery_gql.db.tables import CONTENT_TABLES, backfill_progress
-from gallery_gql.gallery import tagging
-from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.writes import link_repair
 from gallery_gql.ops.progress import ProgressCallback
 
 T = TypeVar("T")
@@ -66,7 +66,7 @@ class SourceReport:
     def written(self) -> int:
         return self.added + self.removed + self.restamped
 
-    def add(self, sync: tagging.LinkSync) -> None:
+    def add(self, sync: link_repair.LinkSync) -> None:
         self.items += sync.items
         self.links += sync.links
         self.added += sync.added
@@ -203,7 +203,7 @@ async def _remaining(engine: AsyncEngine, source: Source, after: int) -> tuple[i
 
 @dataclass(frozen=True)
 class _Batch:
-    sync: tagging.LinkSync
+    sync: link_repair.LinkSync
     last_item_id: int
 
 
@@ -214,7 +214,7 @@ async def _run_batch(conn: AsyncConnection, source: Source, size: int) -> _Batch
     after = await conn.scalar(
         select(backfill_progress.c.last_item_id).where(where).with_for_update()
     )
-    ids = await tagging.lock_items_after(conn, source, int(after or 0), size)
+    ids = await link_repair.lock_items_after(conn, source, int(after or 0), size)
     if not ids:
         await conn.execute(
             backfill_progress.update()
@@ -222,7 +222,7 @@ async def _run_batch(conn: AsyncConnection, source: Source, size: int) -> _Batch
             .values(finished_at=func.now(), updated_at=func.now())
         )
         return None
-    sync = await tagging.sync_links(conn, source, ids)
+    sync = await link_repair.sync_links(conn, source, ids)
     await conn.execute(
         backfill_progress.update()
         .where(where)

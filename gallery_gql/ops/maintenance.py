@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gallery_gql.gallery.idempotency import purge_expired
+from gallery_gql.gallery.writes.idempotency import purge_expired
 
 
 async def purge_idempotency(url: str) -> int:

@@ -25,9 +25,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gallery_gql.db.engine import resolve_database_url
-from gallery_gql.gallery.filters import ItemKey, Source
-from gallery_gql.gallery.tagging import Retag, TagRef, retag
-from gallery_gql.gallery.transactions import run_in_transaction
+from gallery_gql.db.transactions import run_in_transaction
+from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.writes.access import lock_items
+from gallery_gql.gallery.writes.tag_refs import TagRef
+from gallery_gql.gallery.writes.tagging import Retag, retag
 from gallery_gql.settings import get_settings
 
 
@@ -105,7 +107,10 @@ async def measure(
         return frozenset(kept + rng.sample(spare, changed))
 
     async def write(key: ItemKey, refs: frozenset[TagRef]) -> None:
-        await run_in_transaction(engine, lambda conn: retag(conn, [Retag(key, set=refs)]))
+        async def retag_item(conn: AsyncConnection) -> None:
+            await retag(conn, [Retag(key, set=refs)], await lock_items(conn, [key]))
+
+        await run_in_transaction(engine, retag_item)
 
     for key in keys:
         await write(key, frozenset(base))

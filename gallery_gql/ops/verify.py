@@ -24,8 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.tables import CONTENT_TABLES
-from gallery_gql.gallery import tagging
-from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.writes import link_repair
 from gallery_gql.ops.backfill import Limits, engine_for, in_transaction, set_limits
 from gallery_gql.ops.progress import ProgressCallback
 
@@ -272,7 +272,7 @@ class _Scan:
             self.repairs.links_written += sync.written
         if orphans:
             deleted, _ = await in_transaction(
-                self.engine, lambda c: tagging.delete_orphan_links(c, source, orphans), limits
+                self.engine, lambda c: link_repair.delete_orphan_links(c, source, orphans), limits
             )
             self.repairs.orphans_deleted += deleted
 
@@ -311,14 +311,14 @@ class _Scan:
         if self.repairs is None:
             return
         for tag_key, source in wrong:
-            recount = partial(tagging.recount_tag, tag_key=tag_key, source=source)
+            recount = partial(link_repair.recount_tag, tag_key=tag_key, source=source)
             await in_transaction(self.engine, recount, self.options.limits)
             self.repairs.counts_recomputed += 1
 
 
-async def _resync(conn: AsyncConnection, source: Source, ids: list[int]) -> tagging.LinkSync:
-    locked = await tagging.lock_item_ids(conn, source, ids)
-    return await tagging.sync_links(conn, source, locked)
+async def _resync(conn: AsyncConnection, source: Source, ids: list[int]) -> link_repair.LinkSync:
+    locked = await link_repair.lock_item_ids(conn, source, ids)
+    return await link_repair.sync_links(conn, source, locked)
 
 
 async def _scan(engine: AsyncEngine, options: _Options, repairs: Repairs | None) -> Findings:

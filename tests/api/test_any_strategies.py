@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gallery_gql.auth import mint_token
-from gallery_gql.gallery import strategies
-from gallery_gql.gallery.filters import ContentFilter, Sort, Source, TagMatch
-from gallery_gql.gallery.tag_stats import TagStats
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query import strategies
+from gallery_gql.gallery.query.filters import ContentFilter, Sort, TagMatch
+from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.settings import Settings
 from tests.api.test_content_items_model import (
     Gallery,

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gallery_gql.api.global_id import encode_global_id
-from gallery_gql.gallery.cursor import cursor_token, decode_cursor, encode_cursor
+from gallery_gql.gallery.query.cursor import cursor_token, decode_cursor, encode_cursor
 from gallery_gql.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import Dataset

@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gallery_gql.api.global_id import encode_global_id, item_global_id
 from gallery_gql.auth import mint_token
-from gallery_gql.gallery.content_writes import MAX_BATCH
-from gallery_gql.gallery.filters import ItemKey, Source
-from gallery_gql.gallery.tagging import MAX_TAGS_PER_ITEM
+from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.writes.limits import MAX_BATCH, MAX_TAGS_PER_ITEM
 from gallery_gql.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import Dataset, build_gallery

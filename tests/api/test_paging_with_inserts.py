@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gallery_gql.db.tables import CONTENT_TABLES
-from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.keys import Source
 from tests.conftest import GraphQLClient
 from tests.factories import BASE_TIME, Dataset, add_items, build_gallery, item_row, sync_derived
 from tests.model import ModelItem, ModelQuery, expected, load_items

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gallery_gql.api.global_id import encode_global_id
-from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.keys import Source
 from tests.api.conftest import CountingApp
 from tests.conftest import GraphQLClient
-from tests.gallery.test_tag_graph import HIERARCHY, Dag, build_dag, tag_uuid
+from tests.gallery.test_tag_tree import HIERARCHY, Dag, build_dag, tag_uuid
 
 HIERARCHY_QUERY = """
 query Hierarchy($first: PageSize!) {

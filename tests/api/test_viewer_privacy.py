@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gallery_gql.api.global_id import item_global_id
 from gallery_gql.auth import mint_token
 from gallery_gql.db.tables import CONTENT_TABLES
-from gallery_gql.gallery.filters import ItemKey, Source
+from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import Dataset, add_items, build_gallery, item_row, sync_derived

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from gallery_gql.db.engine import create_engine
 from gallery_gql.db.reads import run_read
-from gallery_gql.gallery.transactions import run_in_transaction
+from gallery_gql.db.transactions import run_in_transaction
 from gallery_gql.settings import Settings
 
 BACKEND_PID = text("SELECT pg_backend_pid()")

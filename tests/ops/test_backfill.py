@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from gallery_gql.cli import app
-from gallery_gql.gallery.filters import ItemKey, Source
-from gallery_gql.gallery.tagging import Retag, TagRef, retag
+from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.writes.tag_refs import TagRef
+from gallery_gql.gallery.writes.tagging import Retag
 from gallery_gql.ops.backfill import Limits, backfill
 from gallery_gql.settings import get_settings
-from tests.factories import Dataset, build_gallery
+from tests.factories import Dataset, build_gallery, retag_locked
 from tests.integrity import integrity_problems
 
 REGULAR, AUTO = 40, 90
@@ -206,7 +207,7 @@ async def test_runs_alongside_retags(engine: AsyncEngine, emptied: Dataset) -> N
                 for key in rng.sample(keys, 3)
             ]
             async with engine.begin() as conn:
-                await retag(conn, changes)
+                await retag_locked(conn, changes)
             writes += 1
             during += not done.is_set()
         return during

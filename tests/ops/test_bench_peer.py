@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from gallery_gql.cli import app
-from gallery_gql.gallery.filters import TagMatch
+from gallery_gql.gallery.query.filters import TagMatch
 from gallery_gql.ops.bench.classes import QueryClass
 from gallery_gql.ops.bench.http import cycle, load, post_query
 from gallery_gql.ops.bench.peer import function_body, function_page, generic_body, generic_page

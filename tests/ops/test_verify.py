@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from gallery_gql.cli import app
-from gallery_gql.gallery.filters import ItemKey, Source
-from gallery_gql.gallery.tagging import Retag, TagRef, retag
+from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.writes.tag_refs import TagRef
+from gallery_gql.gallery.writes.tagging import Retag
 from gallery_gql.ops.verify import Kind, verify
 from gallery_gql.settings import get_settings
-from tests.factories import build_gallery
+from tests.factories import build_gallery, retag_locked
 from tests.integrity import integrity_problems
 
 runner = CliRunner()
@@ -169,7 +170,7 @@ async def test_concurrent_writes_cause_no_false_reports(engine: AsyncEngine, gal
         while not done.is_set():
             change = Retag(rng.choice(keys), set=frozenset(rng.sample(refs, 4)))
             async with engine.begin() as conn:
-                await retag(conn, [change])
+                await retag_locked(conn, [change])
             writes += 1
         return writes
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.api.loaders.base import EngineLoader
-from gallery_gql.gallery.filters import ItemKey
+from gallery_gql.gallery.keys import ItemKey
 from gallery_gql.gallery.lookups import fetch_items, fetch_tags
 from gallery_gql.gallery.records import ItemRecord, TagRecord
 

@@ -13,10 +13,10 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.api.loaders.base import EngineLoader
-from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.lookups import fetch_tags, fetch_tags_by_name
 from gallery_gql.gallery.records import TagRecord
-from gallery_gql.gallery.tag_graph import (
+from gallery_gql.gallery.tag_tree import (
     fetch_ancestors,
     fetch_children,
     fetch_descendants,

@@ -28,17 +28,10 @@ from gallery_gql.api.types.mutation_payloads import (
     MutationError,
     RetagContentInput,
 )
-from gallery_gql.gallery.content_writes import (
-    MAX_BATCH,
-    BatchRejectedError,
-    BatchTooLargeError,
-    CreateRequest,
-    ItemWrite,
-    NewItem,
-    RetagRequest,
-    create_batch,
-    retag_batch,
-)
+from gallery_gql.gallery.writes.batches import create_batch, retag_batch
+from gallery_gql.gallery.writes.errors import BatchRejectedError, BatchTooLargeError
+from gallery_gql.gallery.writes.inputs import CreateRequest, ItemWrite, NewItem, RetagRequest
+from gallery_gql.gallery.writes.limits import MAX_BATCH
 
 
 @dataclass

@@ -15,34 +15,28 @@ from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import PublicError, bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
 from gallery_gql.api.types.mutation_payloads import MutationError, MutationErrorCode
-from gallery_gql.gallery.content_writes import (
-    Actor,
+from gallery_gql.db.transactions import run_in_transaction
+from gallery_gql.gallery.keys import ItemKey
+from gallery_gql.gallery.records import ItemRecord
+from gallery_gql.gallery.writes.errors import (
     BatchTooLargeError,
+    DuplicateTagNameError,
     FieldProblem,
     ForbiddenItemError,
-    InvalidContentError,
-    UnknownTagValuesError,
-)
-from gallery_gql.gallery.filters import ItemKey
-from gallery_gql.gallery.idempotency import (
     IdempotencyKeyReusedError,
+    InvalidContentError,
     InvalidIdempotencyKeyError,
-)
-from gallery_gql.gallery.records import ItemRecord
-from gallery_gql.gallery.tag_writes import (
-    DuplicateTagNameError,
     InvalidParentsError,
     InvalidTagNameError,
+    ItemNotFoundError,
     TagCycleError,
     TagLinkNotFoundError,
-)
-from gallery_gql.gallery.tagging import (
-    ItemNotFoundError,
     TooManyTagsError,
     UnknownTagsError,
+    UnknownTagValuesError,
     VersionConflictError,
 )
-from gallery_gql.gallery.transactions import run_in_transaction
+from gallery_gql.gallery.writes.inputs import Actor
 
 Ctx = Info[GalleryContext, None]
 T = TypeVar("T")

@@ -28,13 +28,9 @@ from gallery_gql.api.types.mutation_payloads import (
     UpdateContentInput,
     UpdateContentPayload,
 )
-from gallery_gql.gallery.content_writes import (
-    UNSET,
-    WRITE_ERRORS,
-    ItemChanges,
-    delete_items,
-    update_item,
-)
+from gallery_gql.gallery.writes.errors import WriteError
+from gallery_gql.gallery.writes.inputs import UNSET, ItemChanges
+from gallery_gql.gallery.writes.items import delete_items, update_item
 
 
 def _changes(value: UpdateContentInput) -> ItemChanges:
@@ -97,7 +93,7 @@ class ContentMutations:
                 info,
                 lambda conn: update_item(conn, key, changes, input.expected_version, actor=actor),
             )
-        except WRITE_ERRORS as exc:
+        except WriteError as exc:
             return UpdateContentPayload(errors=mutation_errors(exc))
         record = (await fresh_items(info, [key]))[0]
         return UpdateContentPayload(item=ContentItem(record=record) if record else None)
@@ -126,7 +122,7 @@ class ContentMutations:
                     conn, [key], actor=actor, expected_versions={key: input.expected_version}
                 ),
             )
-        except WRITE_ERRORS as exc:
+        except WriteError as exc:
             return DeleteContentPayload(errors=mutation_errors(exc))
         await fresh_items(info, [key])
         return DeleteContentPayload(deleted_id=strawberry.ID(item_global_id(key)))

@@ -18,7 +18,7 @@ from gallery_gql.api.types.mutation_payloads import (
     RetagContentInput,
     RetagContentPayload,
 )
-from gallery_gql.gallery.content_writes import MAX_BATCH
+from gallery_gql.gallery.writes.limits import MAX_BATCH
 
 _ALL_OR_NOTHING = (
     "The whole call is one transaction, all or nothing: every item is checked and every "

@@ -25,12 +25,8 @@ from gallery_gql.api.types.mutation_payloads import (
 )
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.gallery.records import TagRecord
-from gallery_gql.gallery.tag_writes import (
-    TAG_WRITE_ERRORS,
-    add_tag_parent,
-    create_tag,
-    remove_tag_parent,
-)
+from gallery_gql.gallery.writes.errors import WriteError
+from gallery_gql.gallery.writes.tag_admin import add_tag_parent, create_tag, remove_tag_parent
 
 EdgeEdit = Callable[[AsyncConnection, str, str], Awaitable[tuple[TagRecord, TagRecord]]]
 
@@ -67,7 +63,7 @@ class TagMutations:
         parents = tag_values(input.parents, aliases) or ()
         try:
             record = await write(info, lambda conn: create_tag(conn, input.name, parents))
-        except TAG_WRITE_ERRORS as exc:
+        except WriteError as exc:
             return CreateTagPayload(errors=mutation_errors(exc, aliases, tag_field="parents"))
         forget_tags(info)
         return CreateTagPayload(tag=Tag(record=record))
@@ -103,7 +99,7 @@ async def _edit_edge(info: Ctx, input: TagParentInput, edit: EdgeEdit) -> TagPar
     tag, parent, aliases = _edge(input)
     try:
         child, above = await write(info, lambda conn: edit(conn, tag, parent))
-    except TAG_WRITE_ERRORS as exc:
+    except WriteError as exc:
         return TagParentPayload(errors=_unknown_field(input, mutation_errors(exc, aliases)))
     forget_tags(info)
     return TagParentPayload(tag=Tag(record=child), parent=Tag(record=above))

@@ -19,10 +19,10 @@ from gallery_gql.api.types.enums import ContentSort, ContentSource, TagMatchMode
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.api.types.scalars import CursorToken, PageSize
 from gallery_gql.db.reads import run_read
-from gallery_gql.gallery.cursor import Cursor, encode_cursor
-from gallery_gql.gallery.filters import ItemKey
-from gallery_gql.gallery.pages import Page, fetch_page
-from gallery_gql.gallery.strategies import strategy_name
+from gallery_gql.gallery.keys import ItemKey
+from gallery_gql.gallery.query.cursor import Cursor, encode_cursor
+from gallery_gql.gallery.query.fetch import Page, fetch_page
+from gallery_gql.gallery.query.strategies import strategy_name
 from gallery_gql.observability.metrics import STRATEGIES
 
 Ctx = Info[GalleryContext, None]

@@ -14,18 +14,17 @@ from gallery_gql.api.types.connection import PageInfo
 from gallery_gql.api.types.scalars import CursorToken, PageSize
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.db.reads import run_read
-from gallery_gql.gallery.records import TagRecord
-from gallery_gql.gallery.tag_graph import (
-    MAX_NAME_LENGTH,
+from gallery_gql.gallery.query.tag_search import (
     MAX_SEARCH_LENGTH,
     TagCursorError,
     TagPosition,
     TagSearchPage,
     decode_tag_cursor,
     encode_tag_cursor,
-    fetch_roots,
     search_tags,
 )
+from gallery_gql.gallery.records import TagRecord
+from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH, fetch_roots
 
 Ctx = Info[GalleryContext, None]
 DEFAULT_FIRST = PageSize(20)

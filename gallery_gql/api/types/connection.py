@@ -9,9 +9,9 @@ from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.scalars import CursorToken
 from gallery_gql.db.reads import run_read
-from gallery_gql.gallery.counting import count_matches
-from gallery_gql.gallery.filters import ContentFilter
-from gallery_gql.gallery.tag_stats import TagStats
+from gallery_gql.gallery.query.count import count_matches
+from gallery_gql.gallery.query.filters import ContentFilter
+from gallery_gql.gallery.query.tag_stats import TagStats
 
 
 @strawberry.type(description="Relay page information.")

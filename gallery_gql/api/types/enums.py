@@ -6,7 +6,8 @@ from enum import Enum
 
 import strawberry
 
-from gallery_gql.gallery.filters import Sort, Source, TagMatch
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.filters import Sort, TagMatch
 
 
 @strawberry.enum(description="Which collection an item belongs to.")

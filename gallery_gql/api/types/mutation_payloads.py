@@ -15,7 +15,7 @@ from strawberry.scalars import JSON
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.enums import ContentSource
 from gallery_gql.api.types.tag import Tag
-from gallery_gql.gallery.content_writes import MAX_BATCH
+from gallery_gql.gallery.writes.limits import MAX_BATCH
 
 
 @strawberry.enum(description="Why a mutation (or one item of a bulk mutation) failed.")

@@ -15,8 +15,8 @@ from graphql import ValueNode, value_from_ast_untyped
 from strawberry.types.scalar import ScalarDefinition
 
 from gallery_gql.api.errors import bad_input
-from gallery_gql.gallery.cursor import MAX_CURSOR_LENGTH, CursorError, cursor_bytes
-from gallery_gql.gallery.tag_graph import MAX_TAG_CURSOR_LENGTH
+from gallery_gql.gallery.query.cursor import MAX_CURSOR_LENGTH, CursorError, cursor_bytes
+from gallery_gql.gallery.query.tag_search import MAX_TAG_CURSOR_LENGTH
 
 PageSize = NewType("PageSize", int)
 CursorToken = NewType("CursorToken", str)

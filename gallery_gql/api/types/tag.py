@@ -12,7 +12,7 @@ from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.global_id import encode_global_id
 from gallery_gql.api.types.enums import ContentSource
 from gallery_gql.api.types.node import Node
-from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.records import TagRecord
 
 Ctx = Info[GalleryContext, None]

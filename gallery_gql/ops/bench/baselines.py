@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import TextClause, text
 
-from gallery_gql.gallery.filters import Sort, TagMatch
+from gallery_gql.gallery.query.filters import Sort, TagMatch
 from gallery_gql.ops.bench.classes import QueryClass
 
 _TABLES = (("0", "content_items"), ("1", "content_items_auto"))

@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.gallery.filters import Sort, TagMatch
+from gallery_gql.gallery.query.filters import Sort, TagMatch
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from uuid import UUID
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.gallery.filters import ContentFilter, PageRequest, Position
-from gallery_gql.gallery.pages import fetch_page
-from gallery_gql.gallery.strategies import strategy_name
-from gallery_gql.gallery.tag_stats import TagStats, resolve_tags
+from gallery_gql.gallery.query.fetch import fetch_page
+from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position
+from gallery_gql.gallery.query.strategies import strategy_name
+from gallery_gql.gallery.query.tag_stats import TagStats, resolve_tags
 from gallery_gql.ops.bench.baselines import array_union, junction_group_by, parameters
 from gallery_gql.ops.bench.classes import QueryClass
 from gallery_gql.ops.bench.stats import Summary

@@ -20,7 +20,8 @@ import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
-from gallery_gql.gallery.filters import Sort, Source, TagMatch
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.filters import Sort, TagMatch
 from gallery_gql.ops.bench.classes import QueryClass
 from gallery_gql.ops.bench.http import LoadResult, cycle, load, post_query, time_request
 from gallery_gql.ops.bench.peer_server import postgraphile

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.tables import CONTENT_TABLES
-from gallery_gql.gallery.strategies import OVERLAP_WALK_MAX_ROWS
+from gallery_gql.gallery.query.strategies import OVERLAP_WALK_MAX_ROWS
 
 SCHEMA = "peer"
 ITEM_TYPE = f"{SCHEMA}.gallery_item"

@@ -31,31 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_text
 from gallery_gql.db.tables import idempotency_keys
+from gallery_gql.gallery.writes.errors import IdempotencyKeyReusedError, InvalidIdempotencyKeyError
+from gallery_gql.gallery.writes.limits import MAX_IDEMPOTENCY_KEY_LENGTH
 
 TTL = timedelta(hours=24)
-MAX_KEY_LENGTH = 200
-
-
-class IdempotencyError(Exception):
-    """An idempotency key that cannot be used as given."""
-
-
-class InvalidIdempotencyKeyError(IdempotencyError):
-    def __init__(self, key: str) -> None:
-        super().__init__(
-            f"an idempotency key is 1 to {MAX_KEY_LENGTH} printable characters, got {key[:40]!r}"
-        )
-        self.key = key
-
-
-class IdempotencyKeyReusedError(IdempotencyError):
-    def __init__(self, keys: Sequence[str]) -> None:
-        shown = ", ".join(repr(key[:40]) for key in keys)
-        super().__init__(
-            f"idempotency key {shown} was already used for a different request; "
-            "use a new key for a new request"
-        )
-        self.keys = list(keys)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -68,7 +47,7 @@ def request_hash(request: Any) -> str:
 
 
 def check_key(key: str) -> str:
-    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise InvalidIdempotencyKeyError(key)
     return key
 

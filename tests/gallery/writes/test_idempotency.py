@@ -12,10 +12,9 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.tables import users
-from gallery_gql.gallery.idempotency import (
-    IdempotencyKeyReusedError,
+from gallery_gql.gallery.writes.errors import IdempotencyKeyReusedError, InvalidIdempotencyKeyError
+from gallery_gql.gallery.writes.idempotency import (
     IdempotentRequest,
-    InvalidIdempotencyKeyError,
     claim,
     purge_expired,
     request_hash,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_uuid
 from gallery_gql.db.tables import CONTENT_TABLES, tag_counts, tags
-from gallery_gql.gallery.filters import Source
+from gallery_gql.gallery.keys import Source
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from gallery_gql.db.params import any_int
 from gallery_gql.db.tables import content_tags, tags
-from gallery_gql.gallery.filters import Source
-from gallery_gql.gallery.page_plan import FilterShape, TagTest, WalkShape, param
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.plan import FilterShape, TagTest, WalkShape, param
 
 # Built once: an alias proxies every column of its table.
 _REQUIRED = content_tags.alias("required")

@@ -9,10 +9,11 @@ from uuid import uuid4
 from sqlalchemy import ClauseElement
 from sqlalchemy.dialects import postgresql
 
-from gallery_gql.gallery.filters import ContentFilter, Position, Sort, Source, TagMatch
-from gallery_gql.gallery.page_plan import BranchKind, TagTest, Walk, WalkPlan, plan_walk
-from gallery_gql.gallery.page_sql import count_statement, page_statement, walk_statement
-from gallery_gql.gallery.tag_stats import TagStats
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.filters import ContentFilter, Position, Sort, TagMatch
+from gallery_gql.gallery.query.plan import BranchKind, TagTest, Walk, WalkPlan, plan_walk
+from gallery_gql.gallery.query.sql import count_statement, page_statement, walk_statement
+from gallery_gql.gallery.query.tag_stats import TagStats
 
 STATS = TagStats(
     tags={k: {Source.REGULAR: 10 * k, Source.AUTO: 20 * k} for k in range(1, 9)},

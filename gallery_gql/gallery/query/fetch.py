@@ -7,19 +7,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.gallery.filters import (
-    ContentFilter,
-    ItemKey,
-    PageRequest,
-    Position,
-    Sort,
-    Source,
-)
+from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.lookups import item_record
-from gallery_gql.gallery.page_plan import Walk, plan_walk
-from gallery_gql.gallery.page_sql import page_statement
+from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
+from gallery_gql.gallery.query.plan import Walk, plan_walk
+from gallery_gql.gallery.query.sql import page_statement
+from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.records import ItemRecord
-from gallery_gql.gallery.tag_stats import TagStats
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.gallery.filters import ContentFilter, Sort
-from gallery_gql.gallery.page_plan import Walk, plan_walk
-from gallery_gql.gallery.page_sql import count_statement
-from gallery_gql.gallery.tag_stats import TagStats
+from gallery_gql.gallery.query.filters import ContentFilter, Sort
+from gallery_gql.gallery.query.plan import Walk, plan_walk
+from gallery_gql.gallery.query.sql import count_statement
+from gallery_gql.gallery.query.tag_stats import TagStats
 
 
 @dataclass(frozen=True)

@@ -14,22 +14,24 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.tables import tag_counts, tag_parents, tags
-from gallery_gql.gallery.filters import Source
-from gallery_gql.gallery.records import TagRecord
-from gallery_gql.gallery.tag_graph import (
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.tag_search import (
     MAX_TAG_CURSOR_LENGTH,
     TagCursorError,
     TagPosition,
     decode_tag_cursor,
     encode_tag_cursor,
+    like_escape,
+    search_tags,
+)
+from gallery_gql.gallery.records import TagRecord
+from gallery_gql.gallery.tag_tree import (
     fetch_ancestors,
     fetch_children,
     fetch_descendants,
     fetch_parents,
     fetch_public_counts,
     fetch_roots,
-    like_escape,
-    search_tags,
 )
 
 # child -> parents. `portrait` is the diamond: two parents sharing the grandparent `art`;

@@ -28,8 +28,8 @@ from sqlalchemy.sql.expression import CTE, Subquery
 
 from gallery_gql.db.engine import STATEMENT_CACHE_SIZE
 from gallery_gql.db.tables import CONTENT_TABLES, ITEM_READ_COLUMNS, content_tags
-from gallery_gql.gallery.filters import Source
-from gallery_gql.gallery.page_conditions import (
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.conditions import (
     excluded,
     item_conditions,
     keyset,
@@ -39,13 +39,7 @@ from gallery_gql.gallery.page_conditions import (
     tag_test,
     walked_columns,
 )
-from gallery_gql.gallery.page_plan import (
-    BranchKind,
-    BranchShape,
-    TagTest,
-    WalkShape,
-    param,
-)
+from gallery_gql.gallery.query.plan import BranchKind, BranchShape, TagTest, WalkShape, param
 
 SHAPES_CACHED = STATEMENT_CACHE_SIZE // 2
 """Distinct page shapes kept (sources, strategy per source, sort, direction, bound,

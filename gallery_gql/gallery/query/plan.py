@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from gallery_gql.gallery import strategies
-from gallery_gql.gallery.filters import ContentFilter, Position, Sort, Source, TagMatch
-from gallery_gql.gallery.tag_stats import TagStats
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query import strategies
+from gallery_gql.gallery.query.filters import ContentFilter, Position, Sort, TagMatch
+from gallery_gql.gallery.query.tag_stats import TagStats
 
 
 @dataclass(frozen=True)

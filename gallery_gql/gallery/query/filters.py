@@ -6,8 +6,10 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum, IntEnum
+from enum import Enum
 from uuid import UUID
+
+from gallery_gql.gallery.keys import ItemKey, Source
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -16,13 +18,6 @@ def normalize_search(text: str | None) -> str | None:
     """Search text as the words it matches (lowercased, punctuation dropped); None if none."""
     words = _WORD.findall((text or "").lower())
     return " ".join(words) or None
-
-
-class Source(IntEnum):
-    """Which table an item lives in. Ids overlap across sources: an item is (source, id)."""
-
-    REGULAR = 0
-    AUTO = 1
 
 
 class Sort(Enum):
@@ -48,12 +43,6 @@ class TagMatch(Enum):
 
 
 SortValue = datetime | float
-
-
-@dataclass(frozen=True, order=True)
-class ItemKey:
-    source: Source
-    id: int
 
 
 @dataclass(frozen=True)

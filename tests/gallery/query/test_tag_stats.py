@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gallery_gql.gallery.tag_stats import TagDirectory, resolve_tags
+from gallery_gql.gallery.query.tag_stats import TagDirectory, resolve_tags
 from tests.factories import build_gallery
 
 

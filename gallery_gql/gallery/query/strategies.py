@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 
-from gallery_gql.gallery.filters import ContentFilter, Sort, Source, TagMatch
-from gallery_gql.gallery.tag_stats import TagStats
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.filters import ContentFilter, Sort, TagMatch
+from gallery_gql.gallery.query.tag_stats import TagStats
 
 OVERLAP_WALK_MAX_ROWS = 2_000
 """ANY of several tags walks the item table's sort index and tests each row's tag array

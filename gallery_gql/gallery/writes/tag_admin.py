@@ -20,44 +20,19 @@ from gallery_gql.db.params import any_uuid
 from gallery_gql.db.tables import tag_parents, tags
 from gallery_gql.gallery.lookups import tag_record
 from gallery_gql.gallery.records import TagRecord
-from gallery_gql.gallery.tag_graph import MAX_NAME_LENGTH, fetch_ancestors
-from gallery_gql.gallery.tagging import UnknownTagsError, tag_refs_by_value
+from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH, fetch_ancestors
+from gallery_gql.gallery.writes.errors import (
+    DuplicateTagNameError,
+    InvalidParentsError,
+    InvalidTagNameError,
+    TagCycleError,
+    TagLinkNotFoundError,
+    UnknownTagsError,
+)
+from gallery_gql.gallery.writes.limits import MAX_PARENTS
+from gallery_gql.gallery.writes.tag_refs import tag_refs_by_value
 
-MAX_PARENTS = 50
 _HIERARCHY_LOCK = 0x7A67_0001  # pg_advisory_xact_lock key for hierarchy edits
-
-
-class TagWriteError(Exception):
-    """A tag change that cannot be done as asked."""
-
-
-class InvalidTagNameError(TagWriteError):
-    pass
-
-
-class InvalidParentsError(TagWriteError):
-    pass
-
-
-class DuplicateTagNameError(TagWriteError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"a tag named {name!r} already exists")
-        self.name = name
-
-
-class TagCycleError(TagWriteError):
-    def __init__(self, tag: str, parent: str) -> None:
-        super().__init__(
-            f"{parent!r} cannot be a parent of {tag!r}: it is {tag!r} itself or one of its "
-            "descendants, which would make a cycle"
-        )
-        self.tag = tag
-        self.parent = parent
-
-
-class TagLinkNotFoundError(TagWriteError):
-    def __init__(self, tag: str, parent: str) -> None:
-        super().__init__(f"{parent!r} is not a parent of {tag!r}")
 
 
 def check_tag_name(name: str) -> str:
@@ -159,7 +134,3 @@ async def remove_tag_parent(
     if result.rowcount == 0:
         raise TagLinkNotFoundError(child.name, above.name)
     return child, above
-
-
-TAG_WRITE_ERRORS: tuple[type[Exception], ...] = (TagWriteError, UnknownTagsError)
-"""Every exception a write here raises on purpose."""

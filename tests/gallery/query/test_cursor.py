@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gallery_gql.gallery.cursor import (
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.cursor import (
     VERSION,
     Cursor,
     CursorError,
@@ -24,7 +25,7 @@ from gallery_gql.gallery.cursor import (
     decode_cursor,
     encode_cursor,
 )
-from gallery_gql.gallery.filters import ContentFilter, Position, Sort, Source, TagMatch
+from gallery_gql.gallery.query.filters import ContentFilter, Position, Sort, TagMatch
 
 SECRET = "cursor-test-secret-" + "y" * 24
 DIGEST = ContentFilter(tag_keys=(3, 1)).digest(Sort.NEWEST)

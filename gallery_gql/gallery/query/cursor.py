@@ -16,7 +16,8 @@ from functools import cache
 
 import orjson
 
-from gallery_gql.gallery.filters import Position, Sort, Source
+from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.filters import Position, Sort
 
 VERSION = 1
 MAX_CURSOR_LENGTH = 512

@@ -14,34 +14,30 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.tables import CONTENT_TABLES
-from gallery_gql.gallery.content_writes import (
-    MAX_BATCH,
-    Actor,
+from gallery_gql.db.transactions import run_in_transaction, sqlstate
+from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.writes.batches import create_batch, retag_batch
+from gallery_gql.gallery.writes.errors import (
     BatchRejectedError,
     BatchTooLargeError,
-    CreateRequest,
     ForbiddenItemError,
+    IdempotencyKeyReusedError,
     InvalidContentError,
+    ItemNotFoundError,
+    TooManyTagsError,
+    UnknownTagValuesError,
+    VersionConflictError,
+)
+from gallery_gql.gallery.writes.inputs import (
+    Actor,
+    CreateRequest,
     ItemChanges,
     NewItem,
     RetagRequest,
-    UnknownTagValuesError,
-    create_batch,
-    create_items,
-    delete_items,
-    retag_batch,
-    update_item,
 )
-from gallery_gql.gallery.filters import ItemKey, Source
-from gallery_gql.gallery.idempotency import IdempotencyKeyReusedError
-from gallery_gql.gallery.tagging import (
-    MAX_TAGS_PER_ITEM,
-    ItemNotFoundError,
-    TooManyTagsError,
-    VersionConflictError,
-    resolve_tag_refs,
-)
-from gallery_gql.gallery.transactions import run_in_transaction, sqlstate
+from gallery_gql.gallery.writes.items import create_items, delete_items, update_item
+from gallery_gql.gallery.writes.limits import MAX_BATCH, MAX_TAGS_PER_ITEM
+from gallery_gql.gallery.writes.tag_refs import resolve_tag_refs
 from tests.factories import Dataset, build_gallery
 from tests.integrity import integrity_problems
 

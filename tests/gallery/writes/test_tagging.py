@@ -8,19 +8,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gallery_gql.gallery.filters import ItemKey, Source
-from gallery_gql.gallery.tagging import (
-    MAX_TAGS_PER_ITEM,
-    ItemNotFoundError,
-    Retag,
-    TagRef,
-    TooManyTagsError,
-    UnknownTagsError,
-    VersionConflictError,
-    resolve_tag_refs,
-    retag,
-)
-from tests.factories import Dataset, build_gallery
+from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.writes.errors import TooManyTagsError, UnknownTagsError
+from gallery_gql.gallery.writes.limits import MAX_TAGS_PER_ITEM
+from gallery_gql.gallery.writes.tag_refs import TagRef, resolve_tag_refs
+from gallery_gql.gallery.writes.tagging import Retag
+from tests.factories import Dataset, build_gallery, retag_locked
 from tests.integrity import integrity_problems
 
 
@@ -61,7 +54,7 @@ async def test_random_retags_keep_everything_consistent(
             mode = rng.choice(["set", "add", "remove"])
             changes.append(Retag(key, **{mode: refs}))  # type: ignore[arg-type]
         async with engine.begin() as conn:
-            result = await retag(conn, changes)
+            result = await retag_locked(conn, changes)
         assert set(result) == {change.item for change in changes}
     assert await integrity_problems(engine) == []
 
@@ -73,20 +66,16 @@ async def test_changes_apply_in_order_and_bump_the_version(
     a, b = await _refs(engine, dataset, 0), await _refs(engine, dataset, 1)
     async with engine.begin() as conn:
         before = await conn.scalar(text("SELECT version FROM content_items_auto WHERE id = 1"))
-        result = await retag(conn, [Retag(key, set=a), Retag(key, add=b), Retag(key, remove=a)])
+        result = await retag_locked(
+            conn, [Retag(key, set=a), Retag(key, add=b), Retag(key, remove=a)]
+        )
     assert result[key].tags == tuple(ref.id for ref in b)
     assert result[key].version == before + 1
 
 
 async def test_rejects_before_writing(engine: AsyncEngine, dataset: Dataset) -> None:
     key = ItemKey(Source.REGULAR, 1)
-    refs = await _refs(engine, dataset, 0)
     async with engine.begin() as conn:
-        with pytest.raises(VersionConflictError) as conflict:
-            await retag(conn, [Retag(key, set=refs, expected_version=99)])
-        assert conflict.value.current == 1
-        with pytest.raises(ItemNotFoundError):
-            await retag(conn, [Retag(ItemKey(Source.REGULAR, 999), set=refs)])
         too_many = frozenset(TagRef(n, dataset.tags[0]) for n in range(MAX_TAGS_PER_ITEM + 1))
         with pytest.raises(TooManyTagsError):
-            await retag(conn, [Retag(key, set=too_many)])
+            await retag_locked(conn, [Retag(key, set=too_many)])

@@ -1,0 +1,18 @@
+"""The bounds on every write input: what one request may carry."""
+
+from __future__ import annotations
+
+MAX_TITLE_LENGTH = 255
+MAX_PROMPT_LENGTH = 20_000
+MAX_PATH_LENGTH = 4_096
+MAX_ALT_RESOLUTIONS = 32
+MAX_METADATA_BYTES = 64 * 1024
+MAX_TAGS_PER_ITEM = 200
+MAX_TAG_VALUES = 1_000
+"""Values one tag list may carry before deduplication (the deduplicated tags are capped
+at `MAX_TAGS_PER_ITEM`)."""
+MAX_BATCH = 500
+"""Items one batch call may write."""
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+MAX_PARENTS = 50
+"""Parents a new tag may be given."""
