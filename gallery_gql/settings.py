@@ -67,7 +67,11 @@ class Settings(BaseSettings):
     pool_max_overflow: int = 10
     pool_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 3000
+    """How long one read statement may run (SQLSTATE 57014 past it)."""
+    write_statement_timeout_ms: int = 5000
+    """How long one statement of a write transaction may run."""
     lock_timeout_ms: int = 1000
+    """How long a write waits for a row lock before failing (SQLSTATE 55P03)."""
     connect_timeout_seconds: float = 5.0
     request_deadline_seconds: float = 10.0
 

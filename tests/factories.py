@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.tables import CONTENT_TABLES, tags, users
+from gallery_gql.db.transactions import run_in_transaction
 from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.writes.access import lock_items
 from gallery_gql.gallery.writes.tagging import Retag, Tagged, retag
+from gallery_gql.settings import Settings
 
 WORDS = (
     "cat",
@@ -146,3 +150,22 @@ async def build_gallery(
 async def retag_locked(conn: AsyncConnection, changes: list[Retag]) -> dict[ItemKey, Tagged]:
     """`tagging.retag` as a write calls it: the items locked first, without access checks."""
     return await retag(conn, changes, await lock_items(conn, [change.item for change in changes]))
+
+
+T = TypeVar("T")
+
+
+async def write_transaction(
+    engine: AsyncEngine,
+    fn: Callable[[AsyncConnection], Awaitable[T]],
+    *,
+    lock_timeout_ms: int | None = None,
+) -> T:
+    """`run_in_transaction` with the default settings' write timeouts, as mutations run it."""
+    settings = Settings()
+    return await run_in_transaction(
+        engine,
+        fn,
+        lock_timeout_ms=lock_timeout_ms or settings.lock_timeout_ms,
+        statement_timeout_ms=settings.write_statement_timeout_ms,
+    )

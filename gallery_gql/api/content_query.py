@@ -21,7 +21,7 @@ from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Positi
 from gallery_gql.gallery.query.tag_stats import TagStats
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ContentArgs:
     tags: Sequence[str] | None
     match: TagMatchMode

@@ -9,6 +9,7 @@ from uuid import UUID
 from asgi_correlation_id import correlation_id
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.fastapi import BaseContext
+from strawberry.types import Info
 
 from gallery_gql.api.errors import unauthenticated
 from gallery_gql.api.loaders import Loaders
@@ -41,3 +42,7 @@ class GalleryContext(BaseContext):
         if self.viewer is None:
             raise unauthenticated("this requires a signed-in viewer (Authorization: Bearer)")
         return self.viewer
+
+
+Ctx = Info[GalleryContext, None]
+"""What a resolver's `info` is: its context is the request's GalleryContext."""

@@ -52,7 +52,13 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         connect_args={
             # Client-side bounds: a silent network must not hang a request forever.
             "timeout": settings.connect_timeout_seconds,
-            "command_timeout": settings.statement_timeout_ms / 1000 + 1,
+            # Past the server's own limits (writes set theirs per transaction), so the
+            # server's timeout, with its SQLSTATE, is what a slow statement meets.
+            "command_timeout": max(
+                settings.statement_timeout_ms, settings.write_statement_timeout_ms
+            )
+            / 1000
+            + 1,
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),
                 "lock_timeout": str(settings.lock_timeout_ms),
@@ -77,7 +83,7 @@ def _refuse_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
     killed backend); the pool then connects afresh. No round trip: a `SELECT 1` per
     checkout was 7% of a grid page's worker time. A connection that died unnoticed fails
     its first statement instead, and reads (`db/reads.py`) and write transactions
-    (`gallery/transactions.py`) run again once on a fresh one."""
+    (`db/transactions.py`) run again once on a fresh one."""
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("closed by the server")
 

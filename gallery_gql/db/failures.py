@@ -1,4 +1,9 @@
-"""Which database failures are the client's to retry, and how to call them."""
+"""Database failures by SQLSTATE: which are the client's to retry, and how to call them.
+
+With SQLAlchemy 2.1 + asyncpg, a failed statement raises `sqlalchemy.exc.DBAPIError`
+whose `.orig` is the dialect's adapted error carrying `.sqlstate` and `.pgcode`, with
+asyncpg's own exception (`.sqlstate`) as its `__cause__`; `sqlstate()` looks at all three.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +17,27 @@ class DatabaseFailure(Enum):
     UNAVAILABLE = "UNAVAILABLE"  # no connection could be had or kept
 
 
-_TIMEOUT_STATES = {"57014", "55P03"}  # query_canceled (statement_timeout), lock_not_available
+DEADLOCK_DETECTED = "40P01"
+SERIALIZATION_FAILURE = "40001"
+QUERY_CANCELED = "57014"  # statement_timeout
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout
+
+_TIMEOUT_STATES = {QUERY_CANCELED, LOCK_NOT_AVAILABLE}
 _UNAVAILABLE_PREFIXES = ("08", "57P")  # connection exceptions, admin/crash shutdown
 
 
-def _sqlstate(error: BaseException) -> str | None:
+def sqlstate(error: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind an exception, or None if it carries none."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if isinstance(state, str):
-            return state
-        current = getattr(current, "orig", None) or current.__cause__
+        for attribute in ("sqlstate", "pgcode"):
+            state = getattr(current, attribute, None)
+            if isinstance(state, str) and state:
+                return state
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
     return None
 
 
@@ -32,7 +45,7 @@ def classify(error: BaseException) -> DatabaseFailure | None:
     """TIMEOUT or UNAVAILABLE for failures a retry may cure; None for anything else."""
     if isinstance(error, sa_exc.TimeoutError):  # the pool had no connection to lend
         return DatabaseFailure.UNAVAILABLE
-    state = _sqlstate(error)
+    state = sqlstate(error)
     if state in _TIMEOUT_STATES:
         return DatabaseFailure.TIMEOUT
     if state is not None and state.startswith(_UNAVAILABLE_PREFIXES):

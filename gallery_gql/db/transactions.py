@@ -3,10 +3,6 @@
 A deadlock (SQLSTATE 40P01) or serialization failure (40001) aborts the whole transaction;
 running it again from the start is the documented cure. `fn` must therefore be safe to
 run more than once: it may only touch the database through the connection it is given.
-
-With SQLAlchemy 2.1 + asyncpg, a failed statement raises `sqlalchemy.exc.DBAPIError`
-whose `.orig` is the dialect's adapted error carrying `.sqlstate` and `.pgcode`, with
-asyncpg's own exception (`.sqlstate`) as its `__cause__`; `sqlstate()` looks at all three.
 """
 
 from __future__ import annotations
@@ -21,20 +17,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gallery_gql.db.failures import DEADLOCK_DETECTED, SERIALIZATION_FAILURE, sqlstate
 from gallery_gql.db.reads import is_stale_connection
 
 log = logging.getLogger("gallery_gql.transactions")
 
 T = TypeVar("T")
 
-DEADLOCK_DETECTED = "40P01"
-SERIALIZATION_FAILURE = "40001"
 RETRYABLE_STATES = frozenset({DEADLOCK_DETECTED, SERIALIZATION_FAILURE})
-
-LOCK_TIMEOUT = "1s"
-"""How long a write waits for a row lock before failing (SQLSTATE 55P03)."""
-WRITE_STATEMENT_TIMEOUT = "5s"
-"""How long one statement of a write may run (SQLSTATE 57014)."""
 
 _BASE_DELAY = 0.005
 _MAX_DELAY = 0.25
@@ -43,21 +33,6 @@ _SET_TIMEOUTS = text(
     "SELECT set_config('lock_timeout', :lock_timeout, true), "
     "set_config('statement_timeout', :statement_timeout, true)"
 )
-
-
-def sqlstate(error: BaseException) -> str | None:
-    """The PostgreSQL SQLSTATE behind an exception, or None if it carries none."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        for attribute in ("sqlstate", "pgcode"):
-            state = getattr(current, attribute, None)
-            if isinstance(state, str) and state:
-                return state
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
-    return None
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -73,10 +48,10 @@ def backoff_delay(attempt: int) -> float:
 async def run_in_transaction(
     engine: AsyncEngine,
     fn: Callable[[AsyncConnection], Awaitable[T]],
-    attempts: int = 5,
     *,
-    lock_timeout: str = LOCK_TIMEOUT,
-    statement_timeout: str = WRITE_STATEMENT_TIMEOUT,
+    lock_timeout_ms: int,
+    statement_timeout_ms: int,
+    attempts: int = 5,
 ) -> T:
     """`fn(conn)` inside one transaction, committed when it returns and rolled back when it
     raises. `SET LOCAL` timeouts bound every lock wait and statement. On a deadlock or
@@ -93,7 +68,10 @@ async def run_in_transaction(
             async with engine.begin() as conn:
                 await conn.execute(
                     _SET_TIMEOUTS,
-                    {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout},
+                    {
+                        "lock_timeout": f"{lock_timeout_ms}ms",
+                        "statement_timeout": f"{statement_timeout_ms}ms",
+                    },
                 )
                 started = True
                 return await fn(conn)

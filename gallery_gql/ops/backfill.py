@@ -24,7 +24,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from gallery_gql.db.failures import LOCK_NOT_AVAILABLE, sqlstate
 from gallery_gql.db.tables import CONTENT_TABLES, backfill_progress
+from gallery_gql.db.transactions import RETRYABLE_STATES
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.writes import link_repair
 from gallery_gql.ops.progress import ProgressCallback
@@ -32,8 +34,9 @@ from gallery_gql.ops.progress import ProgressCallback
 T = TypeVar("T")
 
 ALL_SOURCES: tuple[Source, ...] = (Source.REGULAR, Source.AUTO)
-# deadlock, serialization failure, lock_timeout: the batch rolled back whole; run it again
-RETRYABLE_STATES = frozenset({"40P01", "40001", "55P03"})
+BATCH_RETRYABLE_STATES = RETRYABLE_STATES | {LOCK_NOT_AVAILABLE}
+"""A batch that met a deadlock, a serialization failure or a lock held past its
+`lock_timeout` by a mutation is run again after a backoff."""
 
 
 @dataclass(frozen=True)
@@ -112,18 +115,6 @@ async def engine_for(url_or_engine: str | AsyncEngine) -> AsyncIterator[AsyncEng
         await engine.dispose()
 
 
-def sqlstate(error: BaseException) -> str | None:
-    current: BaseException | None = error
-    for _ in range(5):
-        if current is None:
-            return None
-        state = getattr(current, "sqlstate", None)
-        if isinstance(state, str):
-            return state
-        current = getattr(current, "orig", None) or current.__cause__
-    return None
-
-
 _SET_LIMITS = text(
     """SELECT set_config('statement_timeout', :statement_timeout, true),
               set_config('lock_timeout', :lock_timeout, true),
@@ -154,7 +145,7 @@ async def in_transaction(
                 await set_limits(conn, limits)
                 return await work(conn), attempt
         except sa_exc.DBAPIError as exc:
-            if sqlstate(exc) not in RETRYABLE_STATES or attempt + 1 == limits.attempts:
+            if sqlstate(exc) not in BATCH_RETRYABLE_STATES or attempt + 1 == limits.attempts:
                 raise
             await asyncio.sleep(limits.backoff_ms * 2**attempt / 1000)
     raise AssertionError("unreachable")

@@ -93,6 +93,7 @@ async def measure(
 ) -> LatencyReport:
     """Time `runs` retags spread over `writers` concurrent tasks."""
     rng = random.Random(seed)  # noqa: S311 - a benchmark, not a secret
+    settings = get_settings()
     async with engine.connect() as conn:
         pool = await _tag_pool(conn)
         originals = await _items(conn, 1 if hot else writers)
@@ -110,7 +111,12 @@ async def measure(
         async def retag_item(conn: AsyncConnection) -> None:
             await retag(conn, [Retag(key, set=refs)], await lock_items(conn, [key]))
 
-        await run_in_transaction(engine, retag_item)
+        await run_in_transaction(
+            engine,
+            retag_item,
+            lock_timeout_ms=settings.lock_timeout_ms,
+            statement_timeout_ms=settings.write_statement_timeout_ms,
+        )
 
     for key in keys:
         await write(key, frozenset(base))

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from gallery_gql.db.engine import create_engine
 from gallery_gql.db.reads import run_read
-from gallery_gql.db.transactions import run_in_transaction
 from gallery_gql.settings import Settings
+from tests.factories import write_transaction
 
 BACKEND_PID = text("SELECT pg_backend_pid()")
 TERMINATE_SELF = "SELECT pg_terminate_backend(pg_backend_pid())"
@@ -127,7 +127,7 @@ async def test_a_transaction_begun_on_a_dead_connection_starts_again(
     first = await run_read(unchecked_engine, _pid)
     await _terminate(database_url, first)
     write = Counted("CREATE TABLE written (n int)")
-    assert await run_in_transaction(unchecked_engine, write) != first
+    assert await write_transaction(unchecked_engine, write) != first
     assert write.calls == 1
     assert await _exists(unchecked_engine, "written")
 
@@ -137,6 +137,6 @@ async def test_a_transaction_that_lost_its_connection_midway_is_not_run_again(
 ) -> None:
     dies_midway = Counted("CREATE TABLE lost (n int)", TERMINATE_SELF)
     with pytest.raises(DBAPIError):
-        await run_in_transaction(unchecked_engine, dies_midway)
+        await write_transaction(unchecked_engine, dies_midway)
     assert dies_midway.calls == 1
     assert not await _exists(unchecked_engine, "lost")

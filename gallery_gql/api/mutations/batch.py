@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import PublicError
 from gallery_gql.api.mutations.common import (
-    Ctx,
     bad_id,
     fresh_items,
     mutation_errors,

@@ -9,9 +9,8 @@ from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
-from strawberry.types import Info
 
-from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import PublicError, bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
 from gallery_gql.api.types.mutation_payloads import MutationError, MutationErrorCode
@@ -38,7 +37,6 @@ from gallery_gql.gallery.writes.errors import (
 )
 from gallery_gql.gallery.writes.inputs import Actor
 
-Ctx = Info[GalleryContext, None]
 T = TypeVar("T")
 
 _FIELD_NAMES = {"item_metadata": "metadata"}
@@ -108,7 +106,13 @@ def _tag_value(value: str) -> str:
 
 async def write(info: Ctx, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """`fn` in one write transaction (timeouts, retried on deadlock/serialization)."""
-    return await run_in_transaction(info.context.engine, fn)
+    settings = info.context.settings
+    return await run_in_transaction(
+        info.context.engine,
+        fn,
+        lock_timeout_ms=settings.lock_timeout_ms,
+        statement_timeout_ms=settings.write_statement_timeout_ms,
+    )
 
 
 async def fresh_items(info: Ctx, keys: Sequence[ItemKey]) -> list[ItemRecord | None]:

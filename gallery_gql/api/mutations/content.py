@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 import strawberry
 
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import PublicError
 from gallery_gql.api.global_id import item_global_id
 from gallery_gql.api.mutations.batch import run_creates
 from gallery_gql.api.mutations.common import (
-    Ctx,
     bad_id,
     fresh_items,
     mutation_errors,

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import strawberry
 
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.mutations.batch import run_creates, run_retags
-from gallery_gql.api.mutations.common import Ctx
 from gallery_gql.api.types.mutation_payloads import (
     BulkCreateContentInput,
     BulkCreateContentPayload,

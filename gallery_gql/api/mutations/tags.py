@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.mutations.common import (
-    Ctx,
     admin_actor,
     forget_tags,
     mutation_errors,

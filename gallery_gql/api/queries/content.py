@@ -6,10 +6,9 @@ from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
-from strawberry.types import Info
 
 from gallery_gql.api.content_query import ContentArgs, ContentQuery, build_content_query
-from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
 from gallery_gql.api.selection import selects
@@ -22,10 +21,7 @@ from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.keys import ItemKey
 from gallery_gql.gallery.query.cursor import Cursor, encode_cursor
 from gallery_gql.gallery.query.fetch import Page, fetch_page
-from gallery_gql.gallery.query.strategies import strategy_name
 from gallery_gql.observability.metrics import STRATEGIES
-
-Ctx = Info[GalleryContext, None]
 
 
 async def load_visible_item(info: Ctx, key: ItemKey) -> ContentItem | None:
@@ -97,18 +93,18 @@ class ContentQueries:
         ] = None,
     ) -> ContentItemConnection:
         args = ContentArgs(
-            tags,
-            match,
-            exclude_tags,
-            creator,
-            sources,
-            search,
-            sort,
-            first,
-            cursor,
-            after,
-            last,
-            before,
+            tags=tags,
+            match=match,
+            exclude_tags=exclude_tags,
+            creator=creator,
+            sources=sources,
+            search=search,
+            sort=sort,
+            first=first,
+            cursor=cursor,
+            after=after,
+            last=last,
+            before=before,
         )
         context = info.context
         item_tags = selects(info.selected_fields, ("contentItems", "edges", "node", "tags"))
@@ -129,9 +125,7 @@ class ContentQueries:
         for key, item in page.items.items():  # primed for `node` lookups, if whole
             if item.tags is not None:
                 context.loaders.items.prime(key, item)
-        STRATEGIES.labels(
-            strategy_name(query.content_filter, query.stats, query.page.size + 1, query.sort)
-        ).inc()
+        STRATEGIES.labels(page.strategy).inc()
         secret = context.settings.signing_secret()
         digest = query.content_filter.digest(query.sort)
         edges = []

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
-from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_uuid_id
 from gallery_gql.api.types.connection import PageInfo
@@ -26,7 +25,6 @@ from gallery_gql.gallery.query.tag_search import (
 from gallery_gql.gallery.records import TagRecord
 from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH, fetch_roots
 
-Ctx = Info[GalleryContext, None]
 DEFAULT_FIRST = PageSize(20)
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
-from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key, parse_uuid
 from gallery_gql.api.queries.content import load_visible_item
 from gallery_gql.api.types.node import Node
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
-
-Ctx = Info[GalleryContext, None]
 
 
 @strawberry.type

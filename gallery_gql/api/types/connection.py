@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
-from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.scalars import CursorToken
 from gallery_gql.db.reads import run_read
@@ -51,7 +50,7 @@ class ContentItemConnection:
         description="Matching items, counted up to a cap (1,000 by default; never a full "
         "count of a large result). Costs one extra query: ask only when shown."
     )
-    async def total_count(self, info: Info[GalleryContext, None]) -> TotalCount:
+    async def total_count(self, info: Ctx) -> TotalCount:
         context = info.context
         found = await run_read(
             context.read_engine,

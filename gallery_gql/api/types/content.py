@@ -7,9 +7,8 @@ from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.global_id import item_global_id
 from gallery_gql.api.types.enums import ContentSource
 from gallery_gql.api.types.node import Node
@@ -75,14 +74,14 @@ class ContentItem(Node):
         return thumbnail_of(self, resolution=resolution)
 
     @strawberry.field(description="Who created the item.")
-    async def creator(self, info: Info[GalleryContext, None]) -> User:
+    async def creator(self, info: Ctx) -> User:
         user = await info.context.loaders.users.load(self.record.creator_id)
         if user is None:
             raise LookupError(f"creator {self.record.creator_id} of {self.record.key} missing")
         return User(record=user)
 
     @strawberry.field(description="The item's tags, ordered by name.")
-    async def tags(self, info: Info[GalleryContext, None]) -> list[Tag]:
+    async def tags(self, info: Ctx) -> list[Tag]:
         tag_ids = self.record.tags
         if tag_ids is None:  # the page skipped the column: the selection did not show `tags`
             whole = await info.context.loaders.items.load(self.record.key)

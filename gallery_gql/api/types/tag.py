@@ -6,16 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
-from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.context import Ctx
 from gallery_gql.api.global_id import encode_global_id
 from gallery_gql.api.types.enums import ContentSource
 from gallery_gql.api.types.node import Node
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.records import TagRecord
-
-Ctx = Info[GalleryContext, None]
 
 
 def _tags(records: list[TagRecord] | None) -> list[Tag]:

@@ -1,6 +1,6 @@
 """The conditions and columns page branches are made of: keyset bounds, privacy and
 creator filters, tag tests on item rows, and probes of the junction by a link's whole key.
-Every value is a named bind parameter (see `page_plan.param`)."""
+Every value is a named bind parameter (see `shapes.param`)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,14 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from gallery_gql.db.params import any_int
 from gallery_gql.db.tables import content_tags, tags
 from gallery_gql.gallery.keys import Source
-from gallery_gql.gallery.query.plan import FilterShape, TagTest, WalkShape, param
+from gallery_gql.gallery.query.shapes import (
+    FilterParam,
+    FilterShape,
+    TagTest,
+    WalkParam,
+    WalkShape,
+    param,
+)
 
 # Built once: an alias proxies every column of its table.
 _REQUIRED = content_tags.alias("required")
@@ -38,8 +45,8 @@ def keyset(value_col: Any, id_col: Any, source: Source, walk: WalkShape) -> Colu
     `include_bound`), for a branch of one source."""
     if walk.bound_source is None:
         return true()
-    value = bindparam(param(walk.name, "value"), type_=value_col.type, required=True)
-    item_id = bindparam(param(walk.name, "id"), type_=Integer, required=True)
+    value = bindparam(param(walk.name, WalkParam.BOUND_VALUE), type_=value_col.type, required=True)
+    item_id = bindparam(param(walk.name, WalkParam.BOUND_ID), type_=Integer, required=True)
     after_bound = source > walk.bound_source
     before_bound = source < walk.bound_source
     if walk.descending:
@@ -71,7 +78,7 @@ def order_by(value_col: Any, id_col: Any, descending: bool) -> list[Any]:
 
 
 def limit_of(walk: WalkShape) -> Any:
-    return bindparam(param(walk.name, "limit"), type_=Integer, required=True)
+    return bindparam(param(walk.name, WalkParam.LIMIT), type_=Integer, required=True)
 
 
 def item_conditions(item: Any, flt: FilterShape) -> list[ColumnElement[bool]]:
@@ -79,17 +86,21 @@ def item_conditions(item: Any, flt: FilterShape) -> list[ColumnElement[bool]]:
     user = item.c.creator_id.type
     conditions: list[ColumnElement[bool]] = []
     if flt.viewer:
-        viewer = bindparam("viewer_id", type_=user, required=True)
+        viewer = bindparam(FilterParam.VIEWER_ID, type_=user, required=True)
         conditions.append(or_(not_(item.c.is_private), item.c.creator_id == viewer))
     else:
         conditions.append(not_(item.c.is_private))
     if flt.creator:
-        conditions.append(item.c.creator_id == bindparam("creator_id", type_=user, required=True))
+        conditions.append(
+            item.c.creator_id == bindparam(FilterParam.CREATOR_ID, type_=user, required=True)
+        )
     if flt.exclude_creator:
-        excluded = bindparam("exclude_creator_id", type_=user, required=True)
+        excluded = bindparam(FilterParam.EXCLUDE_CREATOR_ID, type_=user, required=True)
         conditions.append(item.c.creator_id != excluded)
     if flt.search:
-        words = func.plainto_tsquery("simple", bindparam("search", type_=Text, required=True))
+        words = func.plainto_tsquery(
+            "simple", bindparam(FilterParam.SEARCH, type_=Text, required=True)
+        )
         conditions.append(item.c.search_vector.op("@@")(words))
     return conditions
 
@@ -110,7 +121,7 @@ def excluded(
     found = (
         select(literal(1))
         .where(
-            probe.c.tag_key == any_int("exclude_tags"),
+            probe.c.tag_key == any_int(FilterParam.EXCLUDE_TAGS),
             probe.c.source == int(source),
             probe.c.created_at == created_at,
             probe.c.item_id == item_id,
@@ -148,9 +159,9 @@ def tag_array(flt: FilterShape) -> Any:
     made it leave the item walk: one common tag by rating with an exclusion, 3 -> 103 ms
     at full scale)."""
     if flt.tag_ids:
-        return bindparam("tag_ids", type_=ARRAY(PG_UUID(as_uuid=True)), required=True)
+        return bindparam(FilterParam.TAG_IDS, type_=ARRAY(PG_UUID(as_uuid=True)), required=True)
     return (
-        select(func.array_agg(tags.c.id)).where(tags.c.tag_key == any_int("tag_keys"))
+        select(func.array_agg(tags.c.id)).where(tags.c.tag_key == any_int(FilterParam.TAG_KEYS))
     ).scalar_subquery()
 
 
@@ -164,4 +175,4 @@ def tag_test(
         return row.c.tags.overlap(tag_array(flt))  # type: ignore[no-any-return]
     if test is TagTest.ALL_ARRAY:
         return row.c.tags.contains(tag_array(flt))  # type: ignore[no-any-return]
-    return probed(source, row.c.id, created_at, "tag_keys", "tag_count")
+    return probed(source, row.c.id, created_at, FilterParam.TAG_KEYS, FilterParam.TAG_COUNT)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.gallery.query.filters import ContentFilter, Sort
-from gallery_gql.gallery.query.plan import Walk, plan_walk
+from gallery_gql.gallery.query.plan import plan_walk
+from gallery_gql.gallery.query.shapes import Walk
 from gallery_gql.gallery.query.sql import count_statement
 from gallery_gql.gallery.query.tag_stats import TagStats
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.lookups import item_record
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
-from gallery_gql.gallery.query.plan import Walk, plan_walk
+from gallery_gql.gallery.query.plan import plan_walk
+from gallery_gql.gallery.query.shapes import Walk
 from gallery_gql.gallery.query.sql import page_statement
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.records import ItemRecord
@@ -23,6 +24,8 @@ class Page:
     has_previous: bool
     items: dict[ItemKey, ItemRecord] = field(default_factory=dict)
     """The page's items, read in the page's statement."""
+    strategy: str = "nothing"
+    """How the page was read (`plan.strategy_of`): metrics and the bench."""
 
 
 async def fetch_page(
@@ -45,7 +48,7 @@ async def fetch_page(
     descending = sort.descending != request.backward
     main = plan_walk(flt, Walk(sort, descending, bound, request.size + 1), stats, "page")
     if not main.shape.branches:
-        return Page([], False, False)
+        return Page([], False, False, strategy=main.strategy)
     params = main.params
     probe = None
     if bound is not None:
@@ -64,5 +67,5 @@ async def fetch_page(
     records = {record.key: record for record in map(item_record, on_page)}
     items = {position.item: records[position.item] for position in walked}
     if request.backward:
-        return Page(walked[::-1], has_next=across, has_previous=more, items=items)
-    return Page(walked, has_next=more, has_previous=across, items=items)
+        return Page(walked[::-1], across, more, items, main.strategy)
+    return Page(walked, more, across, items, main.strategy)

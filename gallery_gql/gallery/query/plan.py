@@ -1,130 +1,179 @@
-"""A page request as a plan: a hashable shape (what the SQL looks like) and the values of
-its named bind parameters. `page_sql` builds each shape's statement once.
+"""The read planner: one decision tree from a request to a page's SQL shape.
 
-The shape holds every decision of `strategies` (which branch per source, how each tests
-the tags, which optional filters apply, the bound's source); the values hold everything
-else (tag keys, the bound, the limit, users, search words).
+Per source, from the exact per-tag counts (`tag_stats`), it chooses how the page is read
+(the vocabulary is in `shapes`): a walk of the item table's sort index (no tags; ANY of
+common tags, testing each row's tag array; one creator's items, probing each), of one
+tag's postings (one tag; ALL by its rarest tag, probing the others, capped where the
+bitmap would cost less), of each tag's postings merged (ANY of rarer tags), or by rating
+(the junction holds no quality) a walk of the quality index for common tags and the
+bitmap for rarer ones. Every shape returns the same rows for the same request: the model
+tests force each one. `plan_walk` returns the shape, its parameter values and the name of
+the strategy, derived from the shape.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
+import math
 from typing import Any
 
 from gallery_gql.gallery.keys import Source
-from gallery_gql.gallery.query import strategies
-from gallery_gql.gallery.query.filters import ContentFilter, Position, Sort, TagMatch
+from gallery_gql.gallery.query.filters import ContentFilter, Sort, TagMatch
+from gallery_gql.gallery.query.shapes import (
+    BranchKind,
+    BranchShape,
+    FilterParam,
+    FilterShape,
+    TagTest,
+    Walk,
+    WalkParam,
+    WalkPlan,
+    WalkShape,
+    param,
+)
 from gallery_gql.gallery.query.tag_stats import TagStats
 
+# -- the rules ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Walk:
-    """One traversal: the sort, its direction, where to start (exclusive), how many rows."""
+OVERLAP_WALK_MAX_ROWS = 2_000
+"""ANY of several tags walks the item table's sort index and tests each row's tag array
+when a page is expected within this many rows; otherwise it merges one junction walk per
+tag (one LATERAL branch per source, `page_sql._each_tag_postings_branch`). Common tags
+fill a page from the first rows of a single walk."""
 
-    sort: Sort
-    descending: bool
-    bound: Position | None
-    limit: int
-    include_bound: bool = False
+RATED_ALL_WALK_CAP = 2_000
+"""ALL of several tags by rating walks at most this many item rows (then the bitmap of
+`page_sql._rated_walk_branch` answers)."""
 
-
-class BranchKind(Enum):
-    ITEMS = "items"  # the item table's sort index (or one creator's items)
-    POSTINGS = "postings"  # one tag's postings in the junction's sort index
-    EACH_TAG_POSTINGS = "each-tag-postings"  # ANY: POSTINGS of each tag, one LATERAL walk
-    CAPPED_POSTINGS = "capped-postings"  # ALL by date: a capped rarest-tag walk, else BITMAP
-    RATED_WALK = "rated-walk"  # ALL by rating: a capped quality-index walk, else BITMAP
-    BITMAP = "bitmap"  # the matching items (tag-array GIN), sorted
-
-
-class TagTest(Enum):
-    """How a branch over item rows tests the filter's tags."""
-
-    NONE = "none"
-    ANY = "any"  # the row's tag array overlaps them
-    ALL_ARRAY = "all-array"  # the row's tag array contains them
-    ALL_PROBES = "all-probes"  # each is found in the junction (one index descent a tag)
+RATED_WALK_MAX_ROWS = 5_000
+"""By rating (the junction has no quality column), a page walks the item table's quality
+index testing the tags when it is expected within this many rows (~2.2 us a row at full
+scale), and never walks further; otherwise, or when the walk falls short, every matching
+item is read through the tag-array GIN index and sorted (~1.7 us an item). At this
+bound both cost ~10 ms (docs/decisions.md)."""
 
 
-@dataclass(frozen=True)
-class BranchShape:
-    source: Source
-    kind: BranchKind
-    tags: TagTest = TagTest.NONE
-    probes_others: bool = False  # POSTINGS: keep items carrying the other ALL tags
+GIN_US_PER_ENTRY = 0.025
+"""What `tags @> ARRAY[...]` costs through the tag-array GIN index, in microseconds per
+entry of the tags' lists (long-tail profile at full scale, 5 tags of ~57k items: 5.9 ms;
+4 of ~115k: 10 ms; 4 of ~270k: 33 ms, docs/decisions.md)."""
+
+PROBE_US = 1.0
+"""What an ALL walk by date costs per posting read and per other tag probed for it, in
+microseconds (2.4 us a posting with 2 other tags, 5 with 4)."""
+
+ALL_WALK_MIN_CAP = 100
+"""An ALL walk's cap never goes below this many postings: a few tags on small lists."""
 
 
-@dataclass(frozen=True)
-class FilterShape:
-    """Which optional conditions apply; their values are bind parameters."""
-
-    viewer: bool
-    creator: bool
-    exclude_creator: bool
-    search: bool
-    exclude_tags: bool
-    tag_ids: bool  # the tags' UUIDs are known: array tests bind them (planned by value)
-
-    @classmethod
-    def of(cls, flt: ContentFilter, stats: TagStats) -> FilterShape:
-        return cls(
-            viewer=flt.viewer_id is not None,
-            creator=flt.creator_id is not None,
-            exclude_creator=flt.exclude_creator_id is not None,
-            search=flt.search is not None,
-            exclude_tags=bool(flt.exclude_tag_keys),
-            tag_ids=bool(flt.tag_keys) and all(key in stats.ids for key in flt.tag_keys),
-        )
+def rarest(tag_keys: tuple[int, ...], source: Source, stats: TagStats) -> int:
+    return min(tag_keys, key=lambda key: (stats.items(key, source), key))
 
 
-@dataclass(frozen=True)
-class WalkShape:
-    """A merged walk's SQL shape. `name` prefixes its own parameters, so two walks (a page
-    and its probe) can share one statement."""
-
-    name: str
-    sort: Sort
-    descending: bool
-    bound_source: Source | None  # the bound's source decides each branch's comparison
-    include_bound: bool
-    filter: FilterShape
-    branches: tuple[BranchShape, ...]
-
-    @property
-    def merges_repeats(self) -> bool:
-        """Per-tag walks of one source can meet an item twice."""
-        return any(branch.kind is BranchKind.EACH_TAG_POSTINGS for branch in self.branches)
+def rows_to_fill(flt: ContentFilter, source: Source, stats: TagStats, limit: int) -> float:
+    """Upper estimate of the item rows a walk reads to find `limit` carrying ANY of the
+    tags: the most common tag alone bounds the share of matching items from below."""
+    size = stats.source_items.get(source)
+    common = max((stats.items(key, source) for key in flt.tag_keys), default=0)
+    if not size or not common:
+        return math.inf
+    return limit * size / common
 
 
-@dataclass(frozen=True)
-class WalkPlan:
-    shape: WalkShape
-    params: dict[str, Any]
+def walks_items_for_any(flt: ContentFilter, source: Source, stats: TagStats, limit: int) -> bool:
+    """Whether ANY of several tags walks the item table (see OVERLAP_WALK_MAX_ROWS)."""
+    if flt.match is not TagMatch.ANY or len(flt.tag_keys) < 2:
+        return False
+    return rows_to_fill(flt, source, stats, limit) <= OVERLAP_WALK_MAX_ROWS
 
 
-def param(walk: str, name: str, branch: int | None = None) -> str:
-    """The bind parameter name of a walk's (or one of its branches') value."""
-    return f"{walk}_{name}" if branch is None else f"{walk}_{branch}_{name}"
+def rated_rows_to_fill(flt: ContentFilter, source: Source, stats: TagStats, limit: int) -> float:
+    """Upper estimate of the item rows a walk of the quality index reads to find `limit`
+    carrying the tags: ANY as `rows_to_fill`; one tag or ALL by its rarest tag (tags
+    assumed independent of the score, and for ALL of each other)."""
+    if flt.match is TagMatch.ANY:
+        return rows_to_fill(flt, source, stats, limit)
+    size = stats.source_items.get(source)
+    rare = min((stats.items(key, source) for key in flt.tag_keys), default=0)
+    if not size or not rare:
+        return math.inf
+    return limit * size / rare
+
+
+def walks_items_for_rating(
+    flt: ContentFilter, sort: Sort, source: Source, stats: TagStats, limit: int
+) -> bool:
+    """Whether a page by rating walks the item table's quality index testing the tags
+    (expected to fill within `RATED_WALK_MAX_ROWS`); otherwise the matching items are
+    found through the tag-array GIN index and sorted (`page_sql._bitmap_branch`)."""
+    if not flt.tag_keys or sort.column != "quality_score":
+        return False
+    return rated_rows_to_fill(flt, source, stats, limit) <= RATED_WALK_MAX_ROWS
+
+
+def all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats) -> int | None:
+    """How many postings of its rarest tag an ALL walk by date reads before the GIN bitmap
+    answers instead, or None when the walk is not capped (one tag, or a cap that is not
+    below the rarest tag's postings). The cap is as many postings as cost what the bitmap
+    would (`GIN_US_PER_ENTRY`, `PROBE_US`), so a page costs at most about twice the
+    better of the two.
+
+    The counts cannot say how often the tags meet: independence is far off for tags that
+    go together (the genonaut profile's ALL 20 fills a page from a few hundred postings,
+    where independence predicts 400k) and for tags that avoid each other. Uncapped, ALL of
+    5 tags of ~57k items that rarely meet walked every posting: 293 ms."""
+    if flt.match is not TagMatch.ALL or len(flt.tag_keys) < 2:
+        return None
+    entries = sum(stats.items(key, source) for key in flt.tag_keys)
+    cap = max(ALL_WALK_MIN_CAP, int(entries * GIN_US_PER_ENTRY / (PROBE_US * len(flt.tag_keys))))
+    if cap >= stats.items(rarest(flt.tag_keys, source, stats), source):
+        return None
+    return cap
+
+
+def walks_creator_items(flt: ContentFilter) -> bool:
+    """Whether a tag filter on one creator's items walks that creator's items (its
+    `(creator_id, sort)` index) probing each for the tags, instead of a tag's postings.
+
+    A tag walk filtered by creator reads postings until the creator's items fill the page;
+    the planner, seeing a selective creator, joins all the tag's postings instead (ME + tag
+    67 ms at full scale). With the primary key it drove from the creator's items, probing
+    each by (source, item, tag); the probe now needs the item's created_at, which only the
+    item side has. Cost: the creator's items up to the page, all of them for a tag the
+    creator seldom uses (no per-creator counts to choose by)."""
+    return flt.creator_id is not None and bool(flt.tag_keys)
+
+
+# -- the plan -------------------------------------------------------------------------------
+
+
+def filter_shape(flt: ContentFilter, stats: TagStats) -> FilterShape:
+    return FilterShape(
+        viewer=flt.viewer_id is not None,
+        creator=flt.creator_id is not None,
+        exclude_creator=flt.exclude_creator_id is not None,
+        search=flt.search is not None,
+        exclude_tags=bool(flt.exclude_tag_keys),
+        tag_ids=bool(flt.tag_keys) and all(key in stats.ids for key in flt.tag_keys),
+    )
 
 
 def _filter_params(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if flt.viewer_id is not None:
-        params["viewer_id"] = flt.viewer_id
+        params[FilterParam.VIEWER_ID] = flt.viewer_id
     if flt.creator_id is not None:
-        params["creator_id"] = flt.creator_id
+        params[FilterParam.CREATOR_ID] = flt.creator_id
     if flt.exclude_creator_id is not None:
-        params["exclude_creator_id"] = flt.exclude_creator_id
+        params[FilterParam.EXCLUDE_CREATOR_ID] = flt.exclude_creator_id
     if flt.search is not None:
-        params["search"] = flt.search
+        params[FilterParam.SEARCH] = flt.search
     if flt.exclude_tag_keys:
-        params["exclude_tags"] = list(flt.exclude_tag_keys)
+        params[FilterParam.EXCLUDE_TAGS] = list(flt.exclude_tag_keys)
     if flt.tag_keys:
-        params["tag_keys"] = list(flt.tag_keys)
-        params["tag_count"] = len(flt.tag_keys)
+        params[FilterParam.TAG_KEYS] = list(flt.tag_keys)
+        params[FilterParam.TAG_COUNT] = len(flt.tag_keys)
         if shape.tag_ids:
-            params["tag_ids"] = [stats.ids[key] for key in flt.tag_keys]
+            params[FilterParam.TAG_IDS] = [stats.ids[key] for key in flt.tag_keys]
     return params
 
 
@@ -132,9 +181,7 @@ def _item_test(flt: ContentFilter) -> TagTest:
     """The tag test of a walk over item rows in sort order."""
     if not flt.tag_keys:
         return TagTest.NONE
-    if flt.match is TagMatch.ALL or (
-        strategies.walks_creator_items(flt) and len(flt.tag_keys) == 1
-    ):
+    if flt.match is TagMatch.ALL or (walks_creator_items(flt) and len(flt.tag_keys) == 1):
         return TagTest.ALL_PROBES
     return TagTest.ANY
 
@@ -142,24 +189,24 @@ def _item_test(flt: ContentFilter) -> TagTest:
 def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> WalkPlan:
     """The per-source (and, for ANY, per-tag) walks whose merge is the page, with the
     values of their parameters."""
-    shape_of_filter = FilterShape.of(flt, stats)
+    shape_of_filter = filter_shape(flt, stats)
     params = _filter_params(flt, stats, shape_of_filter)
-    params[param(name, "limit")] = walk.limit
+    params[param(name, WalkParam.LIMIT)] = walk.limit
     if walk.bound is not None:
-        params[param(name, "value")] = walk.bound.value
-        params[param(name, "id")] = walk.bound.id
+        params[param(name, WalkParam.BOUND_VALUE)] = walk.bound.value
+        params[param(name, WalkParam.BOUND_ID)] = walk.bound.id
     branches: list[BranchShape] = []
 
     def postings(
         source: Source, driver: int, others: tuple[int, ...], cap: int | None = None
     ) -> None:
         index = len(branches)
-        params[param(name, "driver", index)] = driver
+        params[param(name, WalkParam.DRIVER, index)] = driver
         if others:
-            params[param(name, "others", index)] = list(others)
-            params[param(name, "others_count", index)] = len(others)
+            params[param(name, WalkParam.OTHERS, index)] = list(others)
+            params[param(name, WalkParam.OTHERS_COUNT, index)] = len(others)
         if cap is not None:
-            params[param(name, "cap", index)] = cap
+            params[param(name, WalkParam.CAP, index)] = cap
             shape = BranchShape(source, BranchKind.CAPPED_POSTINGS, TagTest.ALL_ARRAY, True)
         else:
             shape = BranchShape(source, BranchKind.POSTINGS, probes_others=bool(others))
@@ -168,13 +215,13 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
     for source in flt.sources:
         if (
             not flt.tag_keys
-            or strategies.walks_creator_items(flt)
-            or strategies.walks_items_for_any(flt, source, stats, walk.limit)
+            or walks_creator_items(flt)
+            or walks_items_for_any(flt, source, stats, walk.limit)
         ):
             branches.append(BranchShape(source, BranchKind.ITEMS, _item_test(flt)))
-        elif strategies.walks_items_for_rating(flt, walk.sort, source, stats, walk.limit):
+        elif walks_items_for_rating(flt, walk.sort, source, stats, walk.limit):
             if flt.match is TagMatch.ALL:
-                params[param(name, "cap", len(branches))] = strategies.RATED_ALL_WALK_CAP
+                params[param(name, WalkParam.CAP, len(branches))] = RATED_ALL_WALK_CAP
                 test = TagTest.ALL_ARRAY if shape_of_filter.tag_ids else TagTest.ALL_PROBES
                 branches.append(BranchShape(source, BranchKind.RATED_WALK, test))
             else:
@@ -183,16 +230,16 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
             test = TagTest.ALL_ARRAY if flt.match is TagMatch.ALL else TagTest.ANY
             branches.append(BranchShape(source, BranchKind.BITMAP, test))
         elif flt.match is TagMatch.ALL:
-            driver = strategies.rarest(flt.tag_keys, source, stats)
+            driver = rarest(flt.tag_keys, source, stats)
             others = tuple(key for key in flt.tag_keys if key != driver)
-            postings(source, driver, others, strategies.all_walk_cap(flt, source, stats))
+            postings(source, driver, others, all_walk_cap(flt, source, stats))
         else:
             # An excluded tag can never select an item: walking it would only filter.
             walked = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
             if len(walked) == 1:
                 postings(source, walked[0], ())
             elif walked:
-                params[param(name, "keys", len(branches))] = walked
+                params[param(name, WalkParam.KEYS, len(branches))] = walked
                 branches.append(BranchShape(source, BranchKind.EACH_TAG_POSTINGS))
     shape = WalkShape(
         name=name,
@@ -203,4 +250,29 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
         filter=shape_of_filter,
         branches=tuple(branches),
     )
-    return WalkPlan(shape, params)
+    return WalkPlan(shape, params, strategy_of(shape))
+
+
+def branch_label(shape: WalkShape, branch: BranchShape) -> str:
+    """The name of one source's branch (metrics, the bench's strategy column)."""
+    if branch.kind is BranchKind.ITEMS:
+        if branch.tags is TagTest.NONE:
+            return "sort-index-walk"
+        if shape.filter.creator:
+            return "creator-walk"
+        return "item-walk-rated" if shape.sort.column == "quality_score" else "item-walk-overlap"
+    if branch.kind is BranchKind.POSTINGS:
+        return "rarest-tag-walk" if branch.probes_others else "tag-walk"
+    labels = {
+        BranchKind.EACH_TAG_POSTINGS: "tag-walk-merge",
+        BranchKind.CAPPED_POSTINGS: "rarest-tag-walk-capped",
+        BranchKind.RATED_WALK: "item-walk-rated-capped",
+        BranchKind.BITMAP: "tag-array-bitmap",
+    }
+    return labels[branch.kind]
+
+
+def strategy_of(shape: WalkShape) -> str:
+    """The plan's strategy name: its branches' labels, one per distinct label."""
+    labels = sorted({branch_label(shape, branch) for branch in shape.branches})
+    return "+".join(labels) or "nothing"

@@ -39,7 +39,14 @@ from gallery_gql.gallery.query.conditions import (
     tag_test,
     walked_columns,
 )
-from gallery_gql.gallery.query.plan import BranchKind, BranchShape, TagTest, WalkShape, param
+from gallery_gql.gallery.query.shapes import (
+    BranchKind,
+    BranchShape,
+    TagTest,
+    WalkParam,
+    WalkShape,
+    param,
+)
 
 SHAPES_CACHED = STATEMENT_CACHE_SIZE // 2
 """Distinct page shapes kept (sources, strategy per source, sort, direction, bound,
@@ -73,14 +80,14 @@ def _items_branch(walk: WalkShape, branch: BranchShape) -> Select[Any]:
 def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
     """Walk one tag's postings in sort order (junction index), probing the other tags."""
     source = branch.source
-    driver = bindparam(param(walk.name, "driver", index), type_=Integer, required=True)
+    driver = bindparam(param(walk.name, WalkParam.DRIVER, index), type_=Integer, required=True)
     others = (
         probed(
             source,
             _POSTING.c.item_id,
             _POSTING.c.created_at,
-            param(walk.name, "others", index),
-            param(walk.name, "others_count", index),
+            param(walk.name, WalkParam.OTHERS, index),
+            param(walk.name, WalkParam.OTHERS_COUNT, index),
         )
         if branch.probes_others
         else true()
@@ -93,7 +100,9 @@ def _each_tag_postings_branch(walk: WalkShape, index: int, branch: BranchShape) 
     (as `_postings_branch`), run by a LATERAL join over the keys. One branch whatever the
     number of tags: planning 40 per-tag branches (ANY 20, two sources) cost ~4 ms of a
     page's ~8 ms on the long-tail profile (docs/decisions.md)."""
-    keys_param = bindparam(param(walk.name, "keys", index), type_=ARRAY(Integer), required=True)
+    keys_param = bindparam(
+        param(walk.name, WalkParam.KEYS, index), type_=ARRAY(Integer), required=True
+    )
     keys = func.unnest(keys_param).table_valued("tag_key").render_derived(f"walked_tags_{index}")
     per_tag = _tag_walk(walk, branch.source, keys.c.tag_key, true()).lateral(f"each_tag_{index}")
     return select(per_tag.c.source, per_tag.c.id, per_tag.c.sort_value).select_from(
@@ -166,7 +175,7 @@ def _rated_walk_branch(walk: WalkShape, index: int, branch: BranchShape) -> Sele
     source = branch.source
     item = CONTENT_TABLES[source]
     value_col = item.c[walk.sort.column]
-    cap = bindparam(param(walk.name, "cap", index), type_=Integer, required=True)
+    cap = bindparam(param(walk.name, WalkParam.CAP, index), type_=Integer, required=True)
     scanned = (
         select(item.c.id, item.c.created_at, item.c.tags, value_col)
         .where(*item_conditions(item, walk.filter), keyset(value_col, item.c.id, source, walk))
@@ -191,13 +200,13 @@ def _rated_walk_branch(walk: WalkShape, index: int, branch: BranchShape) -> Sele
 def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
     """ALL by date: walk at most the `cap` parameter's postings of the rarest tag, probing
     the others; when they do not fill the page, the bitmap branch answers instead
-    (`strategies.all_walk_cap`). As `_rated_walk_branch`, the walk is a CTE and each side
+    (`plan.all_walk_cap`). As `_rated_walk_branch`, the walk is a CTE and each side
     carries a one-time filter on its row count."""
     source = branch.source
     item = CONTENT_TABLES[source]
     value_col = _POSTING.c[walk.sort.column]
-    driver = bindparam(param(walk.name, "driver", index), type_=Integer, required=True)
-    cap = bindparam(param(walk.name, "cap", index), type_=Integer, required=True)
+    driver = bindparam(param(walk.name, WalkParam.DRIVER, index), type_=Integer, required=True)
+    cap = bindparam(param(walk.name, WalkParam.CAP, index), type_=Integer, required=True)
     scanned = (
         select(_POSTING.c.item_id, value_col)
         .where(
@@ -210,7 +219,10 @@ def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) ->
         .subquery(f"scanned_{int(source)}")
     )
     scanned_value = scanned.c[walk.sort.column]
-    others = (param(walk.name, "others", index), param(walk.name, "others_count", index))
+    others = (
+        param(walk.name, WalkParam.OTHERS, index),
+        param(walk.name, WalkParam.OTHERS_COUNT, index),
+    )
     walked = (
         select(*walked_columns(source, scanned.c.item_id, scanned_value))
         .join(item, item.c.id == scanned.c.item_id)

@@ -11,9 +11,8 @@ from uuid import UUID
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.gallery.query.fetch import fetch_page
+from gallery_gql.gallery.query.fetch import Page, fetch_page
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position
-from gallery_gql.gallery.query.strategies import strategy_name
 from gallery_gql.gallery.query.tag_stats import TagStats, resolve_tags
 from gallery_gql.ops.bench.baselines import array_union, junction_group_by, parameters
 from gallery_gql.ops.bench.classes import QueryClass
@@ -85,7 +84,7 @@ async def measure_class(
     stats = (await resolve_tags(conn, uuids)).stats
     request = await _request(conn, query, flt, stats)
 
-    async def ours() -> object:
+    async def ours() -> Page:
         # The page and its items as the served query reads them (tag arrays only when the
         # class asks for tag names).
         return await fetch_page(conn, flt, query.sort, request, stats, item_tags=query.tag_names)
@@ -102,7 +101,7 @@ async def measure_class(
                 return (await conn.execute(statement, params)).all()
 
             timings[name] = await _time(baseline, 1, baseline_iterations)
-    return ClassResult(query, strategy_name(flt, stats, request.size + 1, query.sort), timings)
+    return ClassResult(query, (await ours()).strategy, timings)
 
 
 async def tag_ids(conn: AsyncConnection) -> dict[int, str]:

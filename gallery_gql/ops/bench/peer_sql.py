@@ -2,7 +2,7 @@
 
 `peer.gallery_page` answers the anonymous NEWEST page for tags (ANY or ALL) and
 excluded tags, after an optional keyset position, with the shapes of
-`gallery/strategies.py`: one branch per source, each walking an ordered index under its
+`gallery/query/plan.py`: one branch per source, each walking an ordered index under its
 own LIMIT (the item table's sort index without tags; one junction walk per tag for ANY;
 the rarest tag's walk with a count probe of the others for ALL; NOT EXISTS probes for
 exclusions), merged by the outer ORDER BY ... LIMIT. The statements are static, so
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.tables import CONTENT_TABLES
-from gallery_gql.gallery.query.strategies import OVERLAP_WALK_MAX_ROWS
+from gallery_gql.gallery.query.plan import OVERLAP_WALK_MAX_ROWS
 
 SCHEMA = "peer"
 ITEM_TYPE = f"{SCHEMA}.gallery_item"
@@ -30,7 +30,7 @@ FUNCTION = f"{SCHEMA}.gallery_page"
 # constant, makes it exact.
 _AFTER = "{at} <= bound_at AND ({at}, {source}, {id}) < (bound_at, after_source, after_item_id)"
 # Probes look links up by their whole key in the unique ix_content_tags_newest (the
-# item's created_at completes it), as `strategies._excluded` / `_carries_all` do.
+# item's created_at completes it), as `plan._excluded` / `_carries_all` do.
 _NOT_EXCLUDED = (
     "(cardinality(exclude_keys) = 0 OR NOT EXISTS (SELECT 1 FROM public.content_tags x"
     " WHERE x.tag_key = ANY (exclude_keys) AND x.source = {source}"
@@ -66,7 +66,7 @@ def _postings(source: int, table: str, tag: str, probe: str = "") -> str:
 
 
 def _any_walk(source: int, table: str) -> str:
-    """ANY, as `strategies.branches` picks per source: for common tags, one walk of the
+    """ANY, as `plan.branches` picks per source: for common tags, one walk of the
     item table testing the tag array; otherwise one limited walk per wanted tag (an item
     in the page's top n is in its own tag's top n). The unused shape is a constant-false
     branch that custom planning prunes."""
@@ -115,7 +115,7 @@ def _walks(walk_of: Callable[[int, str], str]) -> str:
 
 def _drivers() -> str:
     """Each source's rarest tag by the exact counts, ties to the lower key (as
-    `strategies.rarest`), and the tags left to probe."""
+    `plan.rarest`), and the tags left to probe."""
     return "\n    ".join(
         f"driver_{source} := (SELECT k FROM unnest(tag_set) AS k LEFT JOIN public.tag_counts c"
         f" ON c.tag_key = k AND c.source = {source} ORDER BY coalesce(c.items, 0), k LIMIT 1);"
@@ -126,7 +126,7 @@ def _drivers() -> str:
 
 def _overlaps() -> str:
     """Whether each source's ANY walks the item table, by the rule and threshold of
-    `strategies.walks_items_for_any` (page_size + 1 rows, as our walks fetch)."""
+    `plan.walks_items_for_any` (page_size + 1 rows, as our walks fetch)."""
     return "\n    ".join(
         f"overlap_{source} := coalesce((page_size + 1) * nullif((SELECT reltuples FROM"
         f" pg_class WHERE oid = 'public.{table.name}'::regclass), -1)"

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gallery_gql.db.failures import sqlstate
 from gallery_gql.db.tables import CONTENT_TABLES
-from gallery_gql.db.transactions import run_in_transaction, sqlstate
 from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.writes.batches import create_batch, retag_batch
 from gallery_gql.gallery.writes.errors import (
@@ -38,7 +38,7 @@ from gallery_gql.gallery.writes.inputs import (
 from gallery_gql.gallery.writes.items import create_items, delete_items, update_item
 from gallery_gql.gallery.writes.limits import MAX_BATCH, MAX_TAGS_PER_ITEM
 from gallery_gql.gallery.writes.tag_refs import resolve_tag_refs
-from tests.factories import Dataset, build_gallery
+from tests.factories import Dataset, build_gallery, write_transaction
 from tests.integrity import integrity_problems
 
 
@@ -99,7 +99,7 @@ async def _item_of(
         (write,) = await create_items(conn, creator, [item])
         return write.item
 
-    key: ItemKey = await run_in_transaction(engine, make)
+    key: ItemKey = await write_transaction(engine, make)
     return key
 
 
@@ -109,7 +109,7 @@ async def _creator(engine: AsyncEngine, key: ItemKey) -> UUID:
 
 
 async def _in_tx(engine: AsyncEngine, fn: Any) -> Any:
-    return await run_in_transaction(engine, fn)
+    return await write_transaction(engine, fn)
 
 
 # -- create --------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ async def test_transaction_sets_write_timeouts(engine: AsyncEngine) -> None:
         statement = (await conn.execute(text("SHOW statement_timeout"))).scalar_one()
         return lock, statement
 
-    assert await run_in_transaction(engine, show) == ("1s", "5s")
+    assert await write_transaction(engine, show) == ("1s", "5s")
     async with engine.connect() as conn:  # SET LOCAL: gone with the transaction
         assert (await conn.execute(text("SHOW lock_timeout"))).scalar_one() == "0"
 
@@ -414,7 +414,7 @@ async def test_sqlstate_is_found_on_sqlalchemy_errors(engine: AsyncEngine) -> No
         await conn.execute(text("SELECT 1/0"))
 
     with pytest.raises(DBAPIError) as caught:
-        await run_in_transaction(engine, fail)
+        await write_transaction(engine, fail)
     assert sqlstate(caught.value) == "22012"  # division_by_zero: not retried
     assert caught.value.orig is not None
     assert getattr(caught.value.orig, "sqlstate", None) == "22012"
@@ -439,8 +439,8 @@ async def test_deadlocks_are_retried(engine: AsyncEngine, dataset: Dataset) -> N
         return fn
 
     await asyncio.gather(
-        run_in_transaction(engine, crossing(1, 2, "a"), lock_timeout="10s"),
-        run_in_transaction(engine, crossing(2, 1, "b"), lock_timeout="10s"),
+        write_transaction(engine, crossing(1, 2, "a"), lock_timeout_ms=10_000),
+        write_transaction(engine, crossing(2, 1, "b"), lock_timeout_ms=10_000),
     )
     assert len(attempts) == 3  # one of the two ran twice
 
@@ -454,5 +454,5 @@ async def test_non_retryable_errors_are_not_retried(engine: AsyncEngine) -> None
         await conn.execute(text("SELECT CAST('x' AS int)"))
 
     with pytest.raises(DBAPIError):
-        await run_in_transaction(engine, fail)
+        await write_transaction(engine, fail)
     assert calls == 1
