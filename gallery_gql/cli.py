@@ -264,7 +264,7 @@ def bench(
     ] = "genonaut",
     items: Annotated[
         int,
-        typer.Option(min=1, help="Items to seed when empty (1170000 reproduces the seed system)."),
+        typer.Option(min=1, help="Items to seed when empty (1170000 reproduces Genonaut's size)."),
     ] = 100_000,
     iterations: Annotated[int, typer.Option(min=5, help="Timed runs per class.")] = 50,
     baseline_iterations: Annotated[
@@ -284,7 +284,7 @@ def bench(
     ] = None,
     output: Annotated[Path | None, typer.Option(help="Append the report to this file.")] = None,
 ) -> None:
-    """Benchmark the query mix: database layer vs the seed's approaches, HTTP, load, peer."""
+    """Benchmark the query mix: database layer vs Genonaut's approaches, HTTP, load, peer."""
     import shlex
     import sys
 

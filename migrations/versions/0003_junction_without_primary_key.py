@@ -36,7 +36,7 @@ _NEWEST = [
 
 
 def upgrade() -> None:
-    # As the seed's index builds: the rewrite sorts the whole junction.
+    # As `seed`'s index builds do: the rewrite sorts the whole junction.
     op.execute("SET LOCAL maintenance_work_mem = '512MB'")
     op.drop_index("ix_content_tags_top_rated", table_name="content_tags")
     op.drop_constraint(op.f("pk_content_tags"), "content_tags", type_="primary")

@@ -34,7 +34,7 @@ async def test_a_small_bench_reports_every_class(database_url: str) -> None:
     for name in names:
         assert f"| {name} |" in markdown
     assert "- dataset: " in markdown
-    for approach in APPROACHES[1:]:  # each seed approach on its own worst class
+    for approach in APPROACHES[1:]:  # each of Genonaut's approaches on its own worst class
         assert f"{approach}: worst class " in markdown
 
 

@@ -1,6 +1,7 @@
-"""The seed system's two approaches, as it ran them, for side-by-side timing:
-the tag array filtered with `@>`/`&&` inside each UNION branch (left to the planner),
-and the junction `GROUP BY … HAVING count(*) = k`. Both page by OFFSET, as it did."""
+"""Genonaut's two approaches (the system gallery-gql replaces), as it ran them, for
+side-by-side timing: the tag array filtered with `@>`/`&&` inside each UNION branch (left
+to the planner), and the junction `GROUP BY … HAVING count(*) = k`. Both page by OFFSET,
+as it did."""
 
 from __future__ import annotations
 

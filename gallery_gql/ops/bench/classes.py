@@ -29,7 +29,7 @@ class QueryClass:
     backward: bool = False
     creator: str | None = None  # "ME" | "OTHERS"
     tag_names: bool = False  # HTTP only: also fetch `tags { name }`
-    baselines: bool = True  # whether the seed's approaches can express it
+    baselines: bool = True  # whether Genonaut's approaches can express it
     notes: str = field(default="", compare=False)
 
 
@@ -90,7 +90,7 @@ def build_classes(corpus: Corpus, seed: int = 7) -> list[QueryClass]:
         QueryClass("backward page, 1 tag", (popular,), backward=True, baselines=False),
         QueryClass("100 per page, ALL 2", pick(2), TagMatch.ALL, size=100),
         QueryClass("25 + tag names, 1 tag", (popular,), tag_names=True, baselines=False),
-        # Appended (stop 10), so the picks above stay as in earlier runs: by rating and by
+        # Appended on 2026-11-25, so the picks above stay as in earlier runs: by rating and by
         # creator, the shapes chosen by count (docs/decisions.md) meet mid tags too.
         QueryClass("TOP_RATED mid tag", pick(1), sort=Sort.TOP_RATED),
         QueryClass("TOP_RATED ALL 2", pick(2), TagMatch.ALL, sort=Sort.TOP_RATED),

@@ -1,4 +1,4 @@
-"""Database-layer timings: our strategies against the seed's two approaches, per class,
+"""Database-layer timings: our strategies against Genonaut's two approaches, per class,
 on the same connection and data."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from gallery_gql.ops.bench.baselines import array_union, junction_group_by, para
 from gallery_gql.ops.bench.classes import QueryClass
 from gallery_gql.ops.bench.stats import Summary
 
-APPROACHES = ("ours", "seed: array @>/&& per branch", "seed: junction GROUP BY")
+APPROACHES = ("ours", "genonaut: array @>/&& per branch", "genonaut: junction GROUP BY")
 
 
 @dataclass(frozen=True)

@@ -32,18 +32,18 @@ def _cell(summary: Summary | None) -> str:
 
 def _database_table(results: list[ClassResult]) -> list[str]:
     lines = [
-        "| class | strategy | ours p50 / p95 / p99 / max | seed array p50 / p95 "
-        "| seed GROUP BY p50 / p95 | p95 ratio (seed worst / ours) |",
+        "| class | strategy | ours p50 / p95 / p99 / max | genonaut array p50 / p95 "
+        "| genonaut GROUP BY p50 / p95 | p95 ratio (genonaut worst / ours) |",
         "|---|---|---|---|---|---|",
     ]
     for result in results:
         ours = result.timings[APPROACHES[0]]
-        seeds = [result.timings.get(name) for name in APPROACHES[1:]]
-        worst = max((s.p95 for s in seeds if s), default=None)
+        baselines = [result.timings.get(name) for name in APPROACHES[1:]]
+        worst = max((s.p95 for s in baselines if s), default=None)
         ratio = _ratio(worst / ours.p95) if worst else "—"
         lines.append(
             f"| {result.query.name} | {result.strategy} | {_ms(ours.p50)} / {_ms(ours.p95)} / "
-            f"{_ms(ours.p99)} / {_ms(ours.max)} | {_cell(seeds[0])} | {_cell(seeds[1])} "
+            f"{_ms(ours.p99)} / {_ms(ours.max)} | {_cell(baselines[0])} | {_cell(baselines[1])} "
             f"| {ratio} |"
         )
     every = [result.timings[APPROACHES[0]] for result in results]
@@ -60,7 +60,7 @@ def _ratio(value: float) -> str:
 
 
 def _worst_baseline_classes(results: list[ClassResult]) -> list[str]:
-    """Each seed approach on its own worst class (by p95), against ours on that class."""
+    """Each of Genonaut's approaches on its own worst class (by p95), against ours on that class."""
     lines = []
     for name in APPROACHES[1:]:
         measured = [r for r in results if name in r.timings]
