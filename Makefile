@@ -3,16 +3,26 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv installs exactly the versions of uv.lock; it is fetched once from PyPI into .tools/.
+UV_VERSION := 0.13.9
+UV := .tools/uv-$(UV_VERSION)/bin/uv
 
-.PHONY: install demo test lint typecheck schema postgres-binaries browser-deps peer-deps clean
+.PHONY: install lock demo test check lint typecheck schema postgres-binaries browser-deps peer-deps clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,tracing]'
+$(UV):
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check \
+		--target .tools/uv-$(UV_VERSION) 'uv==$(UV_VERSION)'
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --python $(PYTHON) \
+		--extra dev --extra tracing
 	touch $(STAMP)
+
+# After changing dependencies in pyproject.toml: re-resolve uv.lock (commit both).
+lock: | $(UV)
+	$(UV) lock
 
 # The embedded cluster uses the machine's PostgreSQL server binaries; install them when absent.
 postgres-binaries:
@@ -44,18 +54,22 @@ $(PEER_STAMP): peers/postgraphile/package-lock.json
 	npm ci --prefix peers/postgraphile --no-audit --no-fund --loglevel=error \
 		|| echo "npm ci failed: the PostGraphile peer and its test will be skipped" >&2
 
-test: install postgres-binaries browser-deps peer-deps
+# What CI runs (.ci/run): the checks the README promises, then the whole suite.
+test: lint typecheck postgres-binaries browser-deps peer-deps
 	$(BIN)/python -m pytest
 
-lint:
+lint: install
 	$(BIN)/ruff check gallery_gql tests migrations scripts
 	$(BIN)/ruff format --check gallery_gql tests migrations scripts
+	$(BIN)/lint-imports --no-cache
 
-typecheck:
+# The package strictly; tests, migrations and scripts with checked bodies (pyproject.toml).
+typecheck: install
 	$(BIN)/mypy gallery_gql
+	$(BIN)/mypy tests migrations scripts
 
 schema:
 	$(BIN)/gallery-gql export-schema --output schema.graphql
 
 clean:
-	rm -rf $(VENV) .gallery-gql
+	rm -rf $(VENV) .tools .gallery-gql

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from gallery_gql.db.embedded import EmbeddedCluster, EmbeddedError
 from gallery_gql.db.engine import resolve_database_url
@@ -30,7 +31,7 @@ EXIT_FAILURE = 1
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     return typer.Exit(EXIT_FAILURE)
 
 
@@ -257,6 +258,18 @@ def demo(
     serve(host=host, port=port, workers=1)
 
 
+def _require_bench_extra() -> None:
+    """The load tools' clients come with the `bench` extra, not with the gateway."""
+    try:
+        import aiohttp  # noqa: F401
+        import httpx  # noqa: F401
+    except ImportError as exc:
+        raise _fail(
+            f"this command needs the bench extra ({exc.name} is missing): "
+            "pip install 'gallery-gql[bench]'"
+        ) from exc
+
+
 @app.command()
 def bench(
     profile: Annotated[
@@ -268,7 +281,7 @@ def bench(
     ] = 100_000,
     iterations: Annotated[int, typer.Option(min=5, help="Timed runs per class.")] = 50,
     baseline_iterations: Annotated[
-        int, typer.Option(min=1, help="Timed runs per class for the slow seed baselines.")
+        int, typer.Option(min=1, help="Timed runs per class for Genonaut's slow baselines.")
     ] = 5,
     http: Annotated[bool, typer.Option(help="Also measure through HTTP and under load.")] = True,
     load_seconds: Annotated[float, typer.Option(help="Seconds per load level.")] = 10.0,
@@ -288,6 +301,7 @@ def bench(
     import shlex
     import sys
 
+    _require_bench_extra()
     from gallery_gql.ops.bench.report import render
     from gallery_gql.ops.bench.run import BenchOptions, peer_skip_reason, run
 
@@ -330,6 +344,7 @@ def loadtest(
     """Mixed reads and mutations against the served app (loopback), optionally with a
     database restart; then checks that every acknowledged create exists. Needs the
     embedded cluster (use a throwaway GALLERY_GQL_HOME with seeded data)."""
+    _require_bench_extra()
     from gallery_gql.ops.loadtest import render_load_test, run_load_test
 
     settings = get_settings()

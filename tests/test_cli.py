@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -107,3 +108,13 @@ def test_unreachable_database_is_exit_4(monkeypatch: pytest.MonkeyPatch) -> None
     assert result.returncode == 4
     assert "cannot use the database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["bench", "--no-http"], ["loadtest", "--seconds", "1"]])
+def test_load_tools_name_the_extra_they_need(
+    monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # as if not installed
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    assert "pip install 'gallery-gql[bench]'" in result.output

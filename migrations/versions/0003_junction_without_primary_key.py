@@ -18,6 +18,7 @@ leaves the visibility map empty, so index-only scans visit the heap until it run
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,7 +28,7 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_NEWEST = [
+_NEWEST: list[Any] = [
     "tag_key",
     "source",
     sa.literal_column("created_at DESC"),

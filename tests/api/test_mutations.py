@@ -494,13 +494,14 @@ async def test_tag_admin(gql: GraphQLClient, env: Env, engine: AsyncEngine) -> N
     )
     assert created == {"tag": {"name": "animals", "parents": [{"name": "tag-0"}]}, "errors": []}
     before = await _state(engine)
-    for variables, expected in [
+    cases: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
         ({"name": "animals"}, [("CONFLICT", "name")]),
         ({"name": "tag-1"}, [("CONFLICT", "name")]),
         ({"name": " padded"}, [("BAD_USER_INPUT", "name")]),
         ({"name": env.tag(1)}, [("BAD_USER_INPUT", "name")]),
         ({"name": "x", "parents": ["ghost", "tag-1"]}, [("BAD_USER_INPUT", "parents")]),
-    ]:
+    ]
+    for variables, expected in cases:
         payload = await _mutate(gql, CREATE_TAG, variables, env.admin)
         assert payload["tag"] is None
         assert _codes(payload) == expected, variables

@@ -48,10 +48,10 @@ async def test_thumbnail_with_and_without_a_resolution(
     with_alts = 0
     for edge in edges:
         node = edge["node"]
-        row = rows[(node["source"], node["databaseId"])]
-        with_alts += row[2] is not None
-        assert node["thumbnail"] == best_thumbnail(*row, None)
-        assert node["small"] == best_thumbnail(*row, "256x256")
-        assert node["missing"] == best_thumbnail(*row, "2048x2048")
-        assert node["viaFragment"] == best_thumbnail(*row, "1024x1024")
+        stored = rows[(node["source"], node["databaseId"])]
+        with_alts += stored[2] is not None
+        assert node["thumbnail"] == best_thumbnail(*stored, None)
+        assert node["small"] == best_thumbnail(*stored, "256x256")
+        assert node["missing"] == best_thumbnail(*stored, "2048x2048")
+        assert node["viaFragment"] == best_thumbnail(*stored, "1024x1024")
     assert 0 < with_alts < 60

@@ -4,14 +4,17 @@ parameter the plan supplies. (That the rows are right is the model tests' job.)"
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 from uuid import uuid4
 
 from sqlalchemy import ClauseElement
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.filters import ContentFilter, Position, Sort, TagMatch
-from gallery_gql.gallery.query.plan import BranchKind, TagTest, Walk, WalkPlan, plan_walk
+from gallery_gql.gallery.query.plan import plan_walk
+from gallery_gql.gallery.query.shapes import BranchKind, TagTest, Walk, WalkPlan
 from gallery_gql.gallery.query.sql import count_statement, page_statement, walk_statement
 from gallery_gql.gallery.query.tag_stats import TagStats
 
@@ -106,7 +109,7 @@ def test_every_parameter_of_the_statement_is_planned() -> None:
 
 
 def _required(stmt: ClauseElement) -> set[str]:
-    compiled = stmt.compile(dialect=postgresql.dialect())
+    compiled = cast(SQLCompiler, stmt.compile(dialect=postgresql.dialect()))
     names = {name for name, bind in compiled.binds.items() if bind.required}
     assert names, "a template without parameters"
     return names

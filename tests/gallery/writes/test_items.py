@@ -165,6 +165,8 @@ async def test_create_batch_reports_every_problem_and_writes_nothing(
     assert unknown.values == ["ghost", "phantom"]
     assert unknown.field == "tags"
     invalid, unknown = problems[3]
+    assert isinstance(invalid, InvalidContentError)
+    assert isinstance(unknown, UnknownTagValuesError)
     assert {p.field for p in invalid.problems} == {"prompt", "item_metadata"}
     assert unknown.values == list(too_many)
     assert await _counts(engine) == before
@@ -324,9 +326,10 @@ async def test_retag_batch_collects_every_problem(engine: AsyncEngine, dataset: 
     }
     assert unknown == {("add", ("nope",)), ("remove", ("never",))}
     for index in (4, 5, 6):  # malformed: both set and add, neither, the same item twice
-        (invalid,) = problems[index]
-        assert isinstance(invalid, InvalidContentError)
-    assert invalid.problems[0].field == "id"
+        (malformed,) = problems[index]
+        assert isinstance(malformed, InvalidContentError)
+        if index == 6:
+            assert malformed.problems[0].field == "id"
     assert await _counts(engine) == before
 
 
