@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.app import create_app
 from gallery_gql.settings import Settings
 from tests.factories import Dataset, build_gallery
-from tests.web.support import CHROMEDRIVER, CHROMIUM, LiveServer
+from tests.web.support import CHROMEDRIVER, CHROMIUM, LiveServer, serve_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -47,24 +43,8 @@ def live_server(
         rate_limit="",
         graphiql=True,
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings, dataset)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_in_thread(create_app(settings)) as url:
+        yield LiveServer(url, settings, dataset)
 
 
 @pytest.fixture(scope="session")
