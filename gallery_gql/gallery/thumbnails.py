@@ -60,12 +60,18 @@ def media_locator(prefix: str | None) -> MediaLocator:
         plain = _PLAIN_PATH.fullmatch(path)
         if plain is not None:
             return prefix + plain[1]
-        if _WEB_URL.match(path):
-            return path
-        inside = posixpath.normpath("/" + path).lstrip("/")
-        return prefix + quote(inside, safe="/")
+        inside = path_in_media_root(path)
+        return path if inside is None else prefix + quote(inside, safe="/")
 
     return locate
+
+
+def path_in_media_root(path: str) -> str | None:
+    """Where a stored path's file lives under the media root (relative, `/`-separated,
+    dot segments resolved without climbing above the root); None for a stored web URL."""
+    if _WEB_URL.match(path):
+        return None
+    return posixpath.normpath("/" + path).lstrip("/")
 
 
 def _as_stored(path: str) -> str:
