@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import quote
 
 _RESOLUTION = re.compile(r"^(\d{1,5})x(\d{1,5})$")
@@ -34,12 +35,23 @@ def best_thumbnail(
 ) -> str:
     """The requested resolution if present, else the largest alternative resolution,
     else the plain thumbnail, else the content itself."""
-    alternatives = {key: path for key, path in (alt_res or {}).items() if path}
-    if resolution is not None and resolution in alternatives:
-        return alternatives[resolution]
-    if alternatives:
-        return alternatives[max(alternatives, key=lambda key: (_pixels(key), key))]
+    if alt_res:
+        if resolution is not None:
+            requested = alt_res.get(resolution)
+            if requested:
+                return requested
+        largest = _largest(tuple(key for key, path in alt_res.items() if path))
+        if largest is not None:
+            return alt_res[largest]
     return path_thumb or content_data
+
+
+@lru_cache(maxsize=256)
+def _largest(keys: tuple[str, ...]) -> str | None:
+    """The key of most pixels (ties: the greatest key). Items share a handful of key sets
+    (`512x512`, `1024x1024`, ...), so the answer is kept per set: this runs for every item
+    of a grid page."""
+    return max(keys, key=lambda key: (_pixels(key), key)) if keys else None
 
 
 MediaLocator = Callable[[str], str]
