@@ -131,12 +131,7 @@ def _write_media(url: str) -> None:
     root = _media_home()
     with stage_progress(console) as report:
         result = asyncio.run(write_item_media(url, root, report))
-    console.print(
-        f"wrote {result.files:,} thumbnail files for {result.items:,} items under {root} "
-        f"in {result.seconds:.1f}s ({result.images} distinct images, {result.generated} "
-        f"generated now, {result.image_bytes / 1e6:.1f} MB; {result.skipped:,} paths skipped)"
-    )
-    console.print(f"serve them with GALLERY_GQL_MEDIA_ROOT={root} (`demo` does)")
+    console.print(f"{result.summary(root)}\nserve them with GALLERY_GQL_MEDIA_ROOT={root}")
 
 
 @app.command()

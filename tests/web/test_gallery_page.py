@@ -57,6 +57,14 @@ def rendered_images(driver: Any, selector: str, count: int) -> list[dict[str, An
 
     images: list[dict[str, Any]] = wait_for(driver, loaded, f"{count} images did not render")
     assert all(image["height"] > 0 for image in images)
+    # And each decodes into pixels (`decode()` rejects for an image that cannot be shown).
+    decoded = driver.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        Promise.all([...document.querySelectorAll(arguments[0])].map(i => i.decode()))
+          .then(all => done(all.length), error => done(String(error)));""",
+        selector,
+    )
+    assert decoded == count, decoded
     return images
 
 

@@ -66,6 +66,13 @@ class MediaReport:
     image_bytes: int
     seconds: float
 
+    def summary(self, root: Path) -> str:
+        return (
+            f"wrote {self.files:,} thumbnail files for {self.items:,} items under {root} in "
+            f"{self.seconds:.1f}s ({self.images} distinct images, {self.generated} generated "
+            f"now, {self.image_bytes / 1e6:.1f} MB; {self.skipped:,} paths skipped)"
+        )
+
 
 def wanted_files(
     content_type: str, content_data: str, path_thumb: str | None, alts: dict[str, Any] | None
