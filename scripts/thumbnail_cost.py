@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.api.types.content import ContentItem, thumbnail_resolver
 from gallery_gql.db.embedded import EmbeddedCluster
-from gallery_gql.gallery.filters import ItemKey, Source
+from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.lookups import fetch_items
 from gallery_gql.settings import Settings
 

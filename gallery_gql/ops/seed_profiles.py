@@ -489,8 +489,8 @@ def item_text(
         folder, ext = _CONTENT_PATHS[kind]
         data.append(f"/data/{folder}/{where}/{ident}.{ext}")
         # Only an image can stand for its own thumbnail: the others always have one.
-        has_thumb = thumb or kind != "image"
-        thumbs.append(f"/data/thumbs/{where}/{ident}.jpg" if has_thumb else None)
+        with_thumb = thumb or kind != "image"
+        thumbs.append(f"/data/thumbs/{where}/{ident}.jpg" if with_thumb else None)
         alts.append(_alt_res(where, ident, big) if alt else None)
     return ItemText(
         title=_titles(rng, size),

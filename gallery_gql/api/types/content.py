@@ -71,7 +71,7 @@ class ContentItem(Node):
     )
     def thumbnail(
         self,
-        info: Info[GalleryContext, None],
+        info: Ctx,
         resolution: Annotated[
             str | None, strawberry.argument(description="Preferred resolution such as `512x512`.")
         ] = None,
