@@ -50,7 +50,9 @@ class MediaRootError(RuntimeError):
 class MediaFiles(StaticFiles):
     def __init__(self, directory: Path, max_age_seconds: int) -> None:
         super().__init__(directory=directory, html=False, follow_symlink=False)
-        self.cache_control = f"public, max-age={max_age_seconds}, immutable"
+        self.cache_control = (
+            f"public, max-age={max_age_seconds}, immutable" if max_age_seconds else "no-cache"
+        )
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         # `path` is already normalized by `get_path` (no `.`/`..` left, or a leading `..`

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -157,6 +158,16 @@ def test_hidden_names_and_non_media_types_are_not_served(media: MediaServer, tar
 def test_only_get_and_head(media: MediaServer) -> None:
     answer = media.ask("/media/data/thumbs/1.png", method="POST", extra="Content-Length: 0\r\n")
     assert answer.status == 405
+
+
+async def test_a_max_age_of_zero_asks_to_revalidate(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(PNG)
+    settings = Settings(home=tmp_path, secret="s" * 40, media_root=tmp_path, rate_limit="")
+    settings = Settings.model_validate({**settings.model_dump(), "media_max_age_seconds": 0})
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        answer = await http.get("/media/a.png")
+    assert (answer.status_code, answer.headers["cache-control"]) == (200, "no-cache")
 
 
 def test_a_media_root_that_is_not_a_directory_stops_the_app(tmp_path: Path) -> None:
