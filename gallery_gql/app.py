@@ -30,6 +30,7 @@ from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.deadline import RequestDeadline
 from gallery_gql.web.health import router as health_router
+from gallery_gql.web.media import install_media
 from gallery_gql.web.pages import GalleryGraphQLRouter, install_pages
 from gallery_gql.web.rate_limit import RateLimit
 from gallery_gql.web.responses import error_response
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
     install_pages(app)
+    install_media(app, settings)
     app.mount("/metrics", make_asgi_app(registry=REGISTRY))
     # Outermost last: CORS answers preflights, then the rate limit, then the body checks.
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)

@@ -94,7 +94,10 @@ def migrate(
     console.print(f"migrated to {revision}")
 
 
-def _run_seed(url: str, profile: str, items: int, users: int | None, seed: int) -> None:
+def _run_seed(
+    url: str, profile: str, items: int, users: int | None, seed: int, media: bool | None
+) -> None:
+    from gallery_gql.ops.media.files import AUTO_MEDIA_ITEMS
     from gallery_gql.ops.seed import SeedError, SeedPlan, seed_database
 
     plan = SeedPlan(profile=profile, items=items, users=users, seed=seed)  # type: ignore[arg-type]
@@ -108,6 +111,28 @@ def _run_seed(url: str, profile: str, items: int, users: int | None, seed: int) 
         f"{result.regular_items:,} regular + {result.auto_items:,} auto items, "
         f"{result.links:,} links in {result.seconds:.1f}s"
     )
+    if media is None:
+        media = items <= AUTO_MEDIA_ITEMS
+        if not media:
+            console.print(
+                f"no thumbnail files: more than {AUTO_MEDIA_ITEMS:,} items "
+                "(`seed --media` or `gallery-gql media` writes them)"
+            )
+    if media:
+        _write_media(url)
+
+
+def _media_home() -> Path:
+    return get_settings().home.expanduser().resolve() / "media"
+
+
+def _write_media(url: str) -> None:
+    from gallery_gql.ops.media.files import write_item_media
+
+    root = _media_home()
+    with stage_progress(console) as report:
+        result = asyncio.run(write_item_media(url, root, report))
+    console.print(f"{result.summary(root)}\nserve them with GALLERY_GQL_MEDIA_ROOT={root}")
 
 
 @app.command()
@@ -118,11 +143,28 @@ def seed(
     items: Annotated[int, typer.Option(min=1, help="Items across both sources.")] = 10_000,
     users: Annotated[int | None, typer.Option(min=1, help="Users (default: from items).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
+    media: Annotated[
+        bool | None,
+        typer.Option(
+            "--media/--no-media",
+            help="Write thumbnail files under $GALLERY_GQL_HOME/media "
+            "(default: up to 100,000 items).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Fill an empty database with deterministic synthetic gallery data."""
+    """Fill an empty database with deterministic synthetic gallery data (and, up to
+    100,000 items, generated thumbnail files for it)."""
     if profile not in ("genonaut", "zipf"):
         raise _fail("--profile must be genonaut or zipf")
-    _run_seed(_database_url(get_settings()), profile, items, users, seed)
+    _run_seed(_database_url(get_settings()), profile, items, users, seed, media)
+
+
+@app.command("media")
+def media_command() -> None:
+    """Write generated thumbnail files for every item in the database under
+    $GALLERY_GQL_HOME/media (what `seed` does; for a database seeded without them)."""
+    _write_media(_database_url(get_settings()))
 
 
 BACKFILL_SOURCES = ("regular", "auto", "both")
@@ -200,12 +242,17 @@ def serve(
     """Serve the GraphQL API at /graphql with production defaults (set
     GALLERY_GQL_ENVIRONMENT=development for GraphiQL and introspection)."""
     from gallery_gql.server import GatewayServer
+    from gallery_gql.web.media import MediaRootError, media_root
 
     # Production defaults (no GraphiQL, no introspection) unless the environment says so.
     os.environ.setdefault("GALLERY_GQL_ENVIRONMENT", "production")
     # Resolve once here so worker processes share one database (and one embedded start).
     os.environ["DATABASE_URL"] = _database_url(get_settings())
     get_settings.cache_clear()
+    try:  # each worker would fail on it: say it once, before starting them
+        media_root(get_settings())
+    except MediaRootError as exc:
+        raise _fail(str(exc)) from exc
     console.print(f"serving http://{host}:{port}/graphql")
     GatewayServer(host, port, workers).run()
 
@@ -250,11 +297,17 @@ def demo(
     from gallery_gql.db.migrate import upgrade
     from gallery_gql.ops.seed import database_is_empty
 
-    url = _database_url(get_settings())
+    settings = get_settings()
+    url = _database_url(settings)
     upgrade(url)
     if asyncio.run(database_is_empty(url)):
-        _run_seed(url, "genonaut", items, None, 42)
+        _run_seed(url, "genonaut", items, None, 42, None)
     os.environ.setdefault("GALLERY_GQL_ENVIRONMENT", "development")  # GraphiQL for the demo
+    media_home = _media_home()
+    if settings.media_root is None and media_home.is_dir():
+        os.environ["GALLERY_GQL_MEDIA_ROOT"] = str(media_home)
+    elif settings.media_root is None:
+        console.print(f"no thumbnail files under {media_home}: `gallery-gql media` writes them")
     serve(host=host, port=port, workers=1)
 
 

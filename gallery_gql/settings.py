@@ -6,8 +6,9 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, PrivateAttr
+from pydantic import AliasChoices, Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -74,6 +75,47 @@ class Settings(BaseSettings):
     """How long a write waits for a row lock before failing (SQLSTATE 55P03)."""
     connect_timeout_seconds: float = 5.0
     request_deadline_seconds: float = 10.0
+    media_root: Path | None = Field(
+        default=None,
+        description="Directory served at `/media/` (thumbnail URLs point under it); "
+        "unset → no `/media/` route.",
+    )
+    media_base_url: str | None = Field(
+        default=None,
+        description="Public http(s) base URL of the media (a CDN); thumbnail URLs are it "
+        "+ the stored path. Wins over `media_root` for URLs.",
+    )
+    media_max_age_seconds: int = Field(
+        default=365 * 24 * 3600,
+        ge=0,
+        description="`Cache-Control: max-age` of files served under `/media/`.",
+    )
+
+    @field_validator("media_base_url")
+    @classmethod
+    def _absolute_base_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(
+                "must be an absolute http(s) URL without a query, e.g. "
+                "https://cdn.example.com/gallery"
+            )
+        if parts.fragment:
+            raise ValueError("must not carry a #fragment")
+        return value.rstrip("/")
+
+    @property
+    def media_url_prefix(self) -> str | None:
+        """What `thumbnail` puts before a stored path: the CDN's base URL, else this
+        server's `/media/` route when it serves a media root, else nothing (paths as
+        stored)."""
+        if self.media_base_url:
+            return self.media_base_url + "/"
+        if self.media_root is not None:
+            return "/media/"
+        return None
 
     @property
     def introspection_enabled(self) -> bool:

@@ -98,6 +98,7 @@ async def main(seconds: float, levels: list[int], workers: int) -> None:
             server, backends, own = per_request
             print(
                 f"{clients} clients: {result.rate:.0f} req/s, p50 {result.latency.p50:.1f} ms,"
+                f" p95 {result.latency.p95:.1f} ms,"
                 f" errors {result.errors or 0}; CPU ms per request: server {server:.2f},"
                 f" PostgreSQL {backends:.2f}, load generator {own:.2f}"
             )

@@ -39,6 +39,7 @@ def test_help_lists_every_command() -> None:
         "bench",
         "loadtest",
         "purge-idempotency-keys",
+        "media",
     ):
         assert command in result.output
     db_help = runner.invoke(app, ["db", "--help"]).output

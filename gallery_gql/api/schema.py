@@ -26,7 +26,7 @@ from gallery_gql.api.mutations import Mutation
 from gallery_gql.api.queries.content import ContentQueries
 from gallery_gql.api.queries.tags import TagQueries
 from gallery_gql.api.queries.viewer import ViewerQueries
-from gallery_gql.api.types.content import ContentItem, thumbnail_of
+from gallery_gql.api.types.content import ContentItem, thumbnail_resolver
 from gallery_gql.api.types.scalars import scalar_map
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
@@ -86,14 +86,14 @@ class GallerySchema(strawberry.Schema):
                 errors[index] = public_error(error, request_id)
 
 
-def _resolve_directly(schema: strawberry.Schema) -> None:
+def _resolve_directly(schema: strawberry.Schema, settings: Settings) -> None:
     """Hot fields with arguments resolved by plain functions: strawberry would convert
     their arguments and build an `Info` per call (6% of a grid page's worker time, 25
     calls a page; docs/decisions.md). Types, arguments and descriptions stay strawberry's;
     graphql-core passes the coerced arguments, and schema extensions still wrap the call."""
     item = schema._schema.get_type("ContentItem")
     assert isinstance(item, GraphQLObjectType)
-    item.fields["thumbnail"].resolve = thumbnail_of
+    item.fields["thumbnail"].resolve = thumbnail_resolver(settings.media_url_prefix)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -114,5 +114,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             scalar_map=scalar_map(settings.max_page_size),
         ),
     )
-    _resolve_directly(schema)
+    _resolve_directly(schema, settings)
     return schema

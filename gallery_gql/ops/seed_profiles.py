@@ -488,7 +488,9 @@ def item_text(
     ):
         folder, ext = _CONTENT_PATHS[kind]
         data.append(f"/data/{folder}/{where}/{ident}.{ext}")
-        thumbs.append(f"/data/thumbs/{where}/{ident}.jpg" if thumb else None)
+        # Only an image can stand for its own thumbnail: the others always have one.
+        with_thumb = thumb or kind != "image"
+        thumbs.append(f"/data/thumbs/{where}/{ident}.jpg" if with_thumb else None)
         alts.append(_alt_res(where, ident, big) if alt else None)
     return ItemText(
         title=_titles(rng, size),

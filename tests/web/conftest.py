@@ -9,62 +9,49 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.app import create_app
+from gallery_gql.ops.media.files import write_item_media
 from gallery_gql.settings import Settings
 from tests.factories import Dataset, build_gallery
-from tests.web.support import CHROMEDRIVER, CHROMIUM, LiveServer
+from tests.web.support import CHROMEDRIVER, CHROMIUM, LiveServer, serve_in_thread
 
 
 @pytest.fixture(scope="module")
-async def gallery_data(module_database_url: str) -> tuple[str, Dataset]:
+async def gallery_data(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Dataset, Path]:
+    """The test gallery, and a home whose media root holds every item's thumbnail files
+    (written as `seed` writes them)."""
     engine = create_async_engine(module_database_url)
     dataset = await build_gallery(engine)
     await engine.dispose()
-    return module_database_url, dataset
+    home = tmp_path_factory.mktemp("home")
+    await write_item_media(module_database_url, home / "media")
+    return module_database_url, dataset, home
 
 
 @pytest.fixture(scope="module")
-def live_server(
-    gallery_data: tuple[str, Dataset], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
+def live_server(gallery_data: tuple[str, Dataset, Path]) -> Iterator[LiveServer]:
     """The app served by uvicorn in a thread, on a free loopback port, shut down after."""
-    database_url, dataset = gallery_data
+    database_url, dataset, home = gallery_data
     settings = Settings(
         database_url=database_url,
         secret="test-secret-" + "x" * 32,
-        home=tmp_path_factory.mktemp("home"),
+        home=home,
         rate_limit="",
         graphiql=True,
+        media_root=home / "media",
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings, dataset)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_in_thread(create_app(settings)) as url:
+        yield LiveServer(url, settings, dataset)
 
 
 @pytest.fixture(scope="session")

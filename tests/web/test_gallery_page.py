@@ -34,6 +34,40 @@ def tag_id(server: LiveServer, name: str) -> str:
     return tag_global_id
 
 
+def grid_thumbnails(server: LiveServer) -> list[str]:
+    """What the API answers for the first page's thumbnails, as the grid asks them."""
+    query = """{ contentItems(first: 25) { edges { node {
+        thumbnail(resolution: "512x512") } } } }"""
+    edges = server.gql(query)["contentItems"]["edges"]
+    return [edge["node"]["thumbnail"] for edge in edges]
+
+
+def rendered_images(driver: Any, selector: str, count: int) -> list[dict[str, Any]]:
+    """Wait until `count` images match and every one has loaded and decoded (a natural
+    size above zero; a broken image has none, and the page removes it); their src and
+    natural size."""
+    script = """return [...document.querySelectorAll(arguments[0])].map(i => ({
+        src: i.currentSrc, complete: i.complete,
+        width: i.naturalWidth, height: i.naturalHeight}))"""
+
+    def loaded(d: Any) -> list[dict[str, Any]] | None:
+        found: list[dict[str, Any]] = d.execute_script(script, selector)
+        done = len(found) == count and all(i["complete"] and i["width"] > 0 for i in found)
+        return found if done else None
+
+    images: list[dict[str, Any]] = wait_for(driver, loaded, f"{count} images did not render")
+    assert all(image["height"] > 0 for image in images)
+    # And each decodes into pixels (`decode()` rejects for an image that cannot be shown).
+    decoded = driver.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        Promise.all([...document.querySelectorAll(arguments[0])].map(i => i.decode()))
+          .then(all => done(all.length), error => done(String(error)));""",
+        selector,
+    )
+    assert decoded == count, decoded
+    return images
+
+
 def query_of(driver: Any) -> dict[str, list[str]]:
     return parse_qs(urlsplit(driver.current_url).query)
 
@@ -45,20 +79,16 @@ def test_gallery_shows_a_page_of_tiles_and_the_total(browser: Any, live_server: 
     assert tile_ids(browser) == ids
     assert len(ids) == 25
     assert browser.find_element("id", "total").text == f"{total} items"
-    # The thumbnails do not exist here: every tile falls back to its placeholder.
-    wait_for(
-        browser,
-        lambda d: d.execute_script("return document.querySelectorAll('#grid img').length") == 0,
-        "broken thumbnails were not replaced by placeholders",
-    )
-    assert len(browser.find_elements("css selector", "#grid .tile .placeholder")) == 25
+    # Every tile shows its thumbnail, decoded (not the placeholder), from /media/.
+    images = rendered_images(browser, "#grid .tile img", 25)
+    thumbnails = grid_thumbnails(live_server)
+    assert [image["src"] for image in images] == [live_server.url + url for url in thumbnails]
+    assert all(url.startswith("/media/") for url in thumbnails)
     assert browser.find_element("id", "who-mine").get_attribute("disabled") is not None
     assert browser.find_element("id", "who-hint").is_displayed()
-    # No script errors: the only failures logged are the missing thumbnails (404).
+    # No script errors and no failed request.
     problems = [
-        entry["message"]
-        for entry in browser.get_log("browser")
-        if entry["level"] == "SEVERE" and "404 (Not Found)" not in entry["message"]
+        entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
     ]
     assert not problems, problems
     screenshot(browser, "gallery.png")
@@ -131,12 +161,16 @@ def test_an_item_view_shows_the_items_tags(browser: Any, live_server: LiveServer
     )
     assert "#/item/" in browser.current_url
     item = live_server.gql(
-        "query ($id: ID!) { contentItem(id: $id) { title tags { name } } }", {"id": item_id}
+        """query ($id: ID!) { contentItem(id: $id) {
+            title tags { name } thumbnail(resolution: "1024x1024") } }""",
+        {"id": item_id},
     )["contentItem"]
     shown = [t.text for t in browser.find_elements("css selector", "#item-body .item-tags .tag")]
     assert shown == [t["name"] for t in item["tags"]]
     assert "tag-0" in shown
     assert browser.find_element("id", "item-title").text == item["title"]
+    (image,) = rendered_images(browser, "#item-body .item img", 1)
+    assert image["src"] == live_server.url + item["thumbnail"]
     screenshot(browser, "gallery-item.png")
     browser.find_element("id", "item-close").click()
     wait_for(browser, lambda d: "#/item/" not in d.current_url, "closing kept the item URL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, cast
 
@@ -15,7 +16,7 @@ from gallery_gql.api.types.node import Node
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
 from gallery_gql.gallery.records import ItemRecord
-from gallery_gql.gallery.thumbnails import best_thumbnail
+from gallery_gql.gallery.thumbnails import best_thumbnail, media_locator
 
 
 @strawberry.type(description="A generated image (or other media) in the gallery.")
@@ -62,16 +63,22 @@ class ContentItem(Node):
         self.version = record.version
 
     @strawberry.field(
-        description="Best available thumbnail path: the requested resolution if present, "
-        "else the largest alternative, else the plain thumbnail, else the content itself."
+        description="URL of the best available thumbnail: the requested resolution if "
+        "present, else the largest alternative, else the plain thumbnail, else the content "
+        "itself. Under the server's `/media/` route or the configured media base URL (a "
+        "path relative to the API's origin in the first case); the stored path when the "
+        "server is configured with neither."
     )
     def thumbnail(
         self,
+        info: Ctx,
         resolution: Annotated[
             str | None, strawberry.argument(description="Preferred resolution such as `512x512`.")
         ] = None,
     ) -> str:
-        return thumbnail_of(self, resolution=resolution)
+        # Replaced on the built schema by `thumbnail_resolver` (api/schema.py).
+        resolve = thumbnail_resolver(info.context.settings.media_url_prefix)
+        return resolve(self, info, resolution)
 
     @strawberry.field(description="Who created the item.")
     async def creator(self, info: Ctx) -> User:
@@ -90,8 +97,26 @@ class ContentItem(Node):
         return [Tag(record=record) for record in records or []]
 
 
-def thumbnail_of(item: ContentItem, _info: object = None, resolution: str | None = None) -> str:
-    """`ContentItem.thumbnail`, also installed as the field's graphql-core resolver
-    (api/schema.py): the one grid field with an argument, resolved 25 times a page."""
+ThumbnailResolver = Callable[[ContentItem, object, str | None], str]
+
+
+def thumbnail_resolver(media_url_prefix: str | None) -> ThumbnailResolver:
+    """`ContentItem.thumbnail` as a plain function, installed as the field's graphql-core
+    resolver (api/schema.py): the one grid field with an argument, resolved 25 times a
+    page. The URL prefix is bound once, not looked up per call."""
+    if media_url_prefix is None:
+        return thumbnail_path
+    locate = media_locator(media_url_prefix)
+
+    def thumbnail_url(
+        item: ContentItem, _info: object = None, resolution: str | None = None
+    ) -> str:
+        return locate(thumbnail_path(item, _info, resolution))
+
+    return thumbnail_url
+
+
+def thumbnail_path(item: ContentItem, _info: object = None, resolution: str | None = None) -> str:
+    """The thumbnail as stored (no media location configured)."""
     r = item.record
     return best_thumbnail(r.content_data, r.path_thumb, r.path_thumbs_alt_res, resolution)

@@ -127,10 +127,12 @@ function hue(text) {
   return h;
 }
 
-// The thumbnail paths may not exist where the page is served: a failed image leaves the
-// generated placeholder (a colored tile with the title) underneath visible.
-function picture(path, title, key) {
-  const img = el("img", { src: path, alt: title, decoding: "async" });
+// `thumbnail` is a URL the server serves (under /media/, or the configured CDN). The
+// generated placeholder (a colored tile with the title) underneath shows while the image
+// loads, and stays when it cannot be loaded (the image is then removed). Tiles below the
+// fold load as they come near (a page may hold 100).
+function picture(url, title, key) {
+  const img = el("img", { src: url, alt: title, decoding: "async", loading: "lazy" });
   img.onerror = () => img.remove();
   return el("div", { class: "picture", style: `--hue: ${hue(key)}` },
     el("div", { class: "placeholder", "aria-hidden": "true" }, el("span", {}, title)), img);

@@ -1,0 +1,1 @@
+"""Generated media files for seeded items (the demo's thumbnails)."""
