@@ -67,6 +67,7 @@ class ModelQuery:
     search: str | None = None
     viewer_id: UUID | None = None
     sort: str = "NEWEST"
+    collections: frozenset[str] | None = None  # e.g. {"USER_REGULAR", "COMMUNITY_AUTO"}
 
 
 _SOURCE_RANK = {"REGULAR": 0, "AUTO": 1}
@@ -77,6 +78,10 @@ def _matches(item: ModelItem, q: ModelQuery) -> bool:
         return False
     if q.sources is not None and item.source not in q.sources:
         return False
+    if q.collections is not None:
+        own = q.viewer_id is not None and item.creator_id == q.viewer_id
+        if f"{'USER' if own else 'COMMUNITY'}_{item.source}" not in q.collections:
+            return False
     if q.creator_id is not None and item.creator_id != q.creator_id:
         return False
     if q.not_creator_id is not None and item.creator_id == q.not_creator_id:

@@ -13,21 +13,31 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import bad_input, unauthenticated
 from gallery_gql.api.global_id import decode_uuid_id
-from gallery_gql.api.types.enums import ContentSort, ContentSource, CreatorScope, TagMatchMode
+from gallery_gql.api.types.enums import (
+    ContentCollection,
+    ContentSort,
+    ContentSource,
+    CreatorScope,
+    TagMatchMode,
+)
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.cursor import CursorError, check_cursor, decode_cursor
-from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
+from gallery_gql.gallery.query.filters import Collection, ContentFilter, PageRequest, Position, Sort
 from gallery_gql.gallery.query.tag_stats import TagStats
+from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH
 
 
 @dataclass(frozen=True, kw_only=True)
 class ContentArgs:
     tags: Sequence[str] | None
+    tag_names: Sequence[str] | None
     match: TagMatchMode
     exclude_tags: Sequence[str] | None
+    exclude_tag_names: Sequence[str] | None
     creator: CreatorFilter | None
     sources: Sequence[ContentSource] | None
+    collections: Sequence[ContentCollection] | None
     search: str | None
     sort: ContentSort
     first: int | None
@@ -45,11 +55,33 @@ class ContentQuery:
     stats: TagStats
 
 
-def _tag_ids(values: Sequence[str] | None, argument: str, limit: int) -> list[UUID]:
+def _bounded(values: Sequence[str] | None, argument: str, limit: int) -> list[str]:
     values = list(values or [])
     if len(values) > limit:
         raise bad_input(f"`{argument}` takes at most {limit} tags, got {len(values)}")
-    return [decode_uuid_id(value, "Tag") for value in values]
+    return values
+
+
+def _tag_names(values: Sequence[str] | None, argument: str, limit: int) -> list[str]:
+    names = _bounded(values, argument, limit)
+    if any(len(name) > MAX_NAME_LENGTH for name in names):
+        raise bad_input(f"`{argument}`: a tag name is at most {MAX_NAME_LENGTH} characters")
+    return names
+
+
+def _tag_ids(values: Sequence[str] | None, argument: str, limit: int) -> list[UUID]:
+    return [decode_uuid_id(value, "Tag") for value in _bounded(values, argument, limit)]
+
+
+def _collections(args: ContentArgs, creator_scoped: bool) -> frozenset[Collection] | None:
+    if args.collections is None:
+        return None
+    if creator_scoped:
+        raise bad_input(
+            "`collections` already says whose items to show: give it without a "
+            "`creator.scope` other than ANYONE"
+        )
+    return frozenset(collection.to_domain() for collection in args.collections)
 
 
 def _creator(creator: CreatorFilter | None, viewer: UUID | None) -> tuple[UUID | None, UUID | None]:
@@ -108,12 +140,24 @@ async def build_content_query(
     limit = context.settings.max_filter_tags
     wanted = _tag_ids(args.tags, "tags", limit)
     excluded = _tag_ids(args.exclude_tags, "excludeTags", limit)
+    wanted_names = _tag_names(args.tag_names, "tagNames", limit)
+    excluded_names = _tag_names(args.exclude_tag_names, "excludeTagNames", limit)
     creator_id, exclude_creator_id = _creator(args.creator, context.viewer_id)
-    found = await context.tag_directory.resolve(conn, [*wanted, *excluded])
+    scoped = args.creator is not None and args.creator.scope is not CreatorScope.ANYONE
+    collections = _collections(args, scoped)
+    names = [*wanted_names, *excluded_names]
+    found = await context.tag_directory.resolve(conn, [*wanted, *excluded], names)
     resolved = found.by_id
     unknown = sorted({str(tag) for tag in [*wanted, *excluded] if tag not in resolved})
     if unknown:
         raise bad_input(f"unknown tags: {', '.join(unknown)}", unknownTags=unknown)
+    by_name = found.by_name
+    unknown_names = list(dict.fromkeys(name for name in names if name not in by_name))
+    if unknown_names:
+        shown = ", ".join(repr(name) for name in unknown_names)
+        raise bad_input(f"unknown tag names: {shown}", unknownTagNames=unknown_names)
+    wanted += [by_name[name].id for name in wanted_names]
+    excluded += [by_name[name].id for name in excluded_names]
     sources = (
         tuple(source.to_domain() for source in args.sources)
         if args.sources is not None
@@ -129,6 +173,7 @@ async def build_content_query(
         creator_id=creator_id,
         exclude_creator_id=exclude_creator_id,
         search=args.search,
+        collections=collections,
         viewer_id=context.viewer_id,
     )
     sort = args.sort.to_domain()

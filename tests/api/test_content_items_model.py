@@ -17,11 +17,13 @@ from tests.factories import WORDS, Dataset, build_gallery
 from tests.model import ModelItem, ModelQuery, expected, load_items
 
 PAGE = """
-query Page($tags: [ID!], $match: TagMatchMode!, $exclude: [ID!], $creator: CreatorFilter,
-           $sources: [ContentSource!], $search: String, $sort: ContentSort!,
+query Page($tags: [ID!], $tagNames: [String!], $match: TagMatchMode!, $exclude: [ID!],
+           $excludeNames: [String!], $creator: CreatorFilter, $sources: [ContentSource!],
+           $collections: [ContentCollection!], $search: String, $sort: ContentSort!,
            $first: PageSize, $after: Cursor, $last: PageSize, $before: Cursor) {
-  contentItems(tags: $tags, match: $match, excludeTags: $exclude, creator: $creator,
-               sources: $sources, search: $search, sort: $sort, first: $first,
+  contentItems(tags: $tags, tagNames: $tagNames, match: $match, excludeTags: $exclude,
+               excludeTagNames: $excludeNames, creator: $creator, sources: $sources,
+               collections: $collections, search: $search, sort: $sort, first: $first,
                after: $after, last: $last, before: $before) {
     edges { cursor node { source databaseId } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -42,16 +44,33 @@ async def gallery(engine: AsyncEngine) -> Gallery:
     return Gallery((dataset, await load_items(engine)))
 
 
+COLLECTIONS = ["USER_REGULAR", "USER_AUTO", "COMMUNITY_REGULAR", "COMMUNITY_AUTO"]
+
+
+@st.composite
+def collections(draw: st.DrawFn) -> list[str] | None:
+    """None (no filter), [] (nothing), or any subset: diagonals such as my regular with
+    the community's auto included."""
+    return draw(st.one_of(st.none(), st.lists(st.sampled_from(COLLECTIONS), unique=True)))
+
+
 @st.composite
 def requests(draw: st.DrawFn, dataset: Dataset) -> dict[str, Any]:
     tag_ids = st.sampled_from(dataset.tags)
     users = st.sampled_from(dataset.users)
+    chosen = draw(collections())
+    scopes = [None, "ANYONE", "USER"]
+    if chosen is None:  # ME and OTHERS say whose items as collections do: not both
+        scopes += ["ME", "OTHERS"]
     return {
+        "collections": chosen,
+        "names": dataset.tag_names,
+        "by_name": draw(st.booleans()),  # tags given by name instead of by id
         "tags": draw(st.lists(tag_ids, max_size=4, unique=True)),
         "match": draw(st.sampled_from(["ANY", "ALL"])),
         "exclude": draw(st.lists(tag_ids, max_size=2, unique=True)),
         "sources": draw(st.sampled_from([None, ["REGULAR"], ["AUTO"], ["AUTO", "REGULAR"]])),
-        "scope": draw(st.sampled_from([None, "ANYONE", "ME", "OTHERS", "USER"])),
+        "scope": draw(st.sampled_from(scopes)),
         "user": draw(users),
         "viewer": draw(st.one_of(st.none(), users)),
         "search": draw(
@@ -84,6 +103,7 @@ def _model_query(r: dict[str, Any]) -> ModelQuery:
         r["search"],
         r["viewer"],
         r["sort"],
+        frozenset(r["collections"]) if r.get("collections") is not None else None,
     )
 
 
@@ -93,12 +113,17 @@ def _variables(r: dict[str, Any]) -> dict[str, Any]:
         creator = {"userId": str(r["user"])}
     elif r["scope"] is not None:
         creator = {"scope": r["scope"]}
+    by_name = r.get("by_name", False)
+    names = r.get("names", {})
     return {
-        "tags": [str(t) for t in r["tags"]],
+        "tags": [] if by_name else [str(t) for t in r["tags"]],
+        "tagNames": [names[t] for t in r["tags"]] if by_name else None,
         "match": r["match"],
-        "exclude": [str(t) for t in r["exclude"]],
+        "exclude": [] if by_name else [str(t) for t in r["exclude"]],
+        "excludeNames": [names[t] for t in r["exclude"]] if by_name else None,
         "creator": creator,
         "sources": r["sources"],
+        "collections": r.get("collections"),
         "search": r["search"],
         "sort": r["sort"],
     }

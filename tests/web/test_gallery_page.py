@@ -17,8 +17,8 @@ from tests.web.support import (
 
 pytestmark = requires_browser
 
-PAGE = """query ($tags: [ID!], $creator: CreatorFilter) {
-  contentItems(tags: $tags, creator: $creator, first: 25) {
+PAGE = """query ($tags: [ID!], $creator: CreatorFilter, $collections: [ContentCollection!]) {
+  contentItems(tags: $tags, creator: $creator, collections: $collections, first: 25) {
     edges { node { id } } totalCount { count isExact } } }"""
 
 
@@ -84,7 +84,10 @@ def test_gallery_shows_a_page_of_tiles_and_the_total(browser: Any, live_server: 
     thumbnails = grid_thumbnails(live_server)
     assert [image["src"] for image in images] == [live_server.url + url for url in thumbnails]
     assert all(url.startswith("/media/") for url in thumbnails)
-    assert browser.find_element("id", "who-mine").get_attribute("disabled") is not None
+    for mine in ("show-my-regular", "show-my-auto"):  # an anonymous viewer owns nothing
+        assert browser.find_element("id", mine).get_attribute("disabled") is not None
+    for community in ("show-community-regular", "show-community-auto"):
+        assert browser.find_element("id", community).is_selected()
     assert browser.find_element("id", "who-hint").is_displayed()
     # No script errors and no failed request.
     problems = [
@@ -177,7 +180,7 @@ def test_an_item_view_shows_the_items_tags(browser: Any, live_server: LiveServer
     assert not browser.find_element("id", "item-view").is_displayed()
 
 
-def test_with_a_token_mine_shows_only_the_viewers_items(
+def test_with_a_token_the_four_collections_toggle_independently(
     browser: Any, live_server: LiveServer
 ) -> None:
     token = mint_token(live_server.dataset.users[0], live_server.settings)
@@ -187,13 +190,36 @@ def test_with_a_token_mine_shows_only_the_viewers_items(
         browser.refresh()
         wait_gallery(browser)
         wait_for(browser, lambda d: "user0" in d.find_element("id", "viewer").text, "no viewer")
-        browser.find_element("id", "who-community").click()
-        wait_gallery(browser, "who=me")
-        ids, total = page(live_server, token=token, creator={"scope": "ME"})
+        # A diagonal: my regular items and the community's auto-generated ones.
+        browser.find_element("id", "show-my-auto").click()
+        wait_gallery(browser, "show=my-regular")
+        browser.find_element("id", "show-community-regular").click()
+        wait_gallery(browser, "show=community-auto")
+        assert query_of(browser)["show"] == ["my-regular", "community-auto"]
+        diagonal = ["USER_REGULAR", "COMMUNITY_AUTO"]
+        ids, total = page(live_server, token=token, collections=diagonal)
         assert tile_ids(browser) == ids
         assert browser.find_element("id", "total").text.startswith(str(total))
+        # Nothing ticked shows nothing, not everything.
+        browser.find_element("id", "show-my-regular").click()
+        wait_gallery(browser, "show=community-auto")
+        browser.find_element("id", "show-community-auto").click()
+        wait_gallery(browser, "show=none")
+        assert tile_ids(browser) == []
     finally:
         browser.execute_script("localStorage.clear()")
+
+
+def test_an_unknown_tag_name_is_reported_not_an_empty_page(
+    browser: Any, live_server: LiveServer
+) -> None:
+    browser.get(live_server.url + "/?tag=no-such-tag")
+    wait_for(
+        browser,
+        lambda d: d.execute_script("return document.body.dataset.state") == "error",
+        "an unknown tag name did not show an error",
+    )
+    assert "no-such-tag" in browser.find_element("id", "errors").text
 
 
 def test_api_errors_are_shown_with_their_code(browser: Any, live_server: LiveServer) -> None:

@@ -13,6 +13,7 @@ pytestmark = requires_browser
 EXAMPLE_TABS = {
     "GalleryPage",
     "TagFilterAny",
+    "Collections",
     "TagFilterAll",
     "NextPage",
     "TagAutocomplete",
@@ -36,6 +37,8 @@ def requested_urls(driver: Any) -> set[str]:
 
 
 READ_EXAMPLES = {
+    "TagFilterAny": "totalCount",
+    "Collections": "totalCount",
     "TagFilterAll": "totalCount",
     "NextPage": "hasPreviousPage",
     "ItemWithTags": "creator",

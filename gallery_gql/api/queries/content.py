@@ -14,7 +14,12 @@ from gallery_gql.api.global_id import decode_global_id, decode_item_key
 from gallery_gql.api.selection import selects
 from gallery_gql.api.types.connection import ContentItemConnection, ContentItemEdge, PageInfo
 from gallery_gql.api.types.content import ContentItem
-from gallery_gql.api.types.enums import ContentSort, ContentSource, TagMatchMode
+from gallery_gql.api.types.enums import (
+    ContentCollection,
+    ContentSort,
+    ContentSource,
+    TagMatchMode,
+)
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.api.types.scalars import CursorToken, PageSize
 from gallery_gql.db.reads import run_read
@@ -45,6 +50,13 @@ class ContentQueries:
             list[strawberry.ID] | None,
             strawberry.argument(description="Tag ids (UUIDs or Tag.id values), at most 20."),
         ] = None,
+        tag_names: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Tags by exact name, at most 20; they join `tags` (an unknown "
+                "name is BAD_USER_INPUT listing every unknown name)."
+            ),
+        ] = None,
         match: Annotated[
             TagMatchMode,
             strawberry.argument(description="Whether items need ANY or ALL of `tags`."),
@@ -52,6 +64,12 @@ class ContentQueries:
         exclude_tags: Annotated[
             list[strawberry.ID] | None,
             strawberry.argument(description="Drop items carrying any of these tags (at most 20)."),
+        ] = None,
+        exclude_tag_names: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Drop items carrying any of these tags, by exact name (at most 20)."
+            ),
         ] = None,
         creator: Annotated[
             CreatorFilter | None,
@@ -61,7 +79,15 @@ class ContentQueries:
         ] = None,
         sources: Annotated[
             list[ContentSource] | None,
-            strawberry.argument(description="Which collections to include (default: both)."),
+            strawberry.argument(description="Which sources to include (default: both)."),
+        ] = None,
+        collections: Annotated[
+            list[ContentCollection] | None,
+            strawberry.argument(
+                description="Which of the gallery's collections to show (default: every item "
+                "the viewer may see); `[]` shows nothing. Intersects `sources`; with a "
+                "`creator` scope other than ANYONE it is BAD_USER_INPUT."
+            ),
         ] = None,
         search: Annotated[
             str | None,
@@ -94,10 +120,13 @@ class ContentQueries:
     ) -> ContentItemConnection:
         args = ContentArgs(
             tags=tags,
+            tag_names=tag_names,
             match=match,
             exclude_tags=exclude_tags,
+            exclude_tag_names=exclude_tag_names,
             creator=creator,
             sources=sources,
+            collections=collections,
             search=search,
             sort=sort,
             first=first,

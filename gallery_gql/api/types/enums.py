@@ -7,7 +7,7 @@ from enum import Enum
 import strawberry
 
 from gallery_gql.gallery.keys import Source
-from gallery_gql.gallery.query.filters import Sort, TagMatch
+from gallery_gql.gallery.query.filters import Collection, Sort, TagMatch
 
 
 @strawberry.enum(description="Which collection an item belongs to.")
@@ -21,6 +21,28 @@ class ContentSource(Enum):
     @classmethod
     def from_domain(cls, source: Source) -> ContentSource:
         return cls(source.name)
+
+
+@strawberry.enum(
+    description="The gallery's four collections: the viewer's own items and everyone "
+    "else's (the community's public items), in each source."
+)
+class ContentCollection(Enum):
+    USER_REGULAR = strawberry.enum_value(
+        "USER_REGULAR", description="The viewer's regular items (none for an anonymous viewer)."
+    )
+    USER_AUTO = strawberry.enum_value(
+        "USER_AUTO", description="The viewer's auto-generated items (none when anonymous)."
+    )
+    COMMUNITY_REGULAR = strawberry.enum_value(
+        "COMMUNITY_REGULAR", description="Everyone else's public regular items."
+    )
+    COMMUNITY_AUTO = strawberry.enum_value(
+        "COMMUNITY_AUTO", description="Everyone else's public auto-generated items."
+    )
+
+    def to_domain(self) -> Collection:
+        return Collection(self.value)
 
 
 @strawberry.enum(description="How several tags in a filter combine.")

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from gallery_gql.db.params import any_int
 from gallery_gql.db.tables import content_tags, tags
 from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.filters import Whose
 from gallery_gql.gallery.query.shapes import (
     FilterParam,
     FilterShape,
@@ -81,8 +82,9 @@ def limit_of(walk: WalkShape) -> Any:
     return bindparam(param(walk.name, WalkParam.LIMIT), type_=Integer, required=True)
 
 
-def item_conditions(item: Any, flt: FilterShape) -> list[ColumnElement[bool]]:
-    """Privacy, creator and search conditions on an item table row."""
+def item_conditions(item: Any, flt: FilterShape, whose: Whose) -> list[ColumnElement[bool]]:
+    """Privacy, creator and search conditions on a row of the item table of a branch
+    that keeps `whose` items."""
     user = item.c.creator_id.type
     conditions: list[ColumnElement[bool]] = []
     if flt.viewer:
@@ -94,6 +96,10 @@ def item_conditions(item: Any, flt: FilterShape) -> list[ColumnElement[bool]]:
         conditions.append(
             item.c.creator_id == bindparam(FilterParam.CREATOR_ID, type_=user, required=True)
         )
+    if whose is not Whose.ANYONE:
+        viewer = bindparam(FilterParam.VIEWER_ID, type_=user, required=True)
+        mine = item.c.creator_id == viewer
+        conditions.append(mine if whose is Whose.VIEWER else item.c.creator_id != viewer)
     if flt.exclude_creator:
         excluded = bindparam(FilterParam.EXCLUDE_CREATOR_ID, type_=user, required=True)
         conditions.append(item.c.creator_id != excluded)

@@ -42,6 +42,32 @@ class TagMatch(Enum):
     ALL = "ALL"
 
 
+class Collection(Enum):
+    """The gallery's four collections: the viewer's own items and everyone else's (the
+    community's), in each source."""
+
+    USER_REGULAR = "USER_REGULAR"
+    USER_AUTO = "USER_AUTO"
+    COMMUNITY_REGULAR = "COMMUNITY_REGULAR"
+    COMMUNITY_AUTO = "COMMUNITY_AUTO"
+
+    @property
+    def source(self) -> Source:
+        return Source.REGULAR if self.name.endswith("REGULAR") else Source.AUTO
+
+    @property
+    def viewers_own(self) -> bool:
+        return self.name.startswith("USER")
+
+
+class Whose(Enum):
+    """Whose items one source contributes to a page."""
+
+    ANYONE = "anyone"
+    VIEWER = "viewer"  # the viewer's own (creator = viewer)
+    OTHERS = "others"  # everyone else's (creator <> viewer)
+
+
 SortValue = datetime | float
 
 
@@ -64,6 +90,9 @@ class ContentFilter:
 
     `viewer_id` governs privacy (private items are visible only to their creator);
     `creator_id` keeps one creator's items, `exclude_creator_id` drops one creator's.
+    `collections` (None: no such filter) keeps the items of the named collections: each
+    source contributes anyone's, the viewer's or the others' items (`whose`), and a source
+    none of them names is dropped from `sources`.
     """
 
     tag_keys: tuple[int, ...] = ()
@@ -73,15 +102,31 @@ class ContentFilter:
     creator_id: UUID | None = None
     exclude_creator_id: UUID | None = None
     search: str | None = None
+    collections: frozenset[Collection] | None = None
     viewer_id: UUID | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tag_keys", tuple(sorted(set(self.tag_keys))))
         object.__setattr__(self, "exclude_tag_keys", tuple(sorted(set(self.exclude_tag_keys))))
-        object.__setattr__(self, "sources", tuple(sorted(set(self.sources))))
+        sources = sorted({source for source in self.sources if self.whose(source) is not None})
+        object.__setattr__(self, "sources", tuple(sources))
         object.__setattr__(self, "search", normalize_search(self.search))
         if len(self.tag_keys) <= 1:
             object.__setattr__(self, "match", TagMatch.ANY)
+
+    def whose(self, source: Source) -> Whose | None:
+        """Whose items `source` contributes under `collections`; None: none at all. An
+        anonymous viewer owns nothing, and every public item is the community's."""
+        if self.collections is None:
+            return Whose.ANYONE
+        named = [c for c in self.collections if c.source is source]
+        own = self.viewer_id is not None and any(c.viewers_own for c in named)
+        community = any(not c.viewers_own for c in named)
+        if own:
+            return Whose.ANYONE if community else Whose.VIEWER
+        if community:
+            return Whose.OTHERS if self.viewer_id is not None else Whose.ANYONE
+        return None
 
     @property
     def matches_nothing(self) -> bool:
@@ -106,6 +151,7 @@ class ContentFilter:
             str(self.creator_id or ""),
             str(self.exclude_creator_id or ""),
             self.search or "",
+            "*" if self.collections is None else ",".join(sorted(c.name for c in self.collections)),
         ]
         return hashlib.blake2s("\x1f".join(parts).encode(), digest_size=8).hexdigest()
 

@@ -14,10 +14,12 @@ the strategy, derived from the shape.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from gallery_gql.gallery.keys import Source
-from gallery_gql.gallery.query.filters import ContentFilter, Sort, TagMatch
+from gallery_gql.gallery.query.filters import ContentFilter, Sort, TagMatch, Whose
 from gallery_gql.gallery.query.shapes import (
     BranchKind,
     BranchShape,
@@ -130,8 +132,9 @@ def all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats) -> int | N
     return cap
 
 
-def walks_creator_items(flt: ContentFilter) -> bool:
-    """Whether a tag filter on one creator's items walks that creator's items (its
+def walks_creator_items(flt: ContentFilter, source: Source) -> bool:
+    """Whether a tag filter on one creator's items (a `creator` filter, or a source whose
+    collections keep only the viewer's) walks that creator's items (its
     `(creator_id, sort)` index) probing each for the tags, instead of a tag's postings.
 
     A tag walk filtered by creator reads postings until the creator's items fill the page;
@@ -140,7 +143,8 @@ def walks_creator_items(flt: ContentFilter) -> bool:
     each by (source, item, tag); the probe now needs the item's created_at, which only the
     item side has. Cost: the creator's items up to the page, all of them for a tag the
     creator seldom uses (no per-creator counts to choose by)."""
-    return flt.creator_id is not None and bool(flt.tag_keys)
+    one_creator = flt.creator_id is not None or flt.whose(source) is Whose.VIEWER
+    return one_creator and bool(flt.tag_keys)
 
 
 # -- the plan -------------------------------------------------------------------------------
@@ -177,11 +181,12 @@ def _filter_params(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> d
     return params
 
 
-def _item_test(flt: ContentFilter) -> TagTest:
+def _item_test(flt: ContentFilter, source: Source) -> TagTest:
     """The tag test of a walk over item rows in sort order."""
     if not flt.tag_keys:
         return TagTest.NONE
-    if flt.match is TagMatch.ALL or (walks_creator_items(flt) and len(flt.tag_keys) == 1):
+    one_tag_of_one_creator = walks_creator_items(flt, source) and len(flt.tag_keys) == 1
+    if flt.match is TagMatch.ALL or one_tag_of_one_creator:
         return TagTest.ALL_PROBES
     return TagTest.ANY
 
@@ -197,50 +202,15 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
         params[param(name, WalkParam.BOUND_ID)] = walk.bound.id
     branches: list[BranchShape] = []
 
-    def postings(
-        source: Source, driver: int, others: tuple[int, ...], cap: int | None = None
-    ) -> None:
-        index = len(branches)
-        params[param(name, WalkParam.DRIVER, index)] = driver
-        if others:
-            params[param(name, WalkParam.OTHERS, index)] = list(others)
-            params[param(name, WalkParam.OTHERS_COUNT, index)] = len(others)
-        if cap is not None:
-            params[param(name, WalkParam.CAP, index)] = cap
-            shape = BranchShape(source, BranchKind.CAPPED_POSTINGS, TagTest.ALL_ARRAY, True)
-        else:
-            shape = BranchShape(source, BranchKind.POSTINGS, probes_others=bool(others))
-        branches.append(shape)
-
     for source in flt.sources:
-        if (
-            not flt.tag_keys
-            or walks_creator_items(flt)
-            or walks_items_for_any(flt, source, stats, walk.limit)
-        ):
-            branches.append(BranchShape(source, BranchKind.ITEMS, _item_test(flt)))
-        elif walks_items_for_rating(flt, walk.sort, source, stats, walk.limit):
-            if flt.match is TagMatch.ALL:
-                params[param(name, WalkParam.CAP, len(branches))] = RATED_ALL_WALK_CAP
-                test = TagTest.ALL_ARRAY if shape_of_filter.tag_ids else TagTest.ALL_PROBES
-                branches.append(BranchShape(source, BranchKind.RATED_WALK, test))
-            else:
-                branches.append(BranchShape(source, BranchKind.ITEMS, _item_test(flt)))
-        elif walk.sort.column == "quality_score":
-            test = TagTest.ALL_ARRAY if flt.match is TagMatch.ALL else TagTest.ANY
-            branches.append(BranchShape(source, BranchKind.BITMAP, test))
-        elif flt.match is TagMatch.ALL:
-            driver = rarest(flt.tag_keys, source, stats)
-            others = tuple(key for key in flt.tag_keys if key != driver)
-            postings(source, driver, others, all_walk_cap(flt, source, stats))
-        else:
-            # An excluded tag can never select an item: walking it would only filter.
-            walked = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
-            if len(walked) == 1:
-                postings(source, walked[0], ())
-            elif walked:
-                params[param(name, WalkParam.KEYS, len(branches))] = walked
-                branches.append(BranchShape(source, BranchKind.EACH_TAG_POSTINGS))
+        index = len(branches)
+
+        def value(key: WalkParam, given: Any, index: int = index) -> None:
+            params[param(name, key, index)] = given
+
+        branch = _branch(flt, source, walk, stats, shape_of_filter, value)
+        if branch is not None:
+            branches.append(replace(branch, whose=flt.whose(source) or Whose.ANYONE))
     shape = WalkShape(
         name=name,
         sort=walk.sort,
@@ -253,12 +223,59 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
     return WalkPlan(shape, params, strategy_of(shape))
 
 
+def _branch(
+    flt: ContentFilter,
+    source: Source,
+    walk: Walk,
+    stats: TagStats,
+    shape_of_filter: FilterShape,
+    value: Callable[[WalkParam, Any], None],
+) -> BranchShape | None:
+    """The one decision tree: how `source`'s rows of the page are read (`value` records
+    the branch's parameters); None when the source has nothing to walk."""
+    if (
+        not flt.tag_keys
+        or walks_creator_items(flt, source)
+        or walks_items_for_any(flt, source, stats, walk.limit)
+    ):
+        return BranchShape(source, BranchKind.ITEMS, _item_test(flt, source))
+    if walks_items_for_rating(flt, walk.sort, source, stats, walk.limit):
+        if flt.match is not TagMatch.ALL:
+            return BranchShape(source, BranchKind.ITEMS, _item_test(flt, source))
+        value(WalkParam.CAP, RATED_ALL_WALK_CAP)
+        test = TagTest.ALL_ARRAY if shape_of_filter.tag_ids else TagTest.ALL_PROBES
+        return BranchShape(source, BranchKind.RATED_WALK, test)
+    if walk.sort.column == "quality_score":
+        test = TagTest.ALL_ARRAY if flt.match is TagMatch.ALL else TagTest.ANY
+        return BranchShape(source, BranchKind.BITMAP, test)
+    if flt.match is TagMatch.ALL:
+        driver = rarest(flt.tag_keys, source, stats)
+        others = [key for key in flt.tag_keys if key != driver]
+        value(WalkParam.DRIVER, driver)
+        value(WalkParam.OTHERS, others)
+        value(WalkParam.OTHERS_COUNT, len(others))
+        cap = all_walk_cap(flt, source, stats)
+        if cap is None:
+            return BranchShape(source, BranchKind.POSTINGS, probes_others=True)
+        value(WalkParam.CAP, cap)
+        return BranchShape(source, BranchKind.CAPPED_POSTINGS, TagTest.ALL_ARRAY, True)
+    # An excluded tag can never select an item: walking it would only filter.
+    walked = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
+    if len(walked) == 1:
+        value(WalkParam.DRIVER, walked[0])
+        return BranchShape(source, BranchKind.POSTINGS)
+    if walked:
+        value(WalkParam.KEYS, walked)
+        return BranchShape(source, BranchKind.EACH_TAG_POSTINGS)
+    return None
+
+
 def branch_label(shape: WalkShape, branch: BranchShape) -> str:
     """The name of one source's branch (metrics, the bench's strategy column)."""
     if branch.kind is BranchKind.ITEMS:
         if branch.tags is TagTest.NONE:
             return "sort-index-walk"
-        if shape.filter.creator:
+        if shape.filter.creator or branch.whose is Whose.VIEWER:
             return "creator-walk"
         return "item-walk-rated" if shape.sort.column == "quality_score" else "item-walk-overlap"
     if branch.kind is BranchKind.POSTINGS:

@@ -22,7 +22,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from gallery_gql.gallery.keys import Source
-from gallery_gql.gallery.query.filters import Position, Sort
+from gallery_gql.gallery.query.filters import Position, Sort, Whose
 
 
 class FilterParam(StrEnum):
@@ -91,6 +91,7 @@ class BranchShape:
     kind: BranchKind
     tags: TagTest = TagTest.NONE
     probes_others: bool = False  # POSTINGS: keep items carrying the other ALL tags
+    whose: Whose = Whose.ANYONE  # the source's collections: anyone's, the viewer's, others'
 
 
 @dataclass(frozen=True)

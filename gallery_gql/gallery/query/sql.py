@@ -28,7 +28,6 @@ from sqlalchemy.sql.expression import CTE, Subquery
 
 from gallery_gql.db.engine import STATEMENT_CACHE_SIZE
 from gallery_gql.db.tables import CONTENT_TABLES, ITEM_READ_COLUMNS, content_tags
-from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.conditions import (
     excluded,
     item_conditions,
@@ -67,7 +66,7 @@ def _items_branch(walk: WalkShape, branch: BranchShape) -> Select[Any]:
     return (
         select(*walked_columns(source, item.c.id, value_col))
         .where(
-            *item_conditions(item, walk.filter),
+            *item_conditions(item, walk.filter, branch.whose),
             tag_test(branch.tags, source, item, item.c.created_at, walk.filter),
             excluded(source, item.c.id, item.c.created_at, walk.filter),
             keyset(value_col, item.c.id, source, walk),
@@ -92,7 +91,7 @@ def _postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select
         if branch.probes_others
         else true()
     )
-    return _tag_walk(walk, source, driver, others)
+    return _tag_walk(walk, branch, driver, others)
 
 
 def _each_tag_postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
@@ -104,15 +103,16 @@ def _each_tag_postings_branch(walk: WalkShape, index: int, branch: BranchShape) 
         param(walk.name, WalkParam.KEYS, index), type_=ARRAY(Integer), required=True
     )
     keys = func.unnest(keys_param).table_valued("tag_key").render_derived(f"walked_tags_{index}")
-    per_tag = _tag_walk(walk, branch.source, keys.c.tag_key, true()).lateral(f"each_tag_{index}")
+    per_tag = _tag_walk(walk, branch, keys.c.tag_key, true()).lateral(f"each_tag_{index}")
     return select(per_tag.c.source, per_tag.c.id, per_tag.c.sort_value).select_from(
         keys.join(per_tag, true())
     )
 
 
-def _tag_walk(walk: WalkShape, source: Source, tag_key: Any, others: Any) -> Select[Any]:
-    """The postings of `tag_key` in the source, in sort order past the bound, whose items
-    pass `others` and the filter's conditions; the first rows."""
+def _tag_walk(walk: WalkShape, branch: BranchShape, tag_key: Any, others: Any) -> Select[Any]:
+    """The postings of `tag_key` in the branch's source, in sort order past the bound,
+    whose items pass `others` and the filter's conditions; the first rows."""
+    source = branch.source
     posting = _POSTING
     item = CONTENT_TABLES[source]
     value_col = posting.c[walk.sort.column]
@@ -125,7 +125,7 @@ def _tag_walk(walk: WalkShape, source: Source, tag_key: Any, others: Any) -> Sel
             keyset(value_col, posting.c.item_id, source, walk),
             others,
             excluded(source, posting.c.item_id, posting.c.created_at, walk.filter),
-            *item_conditions(item, walk.filter),
+            *item_conditions(item, walk.filter, branch.whose),
         )
         .order_by(*order_by(value_col, posting.c.item_id, walk.descending))
         .limit(limit_of(walk))
@@ -147,7 +147,7 @@ def _bitmap_branch(walk: WalkShape, branch: BranchShape, test: TagTest) -> Selec
         select(item.c.id, item.c[walk.sort.column])
         .where(
             tag_test(test, source, item, item.c.created_at, walk.filter),
-            *item_conditions(item, walk.filter),
+            *item_conditions(item, walk.filter, branch.whose),
             excluded(source, item.c.id, item.c.created_at, walk.filter),
         )
         .offset(0)
@@ -178,7 +178,10 @@ def _rated_walk_branch(walk: WalkShape, index: int, branch: BranchShape) -> Sele
     cap = bindparam(param(walk.name, WalkParam.CAP, index), type_=Integer, required=True)
     scanned = (
         select(item.c.id, item.c.created_at, item.c.tags, value_col)
-        .where(*item_conditions(item, walk.filter), keyset(value_col, item.c.id, source, walk))
+        .where(
+            *item_conditions(item, walk.filter, branch.whose),
+            keyset(value_col, item.c.id, source, walk),
+        )
         .order_by(*order_by(value_col, item.c.id, walk.descending))
         .limit(cap)
         .subquery(f"scanned_{int(source)}")
@@ -229,7 +232,7 @@ def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) ->
         .where(
             probed(source, scanned.c.item_id, scanned.c.created_at, *others),
             excluded(source, scanned.c.item_id, scanned.c.created_at, walk.filter),
-            *item_conditions(item, walk.filter),
+            *item_conditions(item, walk.filter, branch.whose),
         )
         .order_by(*order_by(scanned_value, scanned.c.item_id, walk.descending))
         .limit(limit_of(walk))

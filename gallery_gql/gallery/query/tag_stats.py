@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Select, cast, column, literal, select, table
 from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.db.params import any_uuid
+from gallery_gql.db.params import any_text, any_uuid
 from gallery_gql.db.tables import CONTENT_TABLES, tag_counts, tags
 from gallery_gql.gallery.keys import Source
 
@@ -21,6 +21,7 @@ from gallery_gql.gallery.keys import Source
 class ResolvedTag:
     id: UUID
     tag_key: int
+    name: str
     items: dict[Source, int] = field(default_factory=dict)
 
 
@@ -43,6 +44,10 @@ class ResolvedTags:
     by_id: dict[UUID, ResolvedTag]
     stats: TagStats
 
+    @property
+    def by_name(self) -> dict[str, ResolvedTag]:
+        return {tag.name: tag for tag in self.by_id.values()}
+
 
 _pg_class = table("pg_class", column("oid"), column("reltuples"))
 
@@ -58,6 +63,7 @@ _RESOLVE = (
     select(
         tags.c.id,
         tags.c.tag_key,
+        tags.c.name,
         tag_counts.c.source,
         tag_counts.c["items"],
         *(
@@ -66,19 +72,22 @@ _RESOLVE = (
         ),
     )
     .outerjoin(tag_counts, tag_counts.c.tag_key == tags.c.tag_key)
-    .where(tags.c.id == any_uuid("tag_ids"))
+    .where((tags.c.id == any_uuid("tag_ids")) | (tags.c.name == any_text("tag_names")))
 )
 
 
-async def resolve_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> ResolvedTags:
-    """Tags by UUID with their item counts per source (unknown ids are absent), and the
-    estimated size of each source, in one statement."""
-    if not ids:
+async def resolve_tags(
+    conn: AsyncConnection, ids: Sequence[UUID], names: Sequence[str] = ()
+) -> ResolvedTags:
+    """Tags by UUID or exact name with their item counts per source (unknown ones are
+    absent), and the estimated size of each source, in one statement."""
+    if not ids and not names:
         return ResolvedTags({}, TagStats())
     found: dict[UUID, ResolvedTag] = {}
     source_items: dict[Source, int] = {}
-    for row in await conn.execute(_RESOLVE, {"tag_ids": list(ids)}):
-        tag = found.setdefault(row.id, ResolvedTag(row.id, row.tag_key))
+    params = {"tag_ids": list(ids), "tag_names": list(names)}
+    for row in await conn.execute(_RESOLVE, params):
+        tag = found.setdefault(row.id, ResolvedTag(row.id, row.tag_key, row.name))
         if row.source is not None:
             tag.items[Source(row.source)] = int(row.items)
         for source in Source:
@@ -99,7 +108,8 @@ class TagDirectory:
     A tag's id and key never change (tags are never deleted or re-keyed), and the counts
     only steer which SQL shape reads a page, never which rows it returns: answers a few
     seconds old cost at most a slower shape, and save a statement on most tagged pages.
-    Unknown ids are never kept, so a tag created elsewhere is found at once."""
+    Unknown ids and names are never kept, so a tag created elsewhere is found at once;
+    names are kept like ids (tags are never renamed)."""
 
     MAX_TAGS = 100_000
 
@@ -107,22 +117,29 @@ class TagDirectory:
         self._ttl = ttl
         self._clock = clock
         self._tags: dict[UUID, tuple[float, ResolvedTag]] = {}
+        self._names: dict[str, UUID] = {}
         self._source_items: Mapping[Source, int] = {}
 
-    async def resolve(self, conn: AsyncConnection, ids: Sequence[UUID]) -> ResolvedTags:
-        if not ids:
+    async def resolve(
+        self, conn: AsyncConnection, ids: Sequence[UUID], names: Sequence[str] = ()
+    ) -> ResolvedTags:
+        if not ids and not names:
             return ResolvedTags({}, TagStats())
         now = self._clock()
-        kept = [self._tags.get(tag_id) for tag_id in ids]
-        if all(entry is not None and now - entry[0] < self._ttl for entry in kept):
+        named = [self._names.get(name) for name in names]
+        kept = [self._tags.get(tag_id) for tag_id in [*ids, *named] if tag_id is not None]
+        fresh = all(entry is not None and now - entry[0] < self._ttl for entry in kept)
+        if fresh and None not in named:
             found = {entry[1].id: entry[1] for entry in kept if entry is not None}
             counts = {tag.tag_key: tag.items for tag in found.values()}
             uuids = {tag.tag_key: tag.id for tag in found.values()}
             return ResolvedTags(found, TagStats(counts, self._source_items, uuids))
-        resolved = await resolve_tags(conn, ids)
+        resolved = await resolve_tags(conn, ids, names)
         if len(self._tags) > self.MAX_TAGS:
             self._tags.clear()
+            self._names.clear()
         for tag in resolved.by_id.values():
             self._tags[tag.id] = (now, tag)
+            self._names[tag.name] = tag.id
         self._source_items = resolved.stats.source_items
         return resolved

@@ -28,9 +28,16 @@ class QueryClass:
     page: int = 1  # pages followed by cursor before the measured one
     backward: bool = False
     creator: str | None = None  # "ME" | "OTHERS"
+    collections: tuple[str, ...] | None = None  # ContentCollection names
     tag_names: bool = False  # HTTP only: also fetch `tags { name }`
     baselines: bool = True  # whether Genonaut's approaches can express it
     notes: str = field(default="", compare=False)
+
+    @property
+    def signed_in(self) -> bool:
+        """Asked by the corpus's viewer (whose own items `ME` and the USER_* collections
+        mean); other classes are anonymous."""
+        return self.creator is not None or self.collections is not None
 
 
 @dataclass(frozen=True)
@@ -95,4 +102,23 @@ def build_classes(corpus: Corpus, seed: int = 7) -> list[QueryClass]:
         QueryClass("TOP_RATED mid tag", pick(1), sort=Sort.TOP_RATED),
         QueryClass("TOP_RATED ALL 2", pick(2), TagMatch.ALL, sort=Sort.TOP_RATED),
         QueryClass("ME + mid tag", pick(1), creator="ME", baselines=False),
+        # Appended on 2026-12-04: the gallery's collections, a diagonal (my regular items
+        # and the community's auto-generated ones), bare and with tags.
+        QueryClass("collections diagonal", collections=_DIAGONAL, baselines=False),
+        QueryClass(
+            "collections diagonal + tag", (popular,), collections=_DIAGONAL, baselines=False
+        ),
+        QueryClass(
+            "collections diagonal + mid tag", pick(1), collections=_DIAGONAL, baselines=False
+        ),
+        QueryClass(
+            "community collections, ALL 2",
+            pick(2),
+            TagMatch.ALL,
+            collections=("COMMUNITY_REGULAR", "COMMUNITY_AUTO"),
+            baselines=False,
+        ),
     ]
+
+
+_DIAGONAL = ("USER_REGULAR", "COMMUNITY_AUTO")

@@ -12,7 +12,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.gallery.query.fetch import Page, fetch_page
-from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position
+from gallery_gql.gallery.query.filters import Collection, ContentFilter, PageRequest, Position
 from gallery_gql.gallery.query.tag_stats import TagStats, resolve_tags
 from gallery_gql.ops.bench.baselines import array_union, junction_group_by, parameters
 from gallery_gql.ops.bench.classes import QueryClass
@@ -35,7 +35,10 @@ def content_filter(query: QueryClass, viewer: UUID) -> ContentFilter:
         exclude_tag_keys=query.exclude,
         creator_id=viewer if query.creator == "ME" else None,
         exclude_creator_id=viewer if query.creator == "OTHERS" else None,
-        viewer_id=viewer if query.creator else None,
+        collections=None
+        if query.collections is None
+        else frozenset(Collection(name) for name in query.collections),
+        viewer_id=viewer if query.signed_in else None,
     )
 
 

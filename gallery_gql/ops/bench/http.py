@@ -30,10 +30,11 @@ from gallery_gql.settings import Settings
 JSON = {"content-type": "application/json"}
 GRID = "id title thumbnail createdAt source qualityScore"
 DOCUMENT = """query Bench($tags: [ID!], $match: TagMatchMode!, $exclude: [ID!],
-  $creator: CreatorFilter, $sort: ContentSort!, $first: PageSize, $cursor: Cursor, $last: PageSize,
-  $before: Cursor) {
+  $creator: CreatorFilter, $collections: [ContentCollection!], $sort: ContentSort!,
+  $first: PageSize, $cursor: Cursor, $last: PageSize, $before: Cursor) {
   contentItems(tags: $tags, match: $match, excludeTags: $exclude, creator: $creator,
-               sort: $sort, first: $first, cursor: $cursor, last: $last, before: $before) {
+               collections: $collections, sort: $sort, first: $first, cursor: $cursor,
+               last: $last, before: $before) {
     edges { cursor node { %s } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
@@ -148,6 +149,7 @@ def variables(query: QueryClass, tag_ids: dict[int, str]) -> dict[str, Any]:
         "match": query.match.value,
         "exclude": [tag_ids[k] for k in query.exclude],
         "creator": creator,
+        "collections": list(query.collections) if query.collections is not None else None,
         "sort": query.sort.value,
         "first": query.size,
     }

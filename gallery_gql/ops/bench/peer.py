@@ -71,7 +71,7 @@ def expressible(query: QueryClass) -> bool:
         query.sort is Sort.NEWEST
         and query.page == 1
         and not query.backward
-        and query.creator is None
+        and not query.signed_in
         and not query.tag_names
     )
 

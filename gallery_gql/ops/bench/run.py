@@ -144,9 +144,9 @@ async def _served_stages(
             bodies = {}
             for n, query in enumerate(classes, 1):
                 progress("http", n - 1, len(classes))
-                client = viewer if query.creator else anonymous
+                client = viewer if query.signed_in else anonymous
                 body = await prepared_request(client, query, ids)
-                if not query.creator:
+                if not query.signed_in:
                     bodies[query.name] = body
                 out.http[query.name] = await time_request(client, body, 3, options.iterations)
             progress("http", len(classes), len(classes))

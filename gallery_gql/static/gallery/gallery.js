@@ -4,13 +4,18 @@
 
 const TOKEN_KEY = "gallery-gql.token";
 const SORTS = { newest: "NEWEST", top: "TOP_RATED" };
-const ALIASES_PER_REQUEST = 10; // the API caps aliases per document
 
-const PAGE_QUERY = `query GalleryPage($tags: [ID!], $match: TagMatchMode!, $excludeTags: [ID!],
-  $creator: CreatorFilter, $sources: [ContentSource!], $search: String, $sort: ContentSort!,
-  $first: PageSize, $cursor: Cursor, $last: PageSize, $before: Cursor) {
-  contentItems(tags: $tags, match: $match, excludeTags: $excludeTags, creator: $creator,
-    sources: $sources, search: $search, sort: $sort, first: $first, cursor: $cursor,
+// The gallery's four collections, as the URL (`show=`) and the API name them.
+const COLLECTIONS = {
+  "my-regular": "USER_REGULAR", "my-auto": "USER_AUTO",
+  "community-regular": "COMMUNITY_REGULAR", "community-auto": "COMMUNITY_AUTO",
+};
+
+const PAGE_QUERY = `query GalleryPage($tagNames: [String!], $match: TagMatchMode!,
+  $excludeTagNames: [String!], $collections: [ContentCollection!], $search: String,
+  $sort: ContentSort!, $first: PageSize, $cursor: Cursor, $last: PageSize, $before: Cursor) {
+  contentItems(tagNames: $tagNames, match: $match, excludeTagNames: $excludeTagNames,
+    collections: $collections, search: $search, sort: $sort, first: $first, cursor: $cursor,
     last: $last, before: $before) {
     edges { node { id title thumbnail(resolution: "512x512") qualityScore } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -28,7 +33,6 @@ const TAG_SEARCH_QUERY = `query TagSearch($search: String) {
 }`;
 
 const $ = (id) => document.getElementById(id);
-const tagIds = new Map(); // tag name → Tag.id, filled by autocomplete and name lookups
 
 // ---------------------------------------------------------------------------- the API
 
@@ -74,8 +78,10 @@ function readState(search = location.search) {
     tags: p.getAll("tag"),
     match: oneOf(p.get("match"), ["any", "all"], "any"),
     exclude: p.getAll("exclude"),
-    who: oneOf(p.get("who"), ["all", "me", "others"], "all"),
-    src: oneOf(p.get("src"), ["all", "regular", "auto"], "all"),
+    // No `show`: every collection; `show=none`: an explicitly empty selection.
+    show: p.has("show")
+      ? p.getAll("show").filter((c) => c in COLLECTIONS)
+      : Object.keys(COLLECTIONS),
     q: p.get("q") ?? "",
     sort: oneOf(p.get("sort"), Object.keys(SORTS), "newest"),
     size: p.get("size") === "100" ? 100 : 25,
@@ -89,8 +95,8 @@ function queryString(s) {
   s.tags.forEach((t) => p.append("tag", t));
   if (s.tags.length && s.match !== "any") p.set("match", s.match);
   s.exclude.forEach((t) => p.append("exclude", t));
-  if (s.who !== "all") p.set("who", s.who);
-  if (s.src !== "all") p.set("src", s.src);
+  if (!s.show.length) p.set("show", "none");
+  else if (s.show.length < Object.keys(COLLECTIONS).length) s.show.forEach((c) => p.append("show", c));
   if (s.q) p.set("q", s.q);
   if (s.sort !== "newest") p.set("sort", s.sort);
   if (s.size !== 25) p.set("size", String(s.size));
@@ -153,30 +159,12 @@ function showErrors(error) {
 
 // ---------------------------------------------------------------------------- the page
 
-async function resolveTagNames(names) {
-  const missing = names.filter((n) => !tagIds.has(n));
-  for (let i = 0; i < missing.length; i += ALIASES_PER_REQUEST) {
-    const chunk = missing.slice(i, i + ALIASES_PER_REQUEST);
-    const defs = chunk.map((_, j) => `$n${j}: String`).join(", ");
-    const fields = chunk.map((_, j) => `t${j}: tag(name: $n${j}) { id name }`).join(" ");
-    const vars = Object.fromEntries(chunk.map((n, j) => [`n${j}`, n]));
-    const data = await gql(`query TagNames(${defs}) { ${fields} }`, vars);
-    chunk.forEach((n, j) => data[`t${j}`] && tagIds.set(n, data[`t${j}`].id));
-  }
-  const unknown = names.filter((n) => !tagIds.has(n));
-  if (unknown.length) {
-    throw new ApiError(unknown.map((n) => ({ code: "UNKNOWN_TAG", message: `no tag named "${n}"` })));
-  }
-  return names.map((n) => tagIds.get(n));
-}
-
-async function pageVariables(s) {
-  const [tags, excludeTags] = await Promise.all([resolveTagNames(s.tags), resolveTagNames(s.exclude)]);
+// Tags go by name: the API reports every unknown name (BAD_USER_INPUT), never an empty page.
+function pageVariables(s) {
   const v = { sort: SORTS[s.sort], match: s.match.toUpperCase() };
-  if (tags.length) v.tags = tags;
-  if (excludeTags.length) v.excludeTags = excludeTags;
-  if (s.who !== "all") v.creator = { scope: s.who === "me" ? "ME" : "OTHERS" };
-  if (s.src !== "all") v.sources = [s.src.toUpperCase()];
+  if (s.tags.length) v.tagNames = s.tags;
+  if (s.exclude.length) v.excludeTagNames = s.exclude;
+  if (s.show.length < Object.keys(COLLECTIONS).length) v.collections = s.show.map((c) => COLLECTIONS[c]);
   if (s.q.trim()) v.search = s.q.trim();
   if (s.before) Object.assign(v, { last: s.size, before: s.before });
   else Object.assign(v, { first: s.size, cursor: s.after ?? undefined });
@@ -195,7 +183,7 @@ async function loadPage() {
   document.body.dataset.state = "loading";
   $("status").textContent = "Loading…";
   try {
-    const data = await gql(PAGE_QUERY, await pageVariables(s));
+    const data = await gql(PAGE_QUERY, pageVariables(s));
     if (request !== pageRequest) return;
     lastPage = data.contentItems;
     renderPage(lastPage);
@@ -240,17 +228,15 @@ function syncControls(s) {
     b.setAttribute("aria-pressed", String(b.dataset.match === s.match)));
   renderChips("tag-chips", s.tags, "tags");
   renderChips("exclude-chips", s.exclude, "exclude");
-  const mine = $("who-mine");
-  const community = $("who-community");
-  mine.checked = token ? s.who !== "others" : s.who === "me";
-  community.checked = s.who !== "me";
-  mine.disabled = !token || (mine.checked && !community.checked);
-  community.disabled = !token || (community.checked && !mine.checked);
+  // An anonymous viewer owns nothing: "My …" are off and disabled (the API would show
+  // nothing for them), whatever the URL says.
+  for (const name of Object.keys(COLLECTIONS)) {
+    const box = $(`show-${name}`);
+    const mine = name.startsWith("my-");
+    box.checked = s.show.includes(name) && (token || !mine);
+    box.disabled = mine && !token;
+  }
   $("who-hint").hidden = token;
-  $("src-regular").checked = s.src !== "auto";
-  $("src-auto").checked = s.src !== "regular";
-  $("src-regular").disabled = s.src === "regular";
-  $("src-auto").disabled = s.src === "auto";
 }
 
 function renderChips(id, names, key) {
@@ -258,11 +244,6 @@ function renderChips(id, names, key) {
     el("span", { class: "chip", dataset: { name } }, name,
       el("button", { type: "button", "aria-label": `Remove ${name}`,
         onclick: () => navigate({ [key]: readState()[key].filter((n) => n !== name) }) }, "×"))));
-}
-
-function bothOr(first, second, a, b) {
-  if (first && second) return "all";
-  return first ? a : b;
 }
 
 function wireControls() {
@@ -275,12 +256,13 @@ function wireControls() {
     b.addEventListener("click", () => navigate({ size: Number(b.dataset.size) })));
   document.querySelectorAll("[data-match]").forEach((b) =>
     b.addEventListener("click", () => navigate({ match: b.dataset.match })));
-  const who = () => navigate({ who: bothOr($("who-mine").checked, $("who-community").checked, "me", "others") });
-  $("who-mine").addEventListener("change", who);
-  $("who-community").addEventListener("change", who);
-  const src = () => navigate({ src: bothOr($("src-regular").checked, $("src-auto").checked, "regular", "auto") });
-  $("src-regular").addEventListener("change", src);
-  $("src-auto").addEventListener("change", src);
+  const show = () => navigate({
+    show: Object.keys(COLLECTIONS).filter((name) => {
+      const box = $(`show-${name}`);
+      return box.checked || (box.disabled && readState().show.includes(name));
+    }),
+  });
+  for (const name of Object.keys(COLLECTIONS)) $(`show-${name}`).addEventListener("change", show);
   $("next").addEventListener("click", () =>
     lastPage && navigate({ after: lastPage.pageInfo.endCursor, before: null }, { paging: true }));
   $("prev").addEventListener("click", () =>
@@ -329,7 +311,6 @@ function tagCombo(inputId, listId, onPick) {
       const data = await gql(TAG_SEARCH_QUERY, { search: text });
       if (mine !== request) return;
       options = data.tags.edges.map((e) => e.node);
-      options.forEach((t) => tagIds.set(t.name, t.id));
       active = 0;
       draw();
     } catch (error) {

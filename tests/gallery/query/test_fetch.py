@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.count import count_matches
 from gallery_gql.gallery.query.fetch import fetch_page
-from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Sort, TagMatch
+from gallery_gql.gallery.query.filters import (
+    Collection,
+    ContentFilter,
+    PageRequest,
+    Sort,
+    TagMatch,
+)
 from gallery_gql.gallery.query.tag_stats import TagStats, resolve_tags
 from tests.factories import Dataset, build_gallery
 from tests.model import ModelItem, ModelQuery, expected, load_items
@@ -43,6 +49,7 @@ def filters(draw: st.DrawFn, dataset: Dataset) -> dict[str, Any]:
         "not_creator": viewer if scope == "OTHERS" else None,
         "viewer": viewer,
         "sort": draw(st.sampled_from([sort.value for sort in Sort])),
+        "collections": draw(st.one_of(st.none(), st.lists(st.sampled_from(Collection)))),
         "size": draw(st.sampled_from([3, 17, 100])),
     }
 
@@ -59,6 +66,7 @@ async def _domain_filter(
         sources=tuple(SOURCES[s] for s in r["sources"] or SOURCES),
         creator_id=r["creator"],
         exclude_creator_id=r["not_creator"],
+        collections=None if r["collections"] is None else frozenset(r["collections"]),
         viewer_id=r["viewer"],
     )
     return flt, resolved.stats
@@ -111,6 +119,9 @@ async def test_pages_and_counts_match_the_model(
             not_creator_id=r["not_creator"],
             viewer_id=r["viewer"],
             sort=r["sort"],
+            collections=None
+            if r["collections"] is None
+            else frozenset(c.value for c in r["collections"]),
         ),
     )
     sort = Sort(r["sort"])
