@@ -1,6 +1,6 @@
 """Turns `contentItems` arguments into domain values, checking what the argument types
 cannot: tags exist, arguments agree, cursors are genuine and from this very query. Page
-sizes and the shape of cursors were checked by their scalars before execution."""
+sizes (api/paging.py) and the shape of cursors (their scalar) were checked before execution."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import bad_input, unauthenticated
 from gallery_gql.api.global_id import decode_uuid_id
+from gallery_gql.api.paging import forward_cursor
 from gallery_gql.api.types.enums import ContentSort, ContentSource, CreatorScope, TagMatchMode
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.gallery.keys import Source
@@ -87,9 +88,7 @@ def _page_request(
 ) -> PageRequest:
     settings = context.settings
     secret = settings.signing_secret()
-    if args.cursor is not None and args.after is not None and args.cursor != args.after:
-        raise bad_input("`cursor` and `after` are the same argument; give one")
-    after_token = args.cursor if args.cursor is not None else args.after
+    after_token = forward_cursor(args.cursor, args.after)
     if args.last is not None:
         if after_token is not None:
             raise bad_input("`last` pages backward from `before`; `cursor`/`after` do not apply")

@@ -34,6 +34,15 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+    """Which operation of the document to run cannot be told: `operationName` names none
+    of them, or the document has several and no `operationName`."""
+    BAD_REQUEST = "BAD_REQUEST"
+    """Not a well-formed GraphQL-over-HTTP request: the body is not a JSON object, a
+    parameter is missing or of the wrong type, the content type or `Accept` is not one
+    the endpoint speaks."""
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    """An HTTP method the URL does not take, or a mutation sent by GET (HTTP 405)."""
 
 
 class PublicError(GraphQLError):

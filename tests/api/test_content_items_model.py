@@ -19,7 +19,7 @@ from tests.model import ModelItem, ModelQuery, expected, load_items
 PAGE = """
 query Page($tags: [ID!], $match: TagMatchMode!, $exclude: [ID!], $creator: CreatorFilter,
            $sources: [ContentSource!], $search: String, $sort: ContentSort!,
-           $first: PageSize, $after: Cursor, $last: PageSize, $before: Cursor) {
+           $first: Int, $after: Cursor, $last: Int, $before: Cursor) {
   contentItems(tags: $tags, match: $match, excludeTags: $exclude, creator: $creator,
                sources: $sources, search: $search, sort: $sort, first: $first,
                after: $after, last: $last, before: $before) {

@@ -30,7 +30,7 @@ from gallery_gql.settings import Settings
 JSON = {"content-type": "application/json"}
 GRID = "id title thumbnail createdAt source qualityScore"
 DOCUMENT = """query Bench($tags: [ID!], $match: TagMatchMode!, $exclude: [ID!],
-  $creator: CreatorFilter, $sort: ContentSort!, $first: PageSize, $cursor: Cursor, $last: PageSize,
+  $creator: CreatorFilter, $sort: ContentSort!, $first: Int, $cursor: Cursor, $last: Int,
   $before: Cursor) {
   contentItems(tags: $tags, match: $match, excludeTags: $exclude, creator: $creator,
                sort: $sort, first: $first, cursor: $cursor, last: $last, before: $before) {

@@ -8,7 +8,7 @@ const ALIASES_PER_REQUEST = 10; // the API caps aliases per document
 
 const PAGE_QUERY = `query GalleryPage($tags: [ID!], $match: TagMatchMode!, $excludeTags: [ID!],
   $creator: CreatorFilter, $sources: [ContentSource!], $search: String, $sort: ContentSort!,
-  $first: PageSize, $cursor: Cursor, $last: PageSize, $before: Cursor) {
+  $first: Int, $cursor: Cursor, $last: Int, $before: Cursor) {
   contentItems(tags: $tags, match: $match, excludeTags: $excludeTags, creator: $creator,
     sources: $sources, search: $search, sort: $sort, first: $first, cursor: $cursor,
     last: $last, before: $before) {
