@@ -130,7 +130,8 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
 
 
 class ErrorCodes(SchemaExtension):
-    """Gives every error a code and masks the unexpected ones."""
+    """Gives every error a code and masks the unexpected ones. The HTTP status follows
+    from the codes (web/graphql_http/answers.py)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -142,8 +143,3 @@ class ErrorCodes(SchemaExtension):
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None) or uuid.uuid4().hex
         result.errors = [public_error(error, request_id) for error in result.errors]
-        codes = {(error.extensions or {}).get("code") for error in result.errors}
-        response = getattr(context, "response", None)
-        if ErrorCode.SERVICE_UNAVAILABLE.value in codes and response is not None:
-            response.status_code = 503
-            response.headers["Retry-After"] = "1"
