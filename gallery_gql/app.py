@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import make_asgi_app
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from gallery_gql.api.context import GalleryContext
@@ -53,10 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.engine.dispose()
 
-    async def context_getter(request: Request) -> GalleryContext:
-        state = request.app.state
+    async def context_getter(connection: HTTPConnection) -> GalleryContext:
+        # An HTTP request or a WebSocket (FastAPI gives a Request to HTTP routes only).
+        state = connection.app.state
         reads = state.read_engine
-        viewer = await load_viewer(request.headers.get("authorization"), settings, reads)
+        viewer = await load_viewer(connection.headers.get("authorization"), settings, reads)
         return GalleryContext(
             settings=settings,
             engine=state.engine,

@@ -12,10 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
+from gallery_gql.app import create_app
 from gallery_gql.settings import Settings
 from tests.api.conftest import CountingApp, serve_counting
+from tests.served import served
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 MEDIA = {
@@ -354,3 +359,28 @@ async def test_graphiql_is_shown_to_browsers_in_development_only(settings: Setti
         response = await http(app).get("/graphql", headers=browser)
         assert response.status_code == 400
         assert error_of(response)["extensions"] == {"code": "BAD_REQUEST"}
+
+
+def test_websockets_still_speak_graphql_transport_ws(settings: Settings) -> None:
+    """The router answers HTTP itself; WebSocket connections stay strawberry's."""
+    with (
+        served(create_app(settings)) as url,
+        connect(
+            url.replace("http", "ws") + "/graphql",
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            open_timeout=10,
+        ) as socket,
+    ):
+
+        def exchange(message: dict[str, Any]) -> Any:
+            socket.send(orjson.dumps(message).decode())
+            return orjson.loads(socket.recv(timeout=10))
+
+        assert exchange({"type": "connection_init"}) == {"type": "connection_ack"}
+        subscribe = {"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }"}}
+        assert exchange(subscribe) == {
+            "type": "next",
+            "id": "1",
+            "payload": {"data": {"__typename": "Query"}},
+        }
+        assert orjson.loads(socket.recv(timeout=10)) == {"type": "complete", "id": "1"}
