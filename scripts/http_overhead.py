@@ -26,6 +26,7 @@ import uvloop
 from asgi_lifespan import LifespanManager
 
 from gallery_gql.app import create_app
+from gallery_gql.observability.logs import configure_logging
 from gallery_gql.settings import Settings
 
 GRID = "id title thumbnail createdAt source qualityScore"
@@ -70,6 +71,7 @@ async def _measure(http: httpx.AsyncClient, requests: int) -> dict[str, tuple[fl
 
 
 async def main(requests: int) -> None:
+    configure_logging("WARNING")  # the per-operation line would swamp the table
     app = create_app(Settings(environment="production", rate_limit=""))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
