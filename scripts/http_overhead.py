@@ -16,7 +16,6 @@ time per request (client and server: both run in this process).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import time
 from typing import Any
@@ -49,7 +48,7 @@ def _percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def _measure(http: httpx.AsyncClient, requests: int) -> dict[str, tuple[float, ...]]:
+async def _measure(http: httpx.AsyncClient, requests: int) -> dict[str, tuple[float, float, float]]:
     results = {}
     for name, (body, headers) in CASES.items():
         for _ in range(max(50, requests // 10)):  # warm caches (parser, validation, plans)
