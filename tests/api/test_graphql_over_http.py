@@ -142,6 +142,7 @@ async def test_json_with_its_charset_is_accepted(
         (f"application/json, {GRAPHQL_RESPONSE}", "json"),
         (f"{GRAPHQL_RESPONSE};q=0.5, application/json", "json"),
         ("text/html, */*;q=0.8", "json"),  # a browser
+        ("text/plain;q=0.1, " * 30 + GRAPHQL_RESPONSE, "graphql-response"),  # not cached
     ],
 )
 async def test_the_response_media_type_follows_accept(

@@ -30,9 +30,24 @@ class ResponseMedia(StrEnum):
 _WILDCARDS = ("*/*", "application/*")
 
 
-@lru_cache(maxsize=256)  # clients send few distinct headers; parsing one costs ~6 us
 def negotiate(accept: str | None) -> ResponseMedia | None:
     """The media type to answer in, or None when the client accepts neither (406)."""
+    if accept is not None and len(accept) > CACHED_HEADER_LENGTH:
+        return _negotiate(accept)
+    return _negotiate_cached(accept)
+
+
+# Clients send few distinct headers, and parsing one costs ~6 us; the cache holds at most
+# 256 short ones.
+CACHED_HEADER_LENGTH = 256
+
+
+@lru_cache(maxsize=256)
+def _negotiate_cached(accept: str | None) -> ResponseMedia | None:
+    return _negotiate(accept)
+
+
+def _negotiate(accept: str | None) -> ResponseMedia | None:
     if accept is None or not accept.strip():
         return ResponseMedia.JSON
     best: tuple[float, int, int] | None = None  # quality, exact (1) or wildcard (0), -position
