@@ -91,7 +91,7 @@ def parts() -> None:
 
     from gallery_gql.api.operation_resolution import operation_problem
     from gallery_gql.api.paging import page_size_errors
-    from gallery_gql.web.graphql_http.media import negotiate
+    from gallery_gql.web.graphql_http.accept import negotiate
 
     document = parse(
         f"query Grid($first: Int, $after: Cursor) {{ contentItems(first: $first, after: $after)"

@@ -20,7 +20,7 @@ from websockets.typing import Subprotocol
 from gallery_gql.app import create_app
 from gallery_gql.settings import Settings
 from tests.api.conftest import CountingApp, serve_counting
-from tests.served import served
+from tests.web.support import serve_in_thread
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 MEDIA = {
@@ -365,7 +365,7 @@ async def test_graphiql_is_shown_to_browsers_in_development_only(settings: Setti
 def test_websockets_still_speak_graphql_transport_ws(settings: Settings) -> None:
     """The router answers HTTP itself; WebSocket connections stay strawberry's."""
     with (
-        served(create_app(settings)) as url,
+        serve_in_thread(create_app(settings)) as url,
         connect(
             url.replace("http", "ws") + "/graphql",
             subprotocols=[Subprotocol("graphql-transport-ws")],

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from strawberry.types import ExecutionResult
 
 from gallery_gql.api.errors import ErrorCode
-from gallery_gql.web.graphql_http.media import ResponseMedia, negotiate
+from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
 from gallery_gql.web.graphql_http.problems import ProtocolError
 
 

@@ -26,8 +26,8 @@ from strawberry.types.unset import UNSET
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
+from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
 from gallery_gql.web.graphql_http.answers import graphql_response, problem_response
-from gallery_gql.web.graphql_http.media import ResponseMedia, negotiate
 from gallery_gql.web.graphql_http.params import GraphQLParams, read_params
 from gallery_gql.web.graphql_http.problems import (
     ProtocolError,
