@@ -27,7 +27,7 @@ from strawberry.types.unset import UNSET
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
-from gallery_gql.web.graphql_http.answers import graphql_response, problem_response
+from gallery_gql.web.graphql_http.answers import error_answer, graphql_response, problem_response
 from gallery_gql.web.graphql_http.params import GraphQLParams, read_params
 from gallery_gql.web.graphql_http.problems import (
     ProtocolError,
@@ -116,13 +116,13 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
 
 
 async def _method_not_allowed(request: Request) -> Response:
-    problem = ProtocolError(
+    return error_answer(
+        request.headers.get("accept"),
         405,
         ErrorCode.METHOD_NOT_ALLOWED,
         f"{request.method} is not GraphQL over HTTP: send GET (queries) or POST",
         headers={"Allow": "GET, POST"},
     )
-    return problem_response(problem, negotiate(request.headers.get("accept")) or ResponseMedia.JSON)
 
 
 def _asks_for_the_ide(request: Request) -> bool:
