@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 UV := .tools/uv-$(UV_VERSION)/bin/uv
 
-.PHONY: install lock demo test check lint typecheck schema postgres-binaries browser-deps peer-deps clean
+.PHONY: install lock demo test check lint typecheck schema postgres-binaries browser-deps peer-deps conformance-deps clean
 
 install: $(STAMP)
 
@@ -54,8 +54,21 @@ $(PEER_STAMP): peers/postgraphile/package-lock.json
 	npm ci --prefix peers/postgraphile --no-audit --no-fund --loglevel=error \
 		|| echo "npm ci failed: the PostGraphile peer and its test will be skipped" >&2
 
+# The graphql-http audit and relay-compiler, from the lockfile (tests/web/test_conformance.py
+# skips without them). ~5 s; never fails the build.
+CONFORMANCE_STAMP := conformance/node_modules/.package-lock.json
+
+conformance-deps: $(CONFORMANCE_STAMP)
+
+$(CONFORMANCE_STAMP): conformance/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm missing: the graphql-http audit and relay-compiler checks will be skipped" \
+			"(install Node.js 18+)" >&2; exit 0; fi; \
+	npm ci --prefix conformance --no-audit --no-fund --loglevel=error \
+		|| echo "npm ci failed: the conformance checks will be skipped" >&2
+
 # What CI runs (.ci/run): the checks the README promises, then the whole suite.
-test: lint typecheck postgres-binaries browser-deps peer-deps
+test: lint typecheck postgres-binaries browser-deps peer-deps conformance-deps
 	$(BIN)/python -m pytest
 
 lint: install

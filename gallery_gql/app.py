@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from sqlalchemy.exc import SQLAlchemyError
-from strawberry.fastapi import GraphQLRouter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
@@ -29,11 +30,12 @@ from gallery_gql.observability.tracing import configure_tracer_provider
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.deadline import RequestDeadline
+from gallery_gql.web.graphql_http.answers import error_answer
+from gallery_gql.web.graphql_http.router import GalleryGraphQLRouter
 from gallery_gql.web.health import router as health_router
 from gallery_gql.web.media import install_media
-from gallery_gql.web.pages import GalleryGraphQLRouter, install_pages
+from gallery_gql.web.pages import install_pages
 from gallery_gql.web.rate_limit import RateLimit
-from gallery_gql.web.responses import error_response
 
 log = logging.getLogger("gallery_gql.app")
 
@@ -52,10 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.engine.dispose()
 
-    async def context_getter(request: Request) -> GalleryContext:
-        state = request.app.state
+    async def context_getter(connection: HTTPConnection) -> GalleryContext:
+        # An HTTP request or a WebSocket (FastAPI gives a Request to HTTP routes only).
+        state = connection.app.state
         reads = state.read_engine
-        viewer = await load_viewer(request.headers.get("authorization"), settings, reads)
+        viewer = await load_viewer(connection.headers.get("authorization"), settings, reads)
         return GalleryContext(
             settings=settings,
             engine=state.engine,
@@ -74,12 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             context.loaders.release()
 
     app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
-    router: GraphQLRouter[GalleryContext, None] = GalleryGraphQLRouter(
+    router = GalleryGraphQLRouter(
         build_schema(settings),
-        context_getter=get_context,  # type: ignore[arg-type]  # a yield dependency (FastAPI runs it)
+        context_getter=get_context,  # a yield dependency (FastAPI runs it)
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
-        allow_queries_via_get=False,
-        multipart_uploads_enabled=False,
     )
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
@@ -102,18 +103,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.exception_handler(AuthenticationError)
-    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
-        return error_response(
-            401, ErrorCode.UNAUTHENTICATED, str(exc), headers={"WWW-Authenticate": "Bearer"}
+    async def _unauthenticated(request: Request, exc: AuthenticationError) -> Response:
+        return error_answer(
+            request.headers.get("accept"),
+            401,
+            ErrorCode.UNAUTHENTICATED,
+            str(exc),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's own answers (no such path, a method the path does not take), in
+        # the API's error shape instead of {"detail": ...}.
+        code = HTTP_ERROR_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+        return error_answer(
+            request.headers.get("accept"), exc.status_code, code, exc.detail, exc.headers
         )
 
     @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(OSError)
-    async def _database_failure(_: Request, exc: Exception) -> JSONResponse:
+    async def _database_failure(request: Request, exc: Exception) -> Response:
         # Raised outside GraphQL execution (the viewer lookup in the context getter).
         if classify(exc) is None:
-            return _internal(exc)
-        return error_response(
+            return _internal(request, exc)
+        return error_answer(
+            request.headers.get("accept"),
             503,
             ErrorCode.SERVICE_UNAVAILABLE,
             "the service is briefly unavailable; retry shortly",
@@ -121,19 +136,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        return _internal(exc)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        return _internal(request, exc)
 
     return app
 
 
-def _internal(exc: Exception) -> JSONResponse:
+HTTP_ERROR_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+
+
+def _internal(request: Request, exc: Exception) -> Response:
     """An unexpected failure outside GraphQL execution: logged, answered in the API's
     error shape (never Starlette's plain-text 500), with the request id to find the log."""
     request_id = correlation_id.get() or "unknown"
     log.error("internal error outside execution (request %s)", request_id, exc_info=exc)
-    return error_response(
-        500, ErrorCode.INTERNAL, f"internal server error (request id {request_id})"
+    return error_answer(
+        request.headers.get("accept"),
+        500,
+        ErrorCode.INTERNAL,
+        f"internal server error (request id {request_id})",
     )
 
 

@@ -1,9 +1,10 @@
 """Turns `contentItems` arguments into domain values, checking what the argument types
 cannot: tags exist, arguments agree, cursors are genuine and from this very query. Page
-sizes and the shape of cursors were checked by their scalars before execution."""
+sizes (api/paging.py) and the shape of cursors (their scalar) were checked before execution."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import bad_input, unauthenticated
 from gallery_gql.api.global_id import decode_uuid_id
+from gallery_gql.api.paging import forward_cursor
 from gallery_gql.api.types.enums import (
     ContentCollection,
     ContentSort,
@@ -63,9 +65,13 @@ def _bounded(values: Sequence[str] | None, argument: str, limit: int) -> list[st
 
 
 def _tag_names(values: Sequence[str] | None, argument: str, limit: int) -> list[str]:
+    """Names that could be a tag's: longer ones, or ones with control characters (no tag
+    has them, and PostgreSQL refuses a NUL), are refused before any SQL."""
     names = _bounded(values, argument, limit)
     if any(len(name) > MAX_NAME_LENGTH for name in names):
         raise bad_input(f"`{argument}`: a tag name is at most {MAX_NAME_LENGTH} characters")
+    if any(unicodedata.category(char).startswith("C") for name in names for char in name):
+        raise bad_input(f"`{argument}`: a tag name has no control characters")
     return names
 
 
@@ -119,9 +125,7 @@ def _page_request(
 ) -> PageRequest:
     settings = context.settings
     secret = settings.signing_secret()
-    if args.cursor is not None and args.after is not None and args.cursor != args.after:
-        raise bad_input("`cursor` and `after` are the same argument; give one")
-    after_token = args.cursor if args.cursor is not None else args.after
+    after_token = forward_cursor(args.cursor, args.after)
     if args.last is not None:
         if after_token is not None:
             raise bad_input("`last` pages backward from `before`; `cursor`/`after` do not apply")

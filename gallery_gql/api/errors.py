@@ -34,6 +34,15 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+    """Which operation of the document to run cannot be told: `operationName` names none
+    of them, or the document has several and no `operationName`."""
+    BAD_REQUEST = "BAD_REQUEST"
+    """Not a well-formed GraphQL-over-HTTP request: the body is not a JSON object, a
+    parameter is missing or of the wrong type, the content type or `Accept` is not one
+    the endpoint speaks."""
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    """An HTTP method the URL does not take, or a mutation sent by GET (HTTP 405)."""
 
 
 class PublicError(GraphQLError):
@@ -121,7 +130,8 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
 
 
 class ErrorCodes(SchemaExtension):
-    """Gives every error a code and masks the unexpected ones."""
+    """Gives every error a code and masks the unexpected ones. The HTTP status follows
+    from the codes (web/graphql_http/answers.py)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -133,8 +143,3 @@ class ErrorCodes(SchemaExtension):
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None) or uuid.uuid4().hex
         result.errors = [public_error(error, request_id) for error in result.errors]
-        codes = {(error.extensions or {}).get("code") for error in result.errors}
-        response = getattr(context, "response", None)
-        if ErrorCode.SERVICE_UNAVAILABLE.value in codes and response is not None:
-            response.status_code = 503
-            response.headers["Retry-After"] = "1"

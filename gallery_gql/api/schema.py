@@ -14,7 +14,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
@@ -22,7 +21,9 @@ from strawberry.types import ExecutionContext
 
 from gallery_gql.api.cost import QueryCostLimiter
 from gallery_gql.api.errors import ErrorCode, ErrorCodes, public_error
+from gallery_gql.api.executor import executor_class
 from gallery_gql.api.mutations import Mutation
+from gallery_gql.api.operation_resolution import OperationResolution
 from gallery_gql.api.queries.content import ContentQueries
 from gallery_gql.api.queries.tags import TagQueries
 from gallery_gql.api.queries.viewer import ViewerQueries
@@ -30,6 +31,7 @@ from gallery_gql.api.types.content import ContentItem, thumbnail_resolver
 from gallery_gql.api.types.scalars import scalar_map
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
+from gallery_gql.api.validation import CachedValidation
 from gallery_gql.observability.metrics import OperationMetrics
 from gallery_gql.observability.tracing import tracing_extension
 from gallery_gql.settings import Settings
@@ -98,6 +100,8 @@ def _resolve_directly(schema: strawberry.Schema, settings: Settings) -> None:
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    # Where introspection is off the schema is not public: no error names what it holds.
+    hidden = not settings.introspection_enabled
     schema = GallerySchema(
         query=Query,
         mutation=Mutation,
@@ -106,13 +110,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             OperationMetrics,
             ErrorCodes,
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            OperationResolution,
+            lambda: CachedValidation(hide_suggestions=hidden),
             *_limits(settings),
         ],
-        config=StrawberryConfig(
-            disable_field_suggestions=settings.environment == "production",
-            scalar_map=scalar_map(settings.max_page_size),
+        execution_context_class=executor_class(
+            schema_hidden=hidden, max_page_size=settings.max_page_size
         ),
+        config=StrawberryConfig(scalar_map=scalar_map()),
     )
     _resolve_directly(schema, settings)
     return schema

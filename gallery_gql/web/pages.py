@@ -10,13 +10,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import orjson
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from strawberry.fastapi import GraphQLRouter
-
-from gallery_gql.api.context import GalleryContext
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -39,17 +35,3 @@ def install_pages(app: FastAPI) -> None:
 @cache
 def graphiql_html() -> str:
     return (STATIC_DIR / "graphiql.html").read_text(encoding="utf-8")
-
-
-class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
-    """Strawberry's router, but GET /graphql renders our GraphiQL page (local assets and
-    example operations) instead of strawberry's CDN-based one; JSON through orjson."""
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
-
-    def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
-
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(graphiql_html())

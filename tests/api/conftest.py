@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +25,8 @@ class CountingApp:
     statements: list[str]
 
 
-@pytest.fixture
-async def counting_app(settings: Settings) -> AsyncIterator[CountingApp]:
+@asynccontextmanager
+async def serve_counting(settings: Settings) -> AsyncIterator[CountingApp]:
     """The app under its lifespan, with every SQL statement on its engine recorded."""
     app = create_app(settings)
     statements: list[str] = []
@@ -40,6 +41,12 @@ async def counting_app(settings: Settings) -> AsyncIterator[CountingApp]:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield CountingApp(GraphQLClient(http), statements)
         event.remove(sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def counting_app(settings: Settings) -> AsyncIterator[CountingApp]:
+    async with serve_counting(settings) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

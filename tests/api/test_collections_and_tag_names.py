@@ -90,3 +90,6 @@ async def test_tag_names_are_bounded(
     assert "at most" in _error(await gql.post(QUERY, {"tagNames": too_many}))["message"]
     too_long = {"excludeTagNames": ["x" * 256]}
     assert "255 characters" in _error(await gql.post(QUERY, too_long))["message"]
+    for control in ("nul\x00", "tab\t", "zero\u200bwidth"):  # no tag name has them
+        message = _error(await gql.post(QUERY, {"tagNames": [control]}))["message"]
+        assert "control characters" in message

@@ -20,7 +20,7 @@ PAGE = """
 query Page($tags: [ID!], $tagNames: [String!], $match: TagMatchMode!, $exclude: [ID!],
            $excludeNames: [String!], $creator: CreatorFilter, $sources: [ContentSource!],
            $collections: [ContentCollection!], $search: String, $sort: ContentSort!,
-           $first: PageSize, $after: Cursor, $last: PageSize, $before: Cursor) {
+           $first: Int, $after: Cursor, $last: Int, $before: Cursor) {
   contentItems(tags: $tags, tagNames: $tagNames, match: $match, excludeTags: $exclude,
                excludeTagNames: $excludeNames, creator: $creator, sources: $sources,
                collections: $collections, search: $search, sort: $sort, first: $first,

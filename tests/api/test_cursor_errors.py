@@ -21,8 +21,8 @@ from tests.factories import Dataset
 from tests.model import ModelQuery, expected, load_items
 
 PAGE = """
-query Page($tags: [ID!], $exclude: [ID!], $sort: ContentSort, $first: PageSize, $cursor: Cursor,
-           $after: Cursor, $last: PageSize, $before: Cursor) {
+query Page($tags: [ID!], $exclude: [ID!], $sort: ContentSort, $first: Int, $cursor: Cursor,
+           $after: Cursor, $last: Int, $before: Cursor) {
   contentItems(tags: $tags, excludeTags: $exclude, sort: $sort, first: $first,
                cursor: $cursor, after: $after, last: $last, before: $before) {
     edges { cursor node { databaseId } }

@@ -22,7 +22,7 @@ from tests.factories import build_gallery
 from tests.model import ModelQuery, expected, load_items
 
 PAGE = """
-query Page($tags: [ID!], $first: PageSize, $after: Cursor) {
+query Page($tags: [ID!], $first: Int, $after: Cursor) {
   contentItems(tags: $tags, first: $first, after: $after) {
     edges {
       cursor

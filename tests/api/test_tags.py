@@ -18,7 +18,7 @@ from tests.conftest import GraphQLClient
 from tests.gallery.test_tag_tree import HIERARCHY, Dag, build_dag, tag_uuid
 
 HIERARCHY_QUERY = """
-query Hierarchy($first: PageSize!) {
+query Hierarchy($first: Int!) {
   tags(first: $first) {
     edges { node { name parents { name } children { name } ancestors { name }
                    descendants { name } } }
@@ -27,8 +27,8 @@ query Hierarchy($first: PageSize!) {
 """
 
 SEARCH_QUERY = """
-query Search($search: String, $first: PageSize!, $cursor: Cursor) {
-  tags(search: $search, first: $first, cursor: $cursor) {
+query Search($search: String, $first: Int!, $cursor: Cursor, $after: Cursor) {
+  tags(search: $search, first: $first, cursor: $cursor, after: $after) {
     edges { cursor node { name } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
@@ -139,14 +139,15 @@ async def test_tag_lookup_rejects_bad_arguments(
 
 # -- autocomplete ----------------------------------------------------------------------------
 async def page_through(
-    gql: GraphQLClient, search: str | None, first: int
+    gql: GraphQLClient, search: str | None, first: int, argument: str = "cursor"
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """Every name, in order, following endCursor; also each page's pageInfo."""
+    """Every name, in order, following endCursor (passed as `argument`: `cursor` or Relay's
+    `after`); also each page's pageInfo."""
     seen: list[str] = []
     infos: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
-        variables = {"search": search, "first": first, "cursor": cursor}
+        variables = {"search": search, "first": first, argument: cursor}
         connection = (await gql.data(SEARCH_QUERY, variables))["tags"]
         edges, info = connection["edges"], connection["pageInfo"]
         seen.extend(edge["node"]["name"] for edge in edges)
@@ -176,19 +177,32 @@ SEARCH_NAMES = [
 ]
 
 
+@pytest.mark.parametrize("argument", ["cursor", "after"])
 @pytest.mark.parametrize("first", [1, 4, 7, 100])
 async def test_paging_through_search_results(
-    engine: AsyncEngine, gql: GraphQLClient, first: int
+    engine: AsyncEngine, gql: GraphQLClient, first: int, argument: str
 ) -> None:
     await build_dag(engine, dict.fromkeys(SEARCH_NAMES, ()))
     for search in ("ab", "AB", "b", "zz", "nothing"):
-        seen, infos = await page_through(gql, search, first)
+        seen, infos = await page_through(gql, search, first, argument)
         assert seen == ranked(SEARCH_NAMES, search), search
         assert len(seen) == len(set(seen))
         assert infos[0]["hasPreviousPage"] is False
         assert all(info["hasPreviousPage"] for info in infos[1:])
-    seen, _ = await page_through(gql, None, first)
+    seen, _ = await page_through(gql, None, first, argument)
     assert seen == sorted(SEARCH_NAMES)
+
+
+async def test_cursor_and_after_are_one_argument(engine: AsyncEngine, gql: GraphQLClient) -> None:
+    await build_dag(engine, dict.fromkeys(["ab", "abc", "abd"], ()))
+    first = (await gql.data(SEARCH_QUERY, {"search": "ab", "first": 1}))["tags"]
+    other = (await gql.data(SEARCH_QUERY, {"search": "ab", "first": 2}))["tags"]
+    end, later = first["pageInfo"]["endCursor"], other["pageInfo"]["endCursor"]
+    same = await gql.data(SEARCH_QUERY, {"search": "ab", "first": 1, "cursor": end, "after": end})
+    assert names([e["node"] for e in same["tags"]["edges"]]) == ["abc"]
+    body = await gql.post(SEARCH_QUERY, {"search": "ab", "first": 1, "cursor": end, "after": later})
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["path"] == ["tags"]
 
 
 async def test_prefix_matches_rank_before_substring_matches(
@@ -233,7 +247,7 @@ async def test_bad_search_arguments(
     body = await gql.post(SEARCH_QUERY, {"first": 5, **variables})
     assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert body["_status"] == 200
-    assert body["data"] is None
+    assert body.get("data") is None
 
 
 async def test_tampered_cursor_is_bad_input(engine: AsyncEngine, gql: GraphQLClient) -> None:
@@ -271,7 +285,7 @@ def wide_hierarchy() -> Iterator[tuple[str, tuple[str, ...]]]:
 
 
 PAGE_QUERY = """
-query Page($first: PageSize!) {
+query Page($first: Int!) {
   tags(first: $first) {
     edges { node { name parents { name } children { name } ancestors { name }
                    descendants { name } itemCount } }

@@ -11,6 +11,7 @@ from gallery_gql.api.content_query import ContentArgs, ContentQuery, build_conte
 from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
+from gallery_gql.api.paging import BOUNDS
 from gallery_gql.api.selection import selects
 from gallery_gql.api.types.connection import ContentItemConnection, ContentItemEdge, PageInfo
 from gallery_gql.api.types.content import ContentItem
@@ -21,7 +22,7 @@ from gallery_gql.api.types.enums import (
     TagMatchMode,
 )
 from gallery_gql.api.types.inputs import CreatorFilter
-from gallery_gql.api.types.scalars import CursorToken, PageSize
+from gallery_gql.api.types.scalars import CursorToken
 from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.keys import ItemKey
 from gallery_gql.gallery.query.cursor import Cursor, encode_cursor
@@ -97,8 +98,8 @@ class ContentQueries:
             ContentSort, strawberry.argument(description="Page order.")
         ] = ContentSort.NEWEST,
         first: Annotated[
-            PageSize | None, strawberry.argument(description="Page size going forward.")
-        ] = PageSize(25),
+            int | None, strawberry.argument(description=f"Page size going forward. {BOUNDS}")
+        ] = 25,
         cursor: Annotated[
             CursorToken | None,
             strawberry.argument(description="Return the items after this cursor (forward paging)."),
@@ -107,10 +108,10 @@ class ContentQueries:
             CursorToken | None, strawberry.argument(description="Relay alias of `cursor`.")
         ] = None,
         last: Annotated[
-            PageSize | None,
+            int | None,
             strawberry.argument(
                 description="Page size going backward; pages end at `before` (or at the end "
-                "of the result). `first` is ignored when `last` is given.",
+                f"of the result). `first` is ignored when `last` is given. {BOUNDS}",
             ),
         ] = None,
         before: Annotated[

@@ -9,8 +9,9 @@ import strawberry
 from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_uuid_id
+from gallery_gql.api.paging import BOUNDS, forward_cursor
 from gallery_gql.api.types.connection import PageInfo
-from gallery_gql.api.types.scalars import CursorToken, PageSize
+from gallery_gql.api.types.scalars import CursorToken
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.query.tag_search import (
@@ -25,13 +26,13 @@ from gallery_gql.gallery.query.tag_search import (
 from gallery_gql.gallery.records import TagRecord
 from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH, fetch_roots
 
-DEFAULT_FIRST = PageSize(20)
+DEFAULT_FIRST = 20
 
 
 @strawberry.type(description="A tag on a page of search results, with its cursor.")
 class TagEdge:
     cursor: CursorToken = strawberry.field(
-        description="Opaque cursor: pass it as `cursor` to page on."
+        description="Opaque cursor: pass it as `after` (or `cursor`) to page on."
     )
     node: Tag = strawberry.field(description="The tag.")
 
@@ -123,24 +124,27 @@ class TagQueries:
             ),
         ] = None,
         first: Annotated[
-            PageSize | None,
-            strawberry.argument(description=f"Page size (null: {DEFAULT_FIRST})."),
+            int | None,
+            strawberry.argument(description=f"Page size (null: {DEFAULT_FIRST}). {BOUNDS}"),
         ] = DEFAULT_FIRST,
-        cursor: Annotated[
+        after: Annotated[
             CursorToken | None,
             strawberry.argument(
                 description="Return the tags after this cursor (an edge's `cursor` or "
                 "`pageInfo.endCursor` from the same search)."
             ),
         ] = None,
+        cursor: Annotated[
+            CursorToken | None, strawberry.argument(description="The same as `after`.")
+        ] = None,
     ) -> TagConnection:
         search = _validate_search(search)
-        after = _decode_cursor(cursor)
+        after_position = _decode_cursor(forward_cursor(cursor, after))
         size = first if first is not None else DEFAULT_FIRST
         page = await run_read(
-            info.context.read_engine, lambda conn: search_tags(conn, search, after, size)
+            info.context.read_engine, lambda conn: search_tags(conn, search, after_position, size)
         )
-        return _connection(page, after)
+        return _connection(page, after_position)
 
     @strawberry.field(
         description="The top of the hierarchy: tags without parents, by name. Walk down "

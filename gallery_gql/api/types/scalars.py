@@ -1,8 +1,9 @@
 """Scalars that check their input while variables and literals are coerced: a malformed
-page size or cursor is refused before the operation runs, so before any resolver or SQL.
+cursor is refused before the operation runs, so before any resolver or SQL.
 
 What needs the signing secret or the filter (a cursor's signature, the query it came from)
-is checked by the field that takes the cursor.
+is checked by the field that takes the cursor. Page sizes are plain `Int`s, bounded in
+`api/paging.py`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from gallery_gql.api.errors import bad_input
 from gallery_gql.gallery.query.cursor import MAX_CURSOR_LENGTH, CursorError, cursor_bytes
 from gallery_gql.gallery.query.tag_search import MAX_TAG_CURSOR_LENGTH
 
-PageSize = NewType("PageSize", int)
 CursorToken = NewType("CursorToken", str)
 
 LONGEST_CURSOR = max(MAX_CURSOR_LENGTH, MAX_TAG_CURSOR_LENGTH)
@@ -50,20 +50,6 @@ def _checked_scalar(
     )
 
 
-def _page_size_scalar(maximum: int) -> ScalarDefinition:
-    def check(value: object) -> int | None:
-        # type() rather than isinstance(): true and false are not page sizes.
-        return value if type(value) is int and 1 <= value <= maximum else None
-
-    return _checked_scalar(
-        "PageSize",
-        f"How many items a page holds: a whole number from 1 to {maximum}. Any other value "
-        "is refused (BAD_USER_INPUT) before the operation runs.",
-        check,
-        f"a page size is a whole number from 1 to {maximum}",
-    )
-
-
 def _check_cursor(value: object) -> str | None:
     if not isinstance(value, str):
         return None
@@ -85,6 +71,6 @@ CURSOR_SCALAR = _checked_scalar(
 )
 
 
-def scalar_map(max_page_size: int) -> dict[object, ScalarDefinition]:
+def scalar_map() -> dict[object, ScalarDefinition]:
     """The Python types of the custom scalars and their definitions, for the schema config."""
-    return {PageSize: _page_size_scalar(max_page_size), CursorToken: CURSOR_SCALAR}
+    return {CursorToken: CURSOR_SCALAR}

@@ -31,7 +31,7 @@ JSON = {"content-type": "application/json"}
 GRID = "id title thumbnail createdAt source qualityScore"
 DOCUMENT = """query Bench($tags: [ID!], $match: TagMatchMode!, $exclude: [ID!],
   $creator: CreatorFilter, $collections: [ContentCollection!], $sort: ContentSort!,
-  $first: PageSize, $cursor: Cursor, $last: PageSize, $before: Cursor) {
+  $first: Int, $cursor: Cursor, $last: Int, $before: Cursor) {
   contentItems(tags: $tags, match: $match, excludeTags: $exclude, creator: $creator,
                collections: $collections, sort: $sort, first: $first, cursor: $cursor,
                last: $last, before: $before) {

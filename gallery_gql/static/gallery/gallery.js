@@ -13,7 +13,7 @@ const COLLECTIONS = {
 
 const PAGE_QUERY = `query GalleryPage($tagNames: [String!], $match: TagMatchMode!,
   $excludeTagNames: [String!], $collections: [ContentCollection!], $search: String,
-  $sort: ContentSort!, $first: PageSize, $cursor: Cursor, $last: PageSize, $before: Cursor) {
+  $sort: ContentSort!, $first: Int, $cursor: Cursor, $last: Int, $before: Cursor) {
   contentItems(tagNames: $tagNames, match: $match, excludeTagNames: $excludeTagNames,
     collections: $collections, search: $search, sort: $sort, first: $first, cursor: $cursor,
     last: $last, before: $before) {

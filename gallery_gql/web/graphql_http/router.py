@@ -1,0 +1,134 @@
+"""The GraphQL endpoint, `/graphql`: GraphQL over HTTP, one request at a time.
+
+Strawberry's router hosts it (the GET and POST routes, the context dependency, WebSocket
+subscriptions); every HTTP request is answered by `GalleryGraphQLRouter.answer`, which is
+the whole protocol: choose the response's media type, read the parameters, execute, and
+give the result its status code. Queries come by GET or POST, mutations by POST only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.exceptions import MissingQueryError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http.ides import GraphQL_IDE
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET
+
+from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.errors import ErrorCode
+from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
+from gallery_gql.web.graphql_http.answers import error_answer, graphql_response, problem_response
+from gallery_gql.web.graphql_http.params import GraphQLParams, read_params
+from gallery_gql.web.graphql_http.problems import (
+    ProtocolError,
+    bad_request,
+    mutation_by_get,
+    not_acceptable,
+)
+from gallery_gql.web.pages import graphiql_html
+
+ALLOWED_OPERATIONS = {
+    "GET": frozenset({OperationType.QUERY}),
+    "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
+}
+
+
+class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
+    def __init__(
+        self,
+        schema: BaseSchema,
+        context_getter: Callable[..., Any],
+        graphql_ide: GraphQL_IDE | None,
+    ) -> None:
+        super().__init__(
+            schema,
+            context_getter=context_getter,
+            graphql_ide=graphql_ide,
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=False,
+        )
+        # Starlette's own 405 names the methods of the first route only (GET).
+        self.add_api_route(
+            "", _method_not_allowed, methods=["PUT", "PATCH", "DELETE"], include_in_schema=False
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    async def run(
+        self,
+        request: Request | WebSocket,
+        context: GalleryContext = UNSET,
+        root_value: Any = UNSET,
+    ) -> Any:
+        if self.is_websocket_request(request):
+            return await super().run(request, context, root_value)
+        assert isinstance(context, GalleryContext)
+        return await self.answer(cast(Request, request), context)
+
+    async def answer(self, request: Request, context: GalleryContext) -> Response:
+        if self.graphql_ide and _asks_for_the_ide(request):
+            return HTMLResponse(graphiql_html())
+        media = negotiate(request.headers.get("accept"))
+        try:
+            if media is None:
+                raise not_acceptable()
+            params = await read_params(request)
+            result = await self.run_operation(request.method, params, context)
+        except ProtocolError as problem:
+            return problem_response(problem, media or ResponseMedia.JSON)
+        response = graphql_response(result, media)
+        if context.response is not None:  # headers a resolver set, if any
+            response.headers.raw.extend(context.response.headers.raw)
+        return response
+
+    async def run_operation(
+        self, method: str, params: GraphQLParams, context: GalleryContext
+    ) -> ExecutionResult:
+        try:
+            return await self.schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=ALLOWED_OPERATIONS[method],
+                operation_extensions=params.extensions,
+            )
+        except InvalidOperationTypeError as refused:
+            if refused.operation_type is OperationType.MUTATION:
+                raise mutation_by_get() from None
+            raise bad_request("subscriptions are not served over HTTP") from None
+        except MissingQueryError:
+            raise bad_request("no GraphQL document: give it as `query`") from None
+
+
+async def _method_not_allowed(request: Request) -> Response:
+    return error_answer(
+        request.headers.get("accept"),
+        405,
+        ErrorCode.METHOD_NOT_ALLOWED,
+        f"{request.method} is not GraphQL over HTTP: send GET (queries) or POST",
+        headers={"Allow": "GET, POST"},
+    )
+
+
+def _asks_for_the_ide(request: Request) -> bool:
+    """A browser opening the endpoint: GraphiQL (in development) rather than an error."""
+    return (
+        request.method == "GET"
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+    )
