@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,6 +9,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gallery_gql.secret_file import check_secret, read_or_create_secret
 
 
 class Settings(BaseSettings):
@@ -30,7 +31,8 @@ class Settings(BaseSettings):
     )
     secret: str | None = Field(
         default=None,
-        description="Key signing tokens and cursors; unset → generated once under `home`.",
+        description="Key signing tokens and cursors (at least 32 bytes); unset → generated "
+        "once under `home`.",
     )
     environment: Literal["development", "production"] = "development"
     jwt_audience: str = "gallery-gql"
@@ -129,26 +131,22 @@ class Settings(BaseSettings):
             return self.environment == "development"
         return self.graphiql
 
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret(value, "GALLERY_GQL_SECRET")
+
     _generated_secret: str | None = PrivateAttr(default=None)
 
     def signing_secret(self) -> str:
-        """The configured secret, or one generated on first use and kept under `home`.
-        Read once per Settings: it signs every cursor and token on the request path."""
-        if self.secret:
+        """The configured secret, or the one generated once and kept under `home`
+        (gallery_gql/secret_file.py). Read once per Settings: it signs every cursor and
+        token on the request path. `serve` calls it before forking workers."""
+        if self.secret is not None:
             return self.secret
         if self._generated_secret is None:
-            self._generated_secret = self._read_or_create_secret()
+            self._generated_secret = read_or_create_secret(self.home / "secret")
         return self._generated_secret
-
-    def _read_or_create_secret(self) -> str:
-        path = self.home / "secret"
-        if path.exists():
-            return path.read_text().strip()
-        self.home.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(48)
-        path.touch(mode=0o600)
-        path.write_text(value)
-        return value
 
 
 @lru_cache(maxsize=1)
