@@ -23,7 +23,15 @@ from gallery_gql.api.types.enums import (
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.cursor import CursorError, check_cursor, decode_cursor
-from gallery_gql.gallery.query.filters import Collection, ContentFilter, PageRequest, Position, Sort
+from gallery_gql.gallery.query.filters import (
+    Collection,
+    ContentFilter,
+    PageRequest,
+    Position,
+    SearchTooLongError,
+    Sort,
+    check_search,
+)
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH
 
@@ -137,6 +145,10 @@ async def build_content_query(
     conn: AsyncConnection, args: ContentArgs, context: GalleryContext
 ) -> ContentQuery:
     """Validate and resolve the arguments (one statement when tags are given)."""
+    try:
+        search = check_search(args.search)
+    except SearchTooLongError as exc:
+        raise bad_input(str(exc)) from exc
     limit = context.settings.max_filter_tags
     wanted = _tag_ids(args.tags, "tags", limit)
     excluded = _tag_ids(args.exclude_tags, "excludeTags", limit)
@@ -172,7 +184,7 @@ async def build_content_query(
         sources=sources,
         creator_id=creator_id,
         exclude_creator_id=exclude_creator_id,
-        search=args.search,
+        search=search,
         collections=collections,
         viewer_id=context.viewer_id,
     )

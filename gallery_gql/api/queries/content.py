@@ -91,7 +91,10 @@ class ContentQueries:
         ] = None,
         search: Annotated[
             str | None,
-            strawberry.argument(description="Words that must all appear in the title or prompt."),
+            strawberry.argument(
+                description="Words that must all appear in the title or prompt (at most 200 "
+                "characters and 16 words)."
+            ),
         ] = None,
         sort: Annotated[
             ContentSort, strawberry.argument(description="Page order.")
