@@ -11,7 +11,6 @@ from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
 from sqlalchemy.exc import SQLAlchemyError
 from strawberry.fastapi import GraphQLRouter
 
@@ -24,13 +23,14 @@ from gallery_gql.db.engine import autocommit, create_engine, resolve_database_ur
 from gallery_gql.db.failures import classify
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.observability.logs import configure_logging
-from gallery_gql.observability.metrics import REGISTRY, watch_pool
+from gallery_gql.observability.metrics import watch_pool
 from gallery_gql.observability.tracing import configure_tracer_provider
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.deadline import RequestDeadline
 from gallery_gql.web.health import router as health_router
 from gallery_gql.web.media import install_media
+from gallery_gql.web.metrics_endpoint import MetricsEndpoint
 from gallery_gql.web.pages import GalleryGraphQLRouter, install_pages
 from gallery_gql.web.rate_limit import RateLimit
 from gallery_gql.web.responses import error_response
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     install_pages(app)
     install_media(app, settings)
-    app.mount("/metrics", make_asgi_app(registry=REGISTRY))
+    app.mount("/metrics", MetricsEndpoint(settings.metrics_token))
     # Outermost last: CORS answers preflights, then the rate limit, then the body checks.
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)

@@ -27,8 +27,7 @@ class SecretError(ValueError):
 def check_secret(value: str, origin: str) -> str:
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise SecretError(
-            f"the signing secret from {origin} is {len(value.encode())} bytes; "
-            f"at least {MIN_SECRET_BYTES} are required"
+            f"{origin} is {len(value.encode())} bytes; at least {MIN_SECRET_BYTES} are required"
         )
     return value
 
@@ -36,7 +35,7 @@ def check_secret(value: str, origin: str) -> str:
 def read_secret(path: Path) -> str:
     """The secret stored at `path`; FileNotFoundError when there is none yet."""
     value = path.read_text(encoding="utf-8").strip()
-    return check_secret(value, f"{path} (delete the file to generate a new one)")
+    return check_secret(value, f"the secret in {path} (delete the file to generate a new one)")
 
 
 def read_or_create_secret(path: Path) -> str:

@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token a scraper sends for `/metrics` (at least 32 bytes); unset → "
+        "`/metrics` answers 404.",
+    )
+    metrics_operations: list[str] = Field(
+        default_factory=list,
+        description="Operation names counted under their own name in the metrics, besides "
+        "the bundled clients' (observability/metrics.py); any other name is `other`.",
+    )
     tracing: bool = Field(
         default=False, description="OpenTelemetry spans per operation (needs the extra)."
     )
@@ -135,6 +145,11 @@ class Settings(BaseSettings):
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:
         return None if value is None else check_secret(value, "GALLERY_GQL_SECRET")
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_long_enough(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret(value, "GALLERY_GQL_METRICS_TOKEN")
 
     _generated_secret: str | None = PrivateAttr(default=None)
 

@@ -30,7 +30,7 @@ from gallery_gql.api.types.content import ContentItem, thumbnail_resolver
 from gallery_gql.api.types.scalars import scalar_map
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
-from gallery_gql.observability.metrics import OperationMetrics
+from gallery_gql.observability.metrics import KNOWN_OPERATIONS, OperationMetrics
 from gallery_gql.observability.tracing import tracing_extension
 from gallery_gql.settings import Settings
 
@@ -98,12 +98,13 @@ def _resolve_directly(schema: strawberry.Schema, settings: Settings) -> None:
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    known_operations = frozenset((*KNOWN_OPERATIONS, *settings.metrics_operations))
     schema = GallerySchema(
         query=Query,
         mutation=Mutation,
         types=[ContentItem, Tag, User],
         extensions=[
-            OperationMetrics,
+            lambda: OperationMetrics(known_operations),
             ErrorCodes,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
