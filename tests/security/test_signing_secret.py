@@ -116,7 +116,7 @@ def test_serve_creates_the_secret_before_the_workers_start(
     monkeypatch.setenv("GALLERY_GQL_HOME", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     monkeypatch.delenv("GALLERY_GQL_SECRET", raising=False)
-    monkeypatch.setattr("gallery_gql.web.server.GatewayServer", NoServer)
+    monkeypatch.setattr("gallery_gql.server.GatewayServer", NoServer)
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(cli.app, ["serve"])
