@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from strawberry.fastapi import GraphQLRouter
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
@@ -88,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/metrics", MetricsEndpoint(settings.metrics_token))
     # Outermost last: CORS answers preflights, then the rate limit, then the body checks.
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
+    )
     if settings.rate_limit:
         app.add_middleware(RateLimit, spec=settings.rate_limit)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
@@ -100,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    if settings.trusted_proxies:  # outermost: everything after sees the client's address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.exception_handler(AuthenticationError)
     async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:

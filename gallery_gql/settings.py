@@ -45,6 +45,24 @@ class Settings(BaseSettings):
     tag_stats_ttl_seconds: float = 2.0
     """How long a process reuses a filter tag's key and counts (gallery/tag_stats.py)."""
     max_body_bytes: int = 1024 * 1024
+    max_header_bytes: int = Field(
+        default=16 * 1024, description="Request line and headers, per request (→ 431)."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, description="From connecting (or a request's first byte) to its headers."
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0, description="Reading a request's body (→ 408 `TIMEOUT`)."
+    )
+    max_connections: int = Field(
+        default=1000,
+        description="Connections and requests in flight per worker; beyond → 503 at once.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the proxies whose X-Forwarded-For names the "
+        "client (for the rate limit and logs); empty → the peer's address, headers ignored.",
+    )
     max_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
