@@ -32,9 +32,10 @@ from gallery_gql.web.deadline import RequestDeadline
 from gallery_gql.web.health import router as health_router
 from gallery_gql.web.media import install_media
 from gallery_gql.web.metrics_endpoint import MetricsEndpoint
-from gallery_gql.web.pages import GalleryGraphQLRouter, install_pages
+from gallery_gql.web.pages import GalleryGraphQLRouter, graphiql_html, install_pages
 from gallery_gql.web.rate_limit import RateLimit
 from gallery_gql.web.responses import error_response
+from gallery_gql.web.security_headers import SecurityHeaders, graphiql_policy
 
 log = logging.getLogger("gallery_gql.app")
 
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
-    install_pages(app)
+    install_pages(app, graphiql=settings.graphiql_enabled)
     install_media(app, settings)
     app.mount("/metrics", MetricsEndpoint(settings.metrics_token))
     # Outermost last: CORS answers preflights, then the rate limit, then the body checks.
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    graphiql_policy_ = graphiql_policy(graphiql_html())
+    app.add_middleware(SecurityHeaders, html_policies=[("/graphql", graphiql_policy_)])
     if settings.trusted_proxies:  # outermost: everything after sees the client's address
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 

@@ -11,9 +11,10 @@ from functools import cache
 from pathlib import Path
 
 import orjson
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 from strawberry.fastapi import GraphQLRouter
 
 from gallery_gql.api.context import GalleryContext
@@ -29,11 +30,27 @@ async def gallery_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "gallery" / "index.html", media_type="text/html")
 
 
-def install_pages(app: FastAPI) -> None:
+GRAPHIQL_FILES = ("graphiql.html", "vendor/")
+"""Static paths only GraphiQL loads: not served where GraphiQL is off (production)."""
+
+
+class _StaticFiles(StaticFiles):
+    def __init__(self, hidden: tuple[str, ...]) -> None:
+        super().__init__(directory=STATIC_DIR)
+        self.hidden = hidden
+
+    def get_path(self, scope: Scope) -> str:
+        path = super().get_path(scope)
+        if path.startswith(self.hidden):
+            raise HTTPException(status_code=404)
+        return path
+
+
+def install_pages(app: FastAPI, *, graphiql: bool = True) -> None:
     """Serve `/` and mount `/static` (done here, on the app: a Mount inside an included
     APIRouter is dropped by older FastAPI versions)."""
     app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", _StaticFiles(() if graphiql else GRAPHIQL_FILES), name="static")
 
 
 @cache
