@@ -111,34 +111,32 @@ def _creator(creator: CreatorFilter | None, viewer: UUID | None) -> tuple[UUID |
     return None, viewer
 
 
-def _position(
-    token: str | None, argument: str, secret: str, digest: str, sort: Sort
-) -> Position | None:
-    if token is None:
-        return None
-    try:
-        return check_cursor(decode_cursor(token, secret), digest, sort)
-    except CursorError as exc:
-        raise bad_input(f"invalid `{argument}`: {exc}") from exc
-
-
 def _page_request(
     args: ContentArgs, context: GalleryContext, digest: str, sort: Sort
 ) -> PageRequest:
     settings = context.settings
     secret = settings.signing_secret()
+
+    def position(token: str | None, argument: str) -> Position | None:
+        if token is None:
+            return None
+        try:
+            cursor = decode_cursor(token, secret, viewer=context.viewer_id)
+            return check_cursor(cursor, digest, sort)
+        except CursorError as exc:
+            raise bad_input(f"invalid `{argument}`: {exc}") from exc
+
     if args.cursor is not None and args.after is not None and args.cursor != args.after:
         raise bad_input("`cursor` and `after` are the same argument; give one")
     after_token = args.cursor if args.cursor is not None else args.after
     if args.last is not None:
         if after_token is not None:
             raise bad_input("`last` pages backward from `before`; `cursor`/`after` do not apply")
-        before = _position(args.before, "before", secret, digest, sort)
-        return PageRequest(size=args.last, backward=True, before=before)
+        return PageRequest(size=args.last, backward=True, before=position(args.before, "before"))
     if args.before is not None:
         raise bad_input("`before` pages backward: give it with `last`")
     size = args.first if args.first is not None else settings.default_page_size
-    return PageRequest(size=size, after=_position(after_token, "cursor", secret, digest, sort))
+    return PageRequest(size=size, after=position(after_token, "cursor"))
 
 
 async def build_content_query(

@@ -163,7 +163,8 @@ class ContentQueries:
         edges = []
         for position in page.positions:
             record = page.items[position.item]
-            token = CursorToken(encode_cursor(Cursor(digest, query.sort, position), secret))
+            at = Cursor(digest, query.sort, position)
+            token = CursorToken(encode_cursor(at, secret, viewer=context.viewer_id))
             edges.append(ContentItemEdge(cursor=token, node=ContentItem(record=record)))
         page_info = PageInfo(
             has_next_page=page.has_next,
