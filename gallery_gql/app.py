@@ -12,7 +12,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
-from strawberry.fastapi import GraphQLRouter
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gallery_gql.api.context import GalleryContext
@@ -76,13 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             context.loaders.release()
 
     app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
-    router: GraphQLRouter[GalleryContext, None] = GalleryGraphQLRouter(
+    router = GalleryGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,  # type: ignore[arg-type]  # a yield dependency (FastAPI runs it)
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,
         multipart_uploads_enabled=False,
     )
+    router.max_response_bytes = settings.max_response_bytes
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
     install_pages(app, graphiql=settings.graphiql_enabled)

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     tag_stats_ttl_seconds: float = 2.0
     """How long a process reuses a filter tag's key and counts (gallery/tag_stats.py)."""
     max_body_bytes: int = 1024 * 1024
+    max_response_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        description="A GraphQL response body; larger → a `RESPONSE_TOO_LARGE` error instead.",
+    )
     max_header_bytes: int = Field(
         default=16 * 1024, description="Request line and headers, per request (→ 431)."
     )

@@ -18,6 +18,7 @@ from starlette.types import Scope
 from strawberry.fastapi import GraphQLRouter
 
 from gallery_gql.api.context import GalleryContext
+from gallery_gql.web.response_size import encode_bounded
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -62,8 +63,11 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
     """Strawberry's router, but GET /graphql renders our GraphiQL page (local assets and
     example operations) instead of strawberry's CDN-based one; JSON through orjson."""
 
+    max_response_bytes = 8 * 1024 * 1024
+    """Set from GALLERY_GQL_MAX_RESPONSE_BYTES by create_app."""
+
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return encode_bounded(data, self.max_response_bytes)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from gallery_gql.gallery.json_depth import MAX_METADATA_DEPTH, json_depth
 from gallery_gql.gallery.writes.errors import FieldProblem
 from gallery_gql.gallery.writes.inputs import ItemChanges, NewItem
 from gallery_gql.gallery.writes.limits import (
@@ -39,6 +40,8 @@ def _text_problems(
 
 
 def _json_problems(name: str, value: object) -> list[FieldProblem]:
+    if json_depth(value) > MAX_METADATA_DEPTH:
+        return [FieldProblem(name, f"`{name}` nests at most {MAX_METADATA_DEPTH} levels deep")]
     try:
         encoded = orjson.dumps(value)
     except TypeError:
