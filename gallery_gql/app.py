@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
+from gallery_gql.api.hidden_lookups import HiddenLookups
 from gallery_gql.api.loaders import Loaders
 from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
@@ -42,6 +43,7 @@ log = logging.getLogger("gallery_gql.app")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     tag_directory = TagDirectory(settings.tag_stats_ttl_seconds)
+    hidden_lookups = HiddenLookups(settings.id_miss_limit) if settings.id_miss_limit else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             loaders=Loaders.create(reads),
             tag_directory=tag_directory,
             viewer=viewer,
+            client=request.client.host if request.client else "unknown",
+            hidden_lookups=hidden_lookups,
         )
 
     async def get_context(

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         description="Requests per client (IP address) per window, e.g. `600/minute`; "
         "`` turns it off. Enforced per worker process.",
     )
+    id_miss_limit: str = Field(
+        default="60/minute",
+        description="Lookups by id (`contentItem`, `node`) per client that find nothing "
+        "visible, e.g. `60/minute`; beyond → `RATE_LIMITED`. `` turns it off. Per worker.",
+    )
     pool_size: int = 20
     pool_max_overflow: int = 10
     pool_timeout_seconds: float = 2.0

@@ -30,8 +30,13 @@ from gallery_gql.observability.metrics import STRATEGIES
 
 
 async def load_visible_item(info: Ctx, key: ItemKey) -> ContentItem | None:
-    record = await info.context.loaders.items.load(key)
-    if record is None or not record.visible_to(info.context.viewer_id):
+    """The item if the viewer may see it; null alike when absent or private to another,
+    and a miss counted against the client (api/hidden_lookups.py)."""
+    context = info.context
+    record = await context.loaders.items.load(key)
+    if record is None or not record.visible_to(context.viewer_id):
+        if context.hidden_lookups is not None:
+            context.hidden_lookups.missed(context.client)
         return None
     return ContentItem(record=record)
 
