@@ -99,12 +99,13 @@ def _resolve_directly(schema: strawberry.Schema, settings: Settings) -> None:
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     known_operations = frozenset((*KNOWN_OPERATIONS, *settings.metrics_operations))
+    known_codes = frozenset(code.value for code in ErrorCode)
     schema = GallerySchema(
         query=Query,
         mutation=Mutation,
         types=[ContentItem, Tag, User],
         extensions=[
-            lambda: OperationMetrics(known_operations),
+            lambda: OperationMetrics(known_operations, known_codes),
             ErrorCodes,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
