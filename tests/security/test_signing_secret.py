@@ -113,6 +113,8 @@ def test_serve_creates_the_secret_before_the_workers_start(
         def run(self) -> None:
             seen.append((tmp_path / "secret").exists())
 
+    # serve sets these for its workers: set through monkeypatch, they are undone after.
+    monkeypatch.setenv("GALLERY_GQL_ENVIRONMENT", "production")
     monkeypatch.setenv("GALLERY_GQL_HOME", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     monkeypatch.delenv("GALLERY_GQL_SECRET", raising=False)
@@ -127,6 +129,8 @@ def test_serve_creates_the_secret_before_the_workers_start(
 
 
 def test_serve_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GALLERY_GQL_ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     monkeypatch.setenv("GALLERY_GQL_SECRET", "too-short")
     get_settings.cache_clear()
     try:
