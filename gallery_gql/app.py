@@ -10,14 +10,15 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from prometheus_client import make_asgi_app
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
+from gallery_gql.api.hidden_lookups import HiddenLookups
 from gallery_gql.api.loaders import Loaders
 from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
@@ -25,7 +26,7 @@ from gallery_gql.db.engine import autocommit, create_engine, resolve_database_ur
 from gallery_gql.db.failures import classify
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.observability.logs import configure_logging
-from gallery_gql.observability.metrics import REGISTRY, watch_pool
+from gallery_gql.observability.metrics import watch_pool
 from gallery_gql.observability.tracing import configure_tracer_provider
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
@@ -34,8 +35,10 @@ from gallery_gql.web.graphql_http.answers import error_answer
 from gallery_gql.web.graphql_http.router import GalleryGraphQLRouter
 from gallery_gql.web.health import router as health_router
 from gallery_gql.web.media import install_media
-from gallery_gql.web.pages import install_pages
+from gallery_gql.web.metrics_endpoint import MetricsEndpoint
+from gallery_gql.web.pages import graphiql_html, install_pages
 from gallery_gql.web.rate_limit import RateLimit
+from gallery_gql.web.security_headers import SecurityHeaders, graphiql_policy
 
 log = logging.getLogger("gallery_gql.app")
 
@@ -43,6 +46,7 @@ log = logging.getLogger("gallery_gql.app")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     tag_directory = TagDirectory(settings.tag_stats_ttl_seconds)
+    hidden_lookups = HiddenLookups(settings.id_miss_limit) if settings.id_miss_limit else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             loaders=Loaders.create(reads),
             tag_directory=tag_directory,
             viewer=viewer,
+            client=connection.client.host if connection.client else "unknown",
+            hidden_lookups=hidden_lookups,
         )
 
     async def get_context(
@@ -82,14 +88,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         context_getter=get_context,  # a yield dependency (FastAPI runs it)
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
     )
+    router.max_response_bytes = settings.max_response_bytes
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
-    install_pages(app)
+    install_pages(app, graphiql=settings.graphiql_enabled)
     install_media(app, settings)
-    app.mount("/metrics", make_asgi_app(registry=REGISTRY))
+    app.mount("/metrics", MetricsEndpoint(settings.metrics_token))
     # Outermost last: CORS answers preflights, then the rate limit, then the body checks.
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_seconds)
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
+    )
     if settings.rate_limit:
         app.add_middleware(RateLimit, spec=settings.rate_limit)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
@@ -101,6 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    graphiql_policy_ = graphiql_policy(graphiql_html())
+    app.add_middleware(SecurityHeaders, html_policies=[("/graphql", graphiql_policy_)])
+    if settings.trusted_proxies:  # outermost: everything after sees the client's address
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.exception_handler(AuthenticationError)
     async def _unauthenticated(request: Request, exc: AuthenticationError) -> Response:

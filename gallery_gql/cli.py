@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
 from gallery_gql.db.embedded import EmbeddedCluster, EmbeddedError
 from gallery_gql.db.engine import resolve_database_url
 from gallery_gql.ops.progress import stage_progress
+from gallery_gql.secret_file import SecretError
 from gallery_gql.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -246,8 +248,16 @@ def serve(
 
     # Production defaults (no GraphiQL, no introspection) unless the environment says so.
     os.environ.setdefault("GALLERY_GQL_ENVIRONMENT", "production")
+    try:
+        settings = get_settings()
+        # Before the workers fork, so they all read one secret (generated here when unset).
+        settings.signing_secret()
+    except ValidationError as exc:  # a secret under 32 bytes in the environment
+        raise _fail("; ".join(error["msg"] for error in exc.errors())) from exc
+    except SecretError as exc:  # ... or in the file
+        raise _fail(str(exc)) from exc
     # Resolve once here so worker processes share one database (and one embedded start).
-    os.environ["DATABASE_URL"] = _database_url(get_settings())
+    os.environ["DATABASE_URL"] = _database_url(settings)
     get_settings.cache_clear()
     try:  # each worker would fail on it: say it once, before starting them
         media_root(get_settings())

@@ -14,11 +14,32 @@ from gunicorn.app.base import BaseApplication
 from uvicorn_worker import UvicornWorker
 
 from gallery_gql.app import create_served_app
+from gallery_gql.settings import Settings, get_settings
+from gallery_gql.web.connection_limits import BoundedHttpProtocol
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How each worker's uvicorn treats connections (docs/reliability.md, threat model)."""
+    return {
+        "loop": "auto",
+        "http": BoundedHttpProtocol.bounded(
+            settings.max_header_bytes, settings.header_timeout_seconds
+        ),
+        # No uvicorn access log (observability/logs.py says why).
+        "access_log": False,
+        "limit_concurrency": settings.max_connections,
+        # X-Forwarded-For is read by the app, from the configured proxies only
+        # (app.py); uvicorn's own handling trusts any peer on loopback.
+        "proxy_headers": False,
+        "server_header": False,
+    }
 
 
 class GatewayWorker(UvicornWorker):  # type: ignore[misc]  # untyped
-    # No uvicorn access log (observability/logs.py says why).
-    CONFIG_KWARGS: dict[str, Any] = {"loop": "auto", "http": "auto", "access_log": False}
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Built in the gunicorn master (before the fork) from the environment serve set up.
+        self.CONFIG_KWARGS = uvicorn_options(get_settings())
+        super().__init__(*args, **kwargs)
 
 
 class GatewayServer(BaseApplication):  # type: ignore[misc]  # untyped

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,6 +9,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gallery_gql.secret_file import check_secret, read_or_create_secret
 
 
 class Settings(BaseSettings):
@@ -30,7 +31,8 @@ class Settings(BaseSettings):
     )
     secret: str | None = Field(
         default=None,
-        description="Key signing tokens and cursors; unset → generated once under `home`.",
+        description="Key signing tokens and cursors (at least 32 bytes); unset → generated "
+        "once under `home`.",
     )
     environment: Literal["development", "production"] = "development"
     jwt_audience: str = "gallery-gql"
@@ -43,6 +45,28 @@ class Settings(BaseSettings):
     tag_stats_ttl_seconds: float = 2.0
     """How long a process reuses a filter tag's key and counts (gallery/tag_stats.py)."""
     max_body_bytes: int = 1024 * 1024
+    max_response_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        description="A GraphQL response body; larger → a `RESPONSE_TOO_LARGE` error instead.",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024, description="Request line and headers, per request (→ 431)."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, description="From connecting (or a request's first byte) to its headers."
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0, description="Reading a request's body (→ 408 `TIMEOUT`)."
+    )
+    max_connections: int = Field(
+        default=1000,
+        description="Connections and requests in flight per worker; beyond → 503 at once.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the proxies whose X-Forwarded-For names the "
+        "client (for the rate limit and logs); empty → the peer's address, headers ignored.",
+    )
     max_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
@@ -56,6 +80,16 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
+    metrics_token: str | None = Field(
+        default=None,
+        description="Bearer token a scraper sends for `/metrics` (at least 32 bytes); unset → "
+        "`/metrics` answers 404.",
+    )
+    metrics_operations: list[str] = Field(
+        default_factory=list,
+        description="Operation names counted under their own name in the metrics, besides "
+        "the bundled clients' (observability/metrics.py); any other name is `other`.",
+    )
     tracing: bool = Field(
         default=False, description="OpenTelemetry spans per operation (needs the extra)."
     )
@@ -63,6 +97,11 @@ class Settings(BaseSettings):
         default="600/minute",
         description="Requests per client (IP address) per window, e.g. `600/minute`; "
         "`` turns it off. Enforced per worker process.",
+    )
+    id_miss_limit: str = Field(
+        default="60/minute",
+        description="Lookups by id (`contentItem`, `node`) per client that find nothing "
+        "visible, e.g. `60/minute`; beyond → `RATE_LIMITED`. `` turns it off. Per worker.",
     )
     pool_size: int = 20
     pool_max_overflow: int = 10
@@ -129,26 +168,27 @@ class Settings(BaseSettings):
             return self.environment == "development"
         return self.graphiql
 
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret(value, "GALLERY_GQL_SECRET")
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_long_enough(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret(value, "GALLERY_GQL_METRICS_TOKEN")
+
     _generated_secret: str | None = PrivateAttr(default=None)
 
     def signing_secret(self) -> str:
-        """The configured secret, or one generated on first use and kept under `home`.
-        Read once per Settings: it signs every cursor and token on the request path."""
-        if self.secret:
+        """The configured secret, or the one generated once and kept under `home`
+        (gallery_gql/secret_file.py). Read once per Settings: it signs every cursor and
+        token on the request path. `serve` calls it before forking workers."""
+        if self.secret is not None:
             return self.secret
         if self._generated_secret is None:
-            self._generated_secret = self._read_or_create_secret()
+            self._generated_secret = read_or_create_secret(self.home / "secret")
         return self._generated_secret
-
-    def _read_or_create_secret(self) -> str:
-        path = self.home / "secret"
-        if path.exists():
-            return path.read_text().strip()
-        self.home.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(48)
-        path.touch(mode=0o600)
-        path.write_text(value)
-        return value
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+from gunicorn.glogging import Logger
+
 from gallery_gql.server import GatewayServer, GatewayWorker
+from gallery_gql.settings import get_settings
+from gallery_gql.web.connection_limits import BoundedHttpProtocol
 
 
 def test_each_worker_listens_on_its_own_socket() -> None:
@@ -13,4 +20,20 @@ def test_each_worker_listens_on_its_own_socket() -> None:
     # keep-alive clients pile onto one worker).
     assert server.cfg.reuse_port is True
     assert server.cfg.worker_class is GatewayWorker
-    assert GatewayWorker.CONFIG_KWARGS["access_log"] is False
+
+
+def test_workers_run_uvicorn_with_the_connection_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GALLERY_GQL_MAX_CONNECTIONS", "77")
+    monkeypatch.setenv("GALLERY_GQL_MAX_HEADER_BYTES", "4096")
+    get_settings.cache_clear()
+    try:
+        server = GatewayServer("127.0.0.1", 8123, workers=1)
+        worker = GatewayWorker(0, os.getpid(), [], server, 30, server.cfg, Logger(server.cfg))
+    finally:
+        get_settings.cache_clear()
+    config = worker.config
+    assert config.access_log is False
+    assert config.limit_concurrency == 77
+    assert config.proxy_headers is False  # X-Forwarded-For only from configured proxies
+    assert issubclass(config.http, BoundedHttpProtocol)
+    assert config.http.max_header_bytes == 4096

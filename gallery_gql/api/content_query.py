@@ -25,7 +25,15 @@ from gallery_gql.api.types.enums import (
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.cursor import CursorError, check_cursor, decode_cursor
-from gallery_gql.gallery.query.filters import Collection, ContentFilter, PageRequest, Position, Sort
+from gallery_gql.gallery.query.filters import (
+    Collection,
+    ContentFilter,
+    PageRequest,
+    Position,
+    SearchTooLongError,
+    Sort,
+    check_search,
+)
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH
 
@@ -109,38 +117,40 @@ def _creator(creator: CreatorFilter | None, viewer: UUID | None) -> tuple[UUID |
     return None, viewer
 
 
-def _position(
-    token: str | None, argument: str, secret: str, digest: str, sort: Sort
-) -> Position | None:
-    if token is None:
-        return None
-    try:
-        return check_cursor(decode_cursor(token, secret), digest, sort)
-    except CursorError as exc:
-        raise bad_input(f"invalid `{argument}`: {exc}") from exc
-
-
 def _page_request(
     args: ContentArgs, context: GalleryContext, digest: str, sort: Sort
 ) -> PageRequest:
     settings = context.settings
     secret = settings.signing_secret()
+
+    def position(token: str | None, argument: str) -> Position | None:
+        if token is None:
+            return None
+        try:
+            cursor = decode_cursor(token, secret, viewer=context.viewer_id)
+            return check_cursor(cursor, digest, sort)
+        except CursorError as exc:
+            raise bad_input(f"invalid `{argument}`: {exc}") from exc
+
     after_token = forward_cursor(args.cursor, args.after)
     if args.last is not None:
         if after_token is not None:
             raise bad_input("`last` pages backward from `before`; `cursor`/`after` do not apply")
-        before = _position(args.before, "before", secret, digest, sort)
-        return PageRequest(size=args.last, backward=True, before=before)
+        return PageRequest(size=args.last, backward=True, before=position(args.before, "before"))
     if args.before is not None:
         raise bad_input("`before` pages backward: give it with `last`")
     size = args.first if args.first is not None else settings.default_page_size
-    return PageRequest(size=size, after=_position(after_token, "cursor", secret, digest, sort))
+    return PageRequest(size=size, after=position(after_token, "cursor"))
 
 
 async def build_content_query(
     conn: AsyncConnection, args: ContentArgs, context: GalleryContext
 ) -> ContentQuery:
     """Validate and resolve the arguments (one statement when tags are given)."""
+    try:
+        search = check_search(args.search)
+    except SearchTooLongError as exc:
+        raise bad_input(str(exc)) from exc
     limit = context.settings.max_filter_tags
     wanted = _tag_ids(args.tags, "tags", limit)
     excluded = _tag_ids(args.exclude_tags, "excludeTags", limit)
@@ -176,7 +186,7 @@ async def build_content_query(
         sources=sources,
         creator_id=creator_id,
         exclude_creator_id=exclude_creator_id,
-        search=args.search,
+        search=search,
         collections=collections,
         viewer_id=context.viewer_id,
     )

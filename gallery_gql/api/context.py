@@ -12,6 +12,7 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info
 
 from gallery_gql.api.errors import unauthenticated
+from gallery_gql.api.hidden_lookups import HiddenLookups
 from gallery_gql.api.loaders import Loaders
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.gallery.records import UserRecord
@@ -29,6 +30,10 @@ class GalleryContext(BaseContext):
     tag_directory: TagDirectory
     """Process-wide: filter tags' keys and counts (see TagDirectory)."""
     viewer: UserRecord | None = None
+    client: str = "unknown"
+    """The client's address (a configured proxy's X-Forwarded-For, else the peer)."""
+    hidden_lookups: HiddenLookups | None = None
+    """Process-wide: misses of lookups by id per client (None: not limited)."""
     request_id: str = field(default_factory=lambda: correlation_id.get() or uuid.uuid4().hex)
 
     def __post_init__(self) -> None:

@@ -2,7 +2,8 @@
 validation time (after the cached document validation) so an over-budget query is
 rejected before any SQL runs.
 
-cost(selection) = sum over fields of (1 + multiplier * cost(child selection)). A field with a
+cost(selection) = sum over fields of (weight + multiplier * cost(child selection)), the
+weight 1 except for fields of large values (FIELD_WEIGHTS). A field with a
 `first`/`last` argument sets the page size its connection's `edges` list multiplies by;
 other list fields multiply by a fixed estimate of their length.
 """
@@ -35,6 +36,10 @@ from gallery_gql.api.errors import ErrorCode
 
 LIST_ESTIMATES = {("ContentItem", "tags"): 100}
 DEFAULT_LIST_ESTIMATE = 20
+FIELD_WEIGHTS = {("ContentItem", "prompt"): 20, ("ContentItem", "metadata"): 16}
+"""Fields that cost more than one object: their stored bound in KiB (20,000 characters,
+16 KiB of JSON), so aliased pages of them meet the budget before they meet the response
+size bound (web/response_size.py)."""
 
 
 def _unwrap(type_: Any) -> tuple[GraphQLNamedType, bool]:
@@ -100,7 +105,8 @@ class _Estimator:
                 estimate = LIST_ESTIMATES.get((parent.name, node.name.value), DEFAULT_LIST_ESTIMATE)
                 multiplier = page_size if node.name.value == "edges" and page_size else estimate
             child_page = self._page_size(node, parent)
-            total += 1 + multiplier * self.cost(node.selection_set, child, child_page)
+            weight = FIELD_WEIGHTS.get((parent.name, node.name.value), 1)
+            total += weight + multiplier * self.cost(node.selection_set, child, child_page)
         return total
 
 

@@ -32,7 +32,7 @@ from gallery_gql.api.types.scalars import scalar_map
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
 from gallery_gql.api.validation import CachedValidation
-from gallery_gql.observability.metrics import OperationMetrics
+from gallery_gql.observability.metrics import KNOWN_OPERATIONS, OperationMetrics
 from gallery_gql.observability.tracing import tracing_extension
 from gallery_gql.settings import Settings
 
@@ -102,12 +102,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # Where introspection is off the schema is not public: no error names what it holds.
     hidden = not settings.introspection_enabled
+    known_operations = frozenset((*KNOWN_OPERATIONS, *settings.metrics_operations))
+    known_codes = frozenset(code.value for code in ErrorCode)
     schema = GallerySchema(
         query=Query,
         mutation=Mutation,
         types=[ContentItem, Tag, User],
         extensions=[
-            OperationMetrics,
+            lambda: OperationMetrics(known_operations, known_codes),
             ErrorCodes,
             lambda: ParserCache(maxsize=256),
             OperationResolution,

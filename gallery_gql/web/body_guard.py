@@ -1,9 +1,14 @@
-"""Rejects oversized and non-UTF-8 request bodies before the GraphQL layer reads them.
+"""Rejects oversized, slow and non-UTF-8 request bodies before the GraphQL layer reads them.
 
-Strawberry would read any size, and answers a non-UTF-8 JSON body with a 500.
+Strawberry would read any size, and answers a non-UTF-8 JSON body with a 500. The body is
+read within `timeout` seconds (→ 408 `TIMEOUT`): it is read before the request deadline
+starts, and a trickled body held a connection for as long as its sender liked. A client
+that disconnects mid-body is not served the part it sent.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,10 +20,15 @@ class _BodyTooLargeError(Exception):
     pass
 
 
+class _DisconnectedError(Exception):
+    pass
+
+
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 10.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -29,9 +39,21 @@ class BodyGuard:
             await self._reject_size(scope, receive, send)
             return
         try:
-            body = await self._read(receive)
+            async with asyncio.timeout(self.timeout):
+                body = await self._read(receive)
         except _BodyTooLargeError:
             await self._reject_size(scope, receive, send)
+            return
+        except _DisconnectedError:
+            return
+        except TimeoutError:
+            response = error_response(
+                408,
+                ErrorCode.TIMEOUT,
+                f"the request body was not received within {self.timeout:g} s",
+                headers={"Connection": "close"},
+            )
+            await response(scope, receive, send)
             return
         try:
             body.decode("utf-8")
@@ -49,7 +71,7 @@ class BodyGuard:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                raise _DisconnectedError
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gallery_gql.settings import Settings
 from tests.conftest import GraphQLClient
+
+METRICS_TOKEN = "metrics-token-" + "t" * 32
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"metrics_token": METRICS_TOKEN})
 
 
 async def test_liveness_and_readiness(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
@@ -25,7 +34,8 @@ async def test_metrics_count_operations_errors_and_strategies(
 ) -> None:
     await gql.post("query GalleryPage { contentItems(first: 2) { edges { cursor } } }")
     await gql.post("query BadPage { contentItems(first: 0) { edges { cursor } } }")
-    metrics = (await client.get("/metrics/")).text
+    auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    metrics = (await client.get("/metrics/", headers=auth)).text
     assert 'gallery_graphql_operations_total{operation="GalleryPage",type="query"}' in metrics
     assert 'gallery_graphql_operation_seconds_bucket{le="0.005",operation="GalleryPage"}' in metrics
     assert 'gallery_graphql_errors_total{code="BAD_USER_INPUT"}' in metrics

@@ -151,7 +151,7 @@ def _bad_tokens(settings: Settings, privacy: Privacy) -> dict[str, str]:
         "other audience": mint_token(user, settings.model_copy(update={"jwt_audience": "x"})),
         "other issuer": mint_token(user, settings.model_copy(update={"jwt_issuer": "x"})),
         "no issuer": jwt.encode(claims, key, algorithm="HS256"),
-        "alg none": jwt.encode({**claims, "iss": settings.jwt_issuer}, None, algorithm="none"),
+        "alg none": jwt.encode({**claims, "iss": settings.jwt_issuer}, "", algorithm="none"),
         "not a uuid": jwt.encode(
             {**claims, "iss": settings.jwt_issuer, "sub": "admin"}, key, algorithm="HS256"
         ),

@@ -18,6 +18,7 @@ from gallery_gql.api.mutations.common import (
     fresh_items,
     mutation_errors,
     parse_item_id,
+    readable_item,
     tag_values,
     viewer_actor,
     write,
@@ -77,7 +78,7 @@ async def _written(info: Ctx, writes: Sequence[ItemWrite]) -> BatchOutcome:
     results = [
         ItemOutcome(
             index,
-            item=ContentItem(record=record) if record is not None else None,
+            item=readable_item(info, record),
             version=w.version,
             replayed=w.replayed,
         )

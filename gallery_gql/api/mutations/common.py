@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import PublicError, bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
+from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.mutation_payloads import MutationError, MutationErrorCode
 from gallery_gql.db.transactions import run_in_transaction
 from gallery_gql.gallery.keys import ItemKey
@@ -121,6 +122,14 @@ async def fresh_items(info: Ctx, keys: Sequence[ItemKey]) -> list[ItemRecord | N
     for key in keys:
         loaders.items.clear(key)
     return list(await loaders.items.load_many(list(keys)))
+
+
+def readable_item(info: Ctx, record: ItemRecord | None) -> ContentItem | None:
+    """The item for a payload, if the viewer may read it: an admin may change someone's
+    private item, but never sees it through the payload (nor through any query)."""
+    if record is None or not record.visible_to(info.context.viewer_id):
+        return None
+    return ContentItem(record=record)
 
 
 def forget_tags(info: Ctx) -> None:

@@ -15,10 +15,10 @@ from gallery_gql.api.mutations.common import (
     fresh_items,
     mutation_errors,
     parse_item_id,
+    readable_item,
     viewer_actor,
     write,
 )
-from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.mutation_payloads import (
     CreateContentInput,
     CreateContentPayload,
@@ -96,7 +96,7 @@ class ContentMutations:
         except WriteError as exc:
             return UpdateContentPayload(errors=mutation_errors(exc))
         record = (await fresh_items(info, [key]))[0]
-        return UpdateContentPayload(item=ContentItem(record=record) if record else None)
+        return UpdateContentPayload(item=readable_item(info, record))
 
     @strawberry.mutation(
         description="Delete an item with its tags. Only the item's creator or an admin may."

@@ -31,8 +31,13 @@ from gallery_gql.observability.metrics import STRATEGIES
 
 
 async def load_visible_item(info: Ctx, key: ItemKey) -> ContentItem | None:
-    record = await info.context.loaders.items.load(key)
-    if record is None or not record.visible_to(info.context.viewer_id):
+    """The item if the viewer may see it; null alike when absent or private to another,
+    and a miss counted against the client (api/hidden_lookups.py)."""
+    context = info.context
+    record = await context.loaders.items.load(key)
+    if record is None or not record.visible_to(context.viewer_id):
+        if context.hidden_lookups is not None:
+            context.hidden_lookups.missed(context.client)
         return None
     return ContentItem(record=record)
 
@@ -92,7 +97,10 @@ class ContentQueries:
         ] = None,
         search: Annotated[
             str | None,
-            strawberry.argument(description="Words that must all appear in the title or prompt."),
+            strawberry.argument(
+                description="Words that must all appear in the title or prompt (at most 200 "
+                "characters and 16 words)."
+            ),
         ] = None,
         sort: Annotated[
             ContentSort, strawberry.argument(description="Page order.")
@@ -161,7 +169,8 @@ class ContentQueries:
         edges = []
         for position in page.positions:
             record = page.items[position.item]
-            token = CursorToken(encode_cursor(Cursor(digest, query.sort, position), secret))
+            at = Cursor(digest, query.sort, position)
+            token = CursorToken(encode_cursor(at, secret, viewer=context.viewer_id))
             edges.append(ContentItemEdge(cursor=token, node=ContentItem(record=record)))
         page_info = PageInfo(
             has_next_page=page.has_next,

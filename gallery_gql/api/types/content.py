@@ -15,6 +15,7 @@ from gallery_gql.api.types.enums import ContentSource
 from gallery_gql.api.types.node import Node
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
+from gallery_gql.gallery.json_depth import MAX_METADATA_DEPTH, cut_at_depth
 from gallery_gql.gallery.records import ItemRecord
 from gallery_gql.gallery.thumbnails import best_thumbnail, media_locator
 
@@ -35,9 +36,6 @@ class ContentItem(Node):
     content_type: str = strawberry.field(description="Media kind: image, video, audio or text.")
     content_data: str = strawberry.field(description="Path of the full-size content.")
     prompt: str = strawberry.field(description="The prompt that generated the item (immutable).")
-    metadata: JSON = strawberry.field(
-        description="Free-form generation metadata (model, steps, ...)."
-    )
     quality_score: float = strawberry.field(description="Quality score between 0 and 1.")
     is_private: bool = strawberry.field(description="Whether only the creator can see the item.")
     created_at: datetime = strawberry.field(description="When the item was created.")
@@ -55,12 +53,20 @@ class ContentItem(Node):
         self.content_type = record.content_type
         self.content_data = record.content_data
         self.prompt = record.prompt
-        self.metadata = cast(JSON, record.item_metadata)
         self.quality_score = record.quality_score
         self.is_private = record.is_private
         self.created_at = record.created_at
         self.updated_at = record.updated_at
         self.version = record.version
+
+    @strawberry.field(
+        description="Free-form generation metadata (model, steps, ...): a JSON object "
+        f"nested at most {MAX_METADATA_DEPTH} levels deep."
+    )
+    def metadata(self) -> JSON:
+        # Cut, not refused: a value stored before writes bounded the depth must not make
+        # every response that lists it fail (gallery/json_depth.py).
+        return cast(JSON, cut_at_depth(self.record.item_metadata))
 
     @strawberry.field(
         description="URL of the best available thumbnail: the requested resolution if "

@@ -77,7 +77,9 @@ class CreateContentInput:
         "path (at most 32 entries).",
     )
     metadata: JSON | None = strawberry.field(
-        default=None, description="Free-form generation metadata, a JSON object up to 64 KiB."
+        default=None,
+        description="Free-form generation metadata, a JSON object up to 16 KiB, nested at most 32 "
+        "levels deep.",
     )
     quality_score: float = strawberry.field(default=0.0, description="Between 0 and 1.")
     is_private: bool = strawberry.field(

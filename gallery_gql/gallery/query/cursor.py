@@ -1,32 +1,51 @@
-"""Opaque, versioned, signed keyset cursors bound to the filter and sort they came from.
+"""Opaque, versioned, sealed keyset cursors, bound to the filter and sort they came from
+and to the viewer they were issued to.
 
-Layout: base64url( JSON [version, filter digest, sort, value, source, id] || HMAC-SHA256[:16] ).
-Timestamps travel as integer microseconds since the epoch so they round-trip exactly.
+Layout: base64url( version || AES-SIV(key, payload, associated data: version, viewer) ),
+payload = sort (1 byte) || source (1) || sort value (8) || item id (8) || filter digest.
+Timestamps travel as integer microseconds since the epoch, ratings as IEEE doubles, so
+both round-trip exactly.
+
+Sealed, not only signed: a cursor names an item's creation time or rating and its id, and
+a cursor at a private item must not tell anyone else either. AES-SIV (RFC 5297, from
+`cryptography`) is deterministic: no nonce to draw per cursor nor to wear out (random
+96-bit GCM nonces are good for ~2^32 messages per key; a busy gateway issues that many
+cursors in days), and the same position gives the same cursor. The viewer is associated
+data, so a cursor opens only for the viewer it was issued to, without growing it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
+import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from uuid import UUID
 
-import orjson
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.filters import Position, Sort
 
-VERSION = 1
+VERSION = 2
 MAX_CURSOR_LENGTH = 512
-_MAC_SIZE = 16
+_VERSION_BYTE = bytes([VERSION])
+_SIV_SIZE = 16
+_SORTS = (Sort.NEWEST, Sort.OLDEST, Sort.TOP_RATED, Sort.LOWEST_RATED)
+_SORT_INDEX = {sort: index for index, sort in enumerate(_SORTS)}
+_AT_TIME = struct.Struct(">BBqq")  # sort, source, microseconds since the epoch, id
+_AT_RATING = struct.Struct(">BBdq")  # sort, source, rating, id
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ANONYMOUS = b""
 
 
 class CursorError(ValueError):
-    """A cursor that is malformed, tampered with, or from another query."""
+    """A cursor that is malformed, tampered with, or from another query or viewer."""
 
 
 @dataclass(frozen=True)
@@ -37,50 +56,35 @@ class Cursor:
 
 
 @cache
-def _key(secret: str) -> bytes:
-    return hashlib.sha256(b"gallery-gql cursor\x00" + secret.encode()).digest()
+def _cipher(secret: str) -> AESSIV:
+    """AES-256-SIV under a key derived from the deployment's secret for cursors alone."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=64, salt=None, info=b"gallery-gql cursor v2"
+    ).derive(secret.encode())
+    return AESSIV(key)
 
 
-def _mac(secret: str, payload: bytes) -> bytes:
-    # hmac.digest: the one-shot C path (a page signs one cursor per edge).
-    return hmac.digest(_key(secret), payload, "sha256")[:_MAC_SIZE]
+def _associated(viewer: UUID | None) -> list[bytes]:
+    return [_VERSION_BYTE, viewer.bytes if viewer is not None else _ANONYMOUS]
 
 
-def _encode_value(sort: Sort, value: datetime | float) -> int | float:
-    if sort.column == "created_at":
-        assert isinstance(value, datetime)
-        delta = value - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    assert isinstance(value, float)
-    return value
+def _micros(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _decode_value(sort: Sort, raw: object) -> datetime | float:
-    if sort.column == "created_at":
-        if not isinstance(raw, int) or isinstance(raw, bool):
-            raise CursorError("malformed cursor")
-        try:
-            return _EPOCH + timedelta(microseconds=raw)
-        except OverflowError as exc:
-            raise CursorError("malformed cursor") from exc
-    if not isinstance(raw, int | float) or isinstance(raw, bool):
-        raise CursorError("malformed cursor")
-    return float(raw)
-
-
-def encode_cursor(cursor: Cursor, secret: str) -> str:
+def encode_cursor(cursor: Cursor, secret: str, *, viewer: UUID | None) -> str:
+    """The cursor sealed for `viewer` (None: anonymous)."""
     pos = cursor.position
-    payload = orjson.dumps(
-        [
-            VERSION,
-            cursor.digest,
-            cursor.sort.value,
-            _encode_value(cursor.sort, pos.value),
-            int(pos.source),
-            pos.id,
-        ]
-    )
-    return cursor_token(payload + _mac(secret, payload))
+    sort = cursor.sort
+    if sort.column == "created_at":
+        assert isinstance(pos.value, datetime)
+        fixed = _AT_TIME.pack(_SORT_INDEX[sort], pos.source, _micros(pos.value), pos.id)
+    else:
+        assert isinstance(pos.value, float)
+        fixed = _AT_RATING.pack(_SORT_INDEX[sort], pos.source, pos.value, pos.id)
+    payload = fixed + cursor.digest.encode()
+    return cursor_token(_VERSION_BYTE + _cipher(secret).encrypt(payload, _associated(viewer)))
 
 
 def cursor_token(raw: bytes) -> str:
@@ -103,26 +107,37 @@ def cursor_bytes(token: str, max_length: int) -> bytes:
     return raw
 
 
-def decode_cursor(token: str, secret: str) -> Cursor:
-    """Parse and authenticate a cursor; any defect raises CursorError with a safe message."""
+def decode_cursor(token: str, secret: str, *, viewer: UUID | None) -> Cursor:
+    """Parse and open a cursor issued to `viewer`; any defect raises CursorError with a
+    safe message (which never says more than the client already knows)."""
     raw = cursor_bytes(token, MAX_CURSOR_LENGTH)
-    payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
-    if len(raw) <= _MAC_SIZE or not hmac.compare_digest(mac, _mac(secret, payload)):
-        raise CursorError("cursor signature is invalid")
-    try:
-        version, digest, sort_name, value, source, item_id = orjson.loads(payload)
-    except (orjson.JSONDecodeError, ValueError, TypeError) as exc:
-        raise CursorError("malformed cursor") from exc
-    if version != VERSION:
-        raise CursorError(f"unsupported cursor version {version!r}")
-    try:
-        sort = Sort(sort_name)
-        src = Source(source)
-    except ValueError as exc:
-        raise CursorError("malformed cursor") from exc
-    if not isinstance(digest, str) or not isinstance(item_id, int):
+    if raw[:1] != _VERSION_BYTE:
+        raise CursorError("unsupported cursor version: start again from the first page")
+    if len(raw) < 1 + _SIV_SIZE + _AT_TIME.size:
         raise CursorError("malformed cursor")
-    return Cursor(digest, sort, Position(_decode_value(sort, value), src, item_id))
+    try:
+        payload = _cipher(secret).decrypt(raw[1:], _associated(viewer))
+    except InvalidTag as exc:
+        raise CursorError("cursor is invalid, or was issued to another viewer") from exc
+    return _parse(payload)
+
+
+def _parse(payload: bytes) -> Cursor:
+    """A payload we sealed: malformed only if the code that sealed it differed."""
+    sort_index = payload[0]
+    if sort_index >= len(_SORTS) or payload[1] > max(Source):
+        raise CursorError("malformed cursor")
+    sort = _SORTS[sort_index]
+    try:
+        digest = payload[_AT_TIME.size :].decode()
+        if sort.column == "created_at":
+            _, source, micros, item_id = _AT_TIME.unpack_from(payload)
+            value: datetime | float = _EPOCH + timedelta(microseconds=micros)
+        else:
+            _, source, value, item_id = _AT_RATING.unpack_from(payload)
+    except (UnicodeDecodeError, OverflowError, struct.error) as exc:
+        raise CursorError("malformed cursor") from exc
+    return Cursor(digest, sort, Position(value, Source(source), item_id))
 
 
 def check_cursor(cursor: Cursor, digest: str, sort: Sort) -> Position:

@@ -13,11 +13,36 @@ from gallery_gql.gallery.keys import ItemKey, Source
 
 _WORD = re.compile(r"[^\W_]+")
 
+MAX_SEARCH_CHARACTERS = 200
+MAX_SEARCH_WORDS = 16
+"""Bounds on content search text, checked before any SQL: PostgreSQL's text-search parsing
+does not check for cancellation, so a 240 KB search held a backend for ~12 s past its
+statement timeout, and 50k words overflowed its stack. At these bounds `plainto_tsquery`
+takes microseconds."""
+
+
+class SearchTooLongError(ValueError):
+    """Search text over MAX_SEARCH_CHARACTERS characters or MAX_SEARCH_WORDS words."""
+
 
 def normalize_search(text: str | None) -> str | None:
     """Search text as the words it matches (lowercased, punctuation dropped); None if none."""
     words = _WORD.findall((text or "").lower())
     return " ".join(words) or None
+
+
+def check_search(text: str | None) -> str | None:
+    """`text` if it is within the search bounds; SearchTooLongError otherwise."""
+    if text is None:
+        return None
+    if len(text) > MAX_SEARCH_CHARACTERS:
+        raise SearchTooLongError(
+            f"`search` takes at most {MAX_SEARCH_CHARACTERS} characters, got {len(text)}"
+        )
+    words = len(_WORD.findall(text))
+    if words > MAX_SEARCH_WORDS:
+        raise SearchTooLongError(f"`search` takes at most {MAX_SEARCH_WORDS} words, got {words}")
+    return text
 
 
 class Sort(Enum):

@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.records import ItemRecord
 from gallery_gql.gallery.writes import idempotency
-from gallery_gql.gallery.writes.access import access_problem, lock_items, version_problem
+from gallery_gql.gallery.writes.access import (
+    access_problem,
+    lock_items,
+    read_items,
+    version_problem,
+)
 from gallery_gql.gallery.writes.errors import (
     BatchRejectedError,
     BatchTooLargeError,
@@ -229,8 +234,14 @@ async def retag_batch(
         if index not in malformed
     }
     replays = await _claim(conn, actor, keyed, problems)
-    pending = [i for i in range(len(requests)) if i not in replays and i not in malformed]
-    locked = await lock_items(conn, [requests[index].item for index in pending])
+    denied = await _denied_replays(conn, actor, requests, replays)
+    for index, problem in denied.items():
+        problems[index].append(problem)
+        del replays[index]
+    pending = [
+        i for i in range(len(requests)) if i not in replays and i not in malformed | set(denied)
+    ]
+    locked = await lock_items(conn, [requests[index].item for index in pending], actor)
     by_value = await tag_refs_by_value(
         conn,
         (
@@ -260,6 +271,28 @@ async def retag_batch(
     )
     results.update({index: _replayed(response) for index, response in replays.items()})
     return [results[index] for index in range(len(requests))]
+
+
+async def _denied_replays(
+    conn: AsyncConnection,
+    actor: Actor,
+    requests: Sequence[RetagRequest],
+    replays: Mapping[int, Any],
+) -> dict[int, Exception]:
+    """Replays the actor may no longer make: access is checked as for a first request (an
+    admin since demoted replaying a key must not read a private item as it is now). An
+    item deleted since is still replayed: the stored response is all it shows."""
+    if not replays:
+        return {}
+    current = await read_items(conn, [requests[index].item for index in replays])
+    denied = {}
+    for index in replays:
+        key = requests[index].item
+        record = current.get(key)
+        problem = access_problem(key, record, actor) if record is not None else None
+        if problem is not None:
+            denied[index] = problem
+    return denied
 
 
 def _checked_retag(

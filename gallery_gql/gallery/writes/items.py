@@ -37,6 +37,7 @@ class _Inserted:
 
     is_private: bool
     tags: tuple[UUID, ...] = ()
+    version: int = 0
 
 
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
@@ -83,7 +84,7 @@ async def create_items(
         await conn.execute(stmt, {"creator_id": str(creator_id), "payload": payload})
     inserted = {key: _Inserted(item.is_private) for key, item in zip(keys, items, strict=True)}
     changes = [Retag(key, set=item.tags) for key, item in zip(keys, items, strict=True)]
-    tagged = await retag(conn, changes, inserted)
+    tagged = await retag(conn, changes, inserted, fresh=True)
     return [ItemWrite(key, tagged[key].version, tagged[key].tags) for key in keys]
 
 
@@ -95,7 +96,8 @@ async def update_item(
     *,
     actor: Actor | None = None,
 ) -> ItemRecord:
-    """Change an item's mutable fields; version + 1, updated_at = now().
+    """Change an item's mutable fields; version + 1, updated_at = now(). Values equal to
+    the item's write nothing (the item is returned as it is).
 
     The junction holds no copy of the quality score, so a new score touches only the
     item's row; a privacy change moves the item's tags between public and private in
@@ -108,6 +110,8 @@ async def update_item(
         raise InvalidContentError(problems)
     before = (await lock_checked(conn, [key], actor, {key: expected_version}))[key]
     values = changes.given()
+    if all(getattr(before, name) == value for name, value in values.items()):
+        return before  # a change to what is already there writes nothing
     if "quality_score" in values:
         values["quality_score"] = float(values["quality_score"])
     if "path_thumbs_alt_res" in values and values["path_thumbs_alt_res"] is None:

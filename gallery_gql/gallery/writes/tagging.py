@@ -38,6 +38,9 @@ class LockedItem(Protocol):
     @property
     def tags(self) -> tuple[UUID, ...] | None: ...
 
+    @property
+    def version(self) -> int: ...
+
 
 @dataclass(frozen=True)
 class Retag:
@@ -190,14 +193,20 @@ async def _write_arrays(
 
 
 async def retag(
-    conn: AsyncConnection, changes: Sequence[Retag], locked: Mapping[ItemKey, LockedItem]
+    conn: AsyncConnection,
+    changes: Sequence[Retag],
+    locked: Mapping[ItemKey, LockedItem],
+    *,
+    fresh: bool = False,
 ) -> dict[ItemKey, Tagged]:
     """Apply tag changes to items, atomically with the caller's transaction.
 
     `locked` holds each changed item as the caller locked it (`access.lock_items`, or the
-    rows a create just inserted): this path neither locks nor checks access or versions
-    again. Raises TooManyTagsError before writing. Several changes to one item apply in
-    order.
+    rows a create just inserted: `fresh`, every array written, bringing them to version
+    1): this path neither locks nor checks access or versions again. An item whose tags
+    do not change keeps its array, version and `updated_at` (its junction rows are still
+    brought in line with the array). Raises TooManyTagsError before writing. Several
+    changes to one item apply in order.
     """
     keys = sorted({change.item for change in changes})
     if not keys:
@@ -220,7 +229,13 @@ async def retag(
             deltas[(tag, key.source, private)] += 1
     await _write_links(conn, removed, added)
     arrays = {key: tuple(sorted((ref.id for ref in state[key]), key=str)) for key in keys}
-    versions = await _write_arrays(conn, arrays)
+    changed = {
+        key: tags
+        for key, tags in arrays.items()
+        if fresh or set(tags) != set(locked[key].tags or ())
+    }
+    versions = {key: locked[key].version for key in keys}
+    versions.update(await _write_arrays(conn, changed))
     await adjust_counts(conn, deltas)
     return {key: Tagged(key, versions[key], arrays[key]) for key in keys}
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from gallery_gql.gallery.json_depth import MAX_METADATA_DEPTH, json_depth
+from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH
 from gallery_gql.gallery.writes.errors import FieldProblem
 from gallery_gql.gallery.writes.inputs import ItemChanges, NewItem
 from gallery_gql.gallery.writes.limits import (
@@ -39,6 +41,8 @@ def _text_problems(
 
 
 def _json_problems(name: str, value: object) -> list[FieldProblem]:
+    if json_depth(value) > MAX_METADATA_DEPTH:
+        return [FieldProblem(name, f"`{name}` nests at most {MAX_METADATA_DEPTH} levels deep")]
     try:
         encoded = orjson.dumps(value)
     except TypeError:
@@ -129,6 +133,12 @@ def changes_problems(changes: ItemChanges) -> list[FieldProblem]:
 
 
 def tag_list_problems(name: str, values: Sequence[str] | None) -> list[FieldProblem]:
-    if values is not None and len(values) > MAX_TAG_VALUES:
+    if values is None:
+        return []
+    if len(values) > MAX_TAG_VALUES:
         return [FieldProblem(name, f"`{name}` takes at most {MAX_TAG_VALUES} values")]
+    # No tag is named longer (a UUID is shorter): such a value is refused before it is
+    # looked up, and never echoed back in an "unknown tags" error.
+    if any(len(value) > MAX_NAME_LENGTH for value in values):
+        return [FieldProblem(name, f"a tag in `{name}` is at most {MAX_NAME_LENGTH} characters")]
     return []

@@ -22,9 +22,11 @@ from strawberry.types import ExecutionResult
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
 from gallery_gql.web.graphql_http.problems import ProtocolError
+from gallery_gql.web.response_size import encode_bounded
 
 
-def graphql_response(result: ExecutionResult, media: ResponseMedia) -> Response:
+def graphql_response(result: ExecutionResult, media: ResponseMedia, max_bytes: int) -> Response:
+    """The result's body, bounded to `max_bytes` (`response_size.encode_bounded`)."""
     errors = result.errors or []
     executed = result.data is not None or any(error.path for error in errors)
     body: dict[str, Any] = {"data": result.data} if executed else {}
@@ -34,7 +36,7 @@ def graphql_response(result: ExecutionResult, media: ResponseMedia) -> Response:
         body["extensions"] = result.extensions
     status = _status(executed, result.data is None, errors, media)
     headers = {"Retry-After": "1"} if status == 503 else {}
-    return _json(body, status, media, headers)
+    return _response(encode_bounded(body, max_bytes), status, media, headers)
 
 
 def error_answer(
@@ -69,8 +71,14 @@ def _status(executed: bool, no_data: bool, errors: list[GraphQLError], media: Re
 def _json(
     body: dict[str, Any], status: int, media: ResponseMedia, headers: Mapping[str, str]
 ) -> Response:
+    return _response(orjson.dumps(body), status, media, headers)
+
+
+def _response(
+    body: bytes, status: int, media: ResponseMedia, headers: Mapping[str, str]
+) -> Response:
     return Response(
-        orjson.dumps(body),
+        body,
         status_code=status,
         headers={**headers, "Vary": "Accept"},
         media_type=media.content_type,

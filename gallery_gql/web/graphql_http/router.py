@@ -44,6 +44,9 @@ ALLOWED_OPERATIONS = {
 
 
 class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
+    max_response_bytes = 8 * 1024 * 1024
+    """Set from GALLERY_GQL_MAX_RESPONSE_BYTES by create_app."""
+
     def __init__(
         self,
         schema: BaseSchema,
@@ -90,7 +93,7 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
             result = await self.run_operation(request.method, params, context)
         except ProtocolError as problem:
             return problem_response(problem, media or ResponseMedia.JSON)
-        response = graphql_response(result, media)
+        response = graphql_response(result, media, self.max_response_bytes)
         if context.response is not None:  # headers a resolver set, if any
             response.headers.raw.extend(context.response.headers.raw)
         return response
