@@ -48,6 +48,7 @@ class BodyGuard:
             return
         except TimeoutError:
             response = error_response(
+                scope,
                 408,
                 ErrorCode.TIMEOUT,
                 f"the request body was not received within {self.timeout:g} s",
@@ -59,7 +60,7 @@ class BodyGuard:
             body.decode("utf-8")
         except UnicodeDecodeError:
             response = error_response(
-                400, ErrorCode.BAD_USER_INPUT, "the request body is not valid UTF-8"
+                scope, 400, ErrorCode.BAD_REQUEST, "the request body is not valid UTF-8"
             )
             await response(scope, receive, send)
             return
@@ -83,7 +84,7 @@ class BodyGuard:
 
     async def _reject_size(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
-            413, ErrorCode.BAD_USER_INPUT, f"the request body exceeds {self.max_bytes} bytes"
+            scope, 413, ErrorCode.BAD_USER_INPUT, f"the request body exceeds {self.max_bytes} bytes"
         )
         await response(scope, receive, send)
 

@@ -35,6 +35,6 @@ class RequestDeadline:
             if started:
                 raise
             response = error_response(
-                504, ErrorCode.TIMEOUT, "the request took too long; try again or narrow it"
+                scope, 504, ErrorCode.TIMEOUT, "the request took too long; try again or narrow it"
             )
             await response(scope, receive, send)

@@ -26,12 +26,13 @@ class MetricsEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.expected is None:
-            response = error_response(404, ErrorCode.NOT_FOUND, "not found")
+            response = error_response(scope, 404, ErrorCode.NOT_FOUND, "not found")
         elif hmac.compare_digest(dict(scope["headers"]).get(b"authorization", b""), self.expected):
             await self.app(scope, receive, send)
             return
         else:
             response = error_response(
+                scope,
                 401,
                 ErrorCode.UNAUTHENTICATED,
                 "metrics need the metrics token (Authorization: Bearer)",

@@ -34,6 +34,7 @@ class RateLimit:
         reset, _ = self.limiter.get_window_stats(self.item, client)
         retry_after = max(1, math.ceil(reset - time.time()))
         response = error_response(
+            scope,
             429,
             ErrorCode.RATE_LIMITED,
             "too many requests; retry later",

@@ -60,6 +60,23 @@ async def test_non_utf8_body_is_400(dev: App) -> None:
         "/graphql", content=b'{"query": "\xff\xfe"}', headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
+    assert _code(response) == "BAD_REQUEST"
+    # Refused before GraphQL runs, in the media type asked for: no `data`.
+    spec = "application/graphql-response+json"
+    response = await dev.http.post(
+        "/graphql",
+        content=b'{"query": "\xff"}',
+        headers={"content-type": "application/json", "accept": spec},
+    )
+    assert response.headers["content-type"].startswith(spec)
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "the request body is not valid UTF-8",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ]
+    }
 
 
 async def test_non_json_body_is_a_client_error(dev: App) -> None:
