@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -47,7 +47,11 @@ async def fetch_items(conn: AsyncConnection, keys: Sequence[ItemKey]) -> dict[It
 
 
 def item_record(row: Row[Any]) -> ItemRecord:
-    m = row._mapping
+    return item_from_columns(row._mapping)
+
+
+def item_from_columns(m: Mapping[str, Any]) -> ItemRecord:
+    """An item from a row's columns by name (a Row's `_mapping`, or an asyncpg record)."""
     return ItemRecord(
         source=Source(m["source"]),
         id=m["id"],
@@ -63,7 +67,7 @@ def item_record(row: Row[Any]) -> ItemRecord:
         is_private=m["is_private"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
-        tags=tuple(m["tags"]) if "tags" in m else None,
+        tags=tuple(m["tags"]) if "tags" in m.keys() else None,
         version=m["version"],
     )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gallery_gql.db.raw import fetch_rows
 from gallery_gql.gallery.query.filters import ContentFilter, Sort
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk
@@ -29,7 +30,7 @@ async def count_matches(
     stmt = count_statement(plan.shape)
     if stmt is None:
         return Count(0, True)
-    found = int((await conn.execute(stmt, plan.params)).scalar_one())
+    found = int((await fetch_rows(conn, stmt, plan.params))[0][0])
     if found > cap:
         return Count(cap, False)
     return Count(found, True)

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gallery_gql.db.raw import fetch_rows
 from gallery_gql.gallery.keys import ItemKey, Source
-from gallery_gql.gallery.lookups import item_record
+from gallery_gql.gallery.lookups import item_from_columns
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk
@@ -56,15 +57,15 @@ async def fetch_page(
         probe = plan_walk(flt, back, stats, "probe")
         params = {**params, **probe.params}
     stmt = page_statement(main.shape, probe.shape if probe is not None else None, item_tags)
-    rows = (await conn.execute(stmt, params)).all()
-    on_page = [row for row in rows if row.part == "page"]
-    walked = [Position(r.sort_value, Source(r.source), r.id) for r in on_page]
+    rows = await fetch_rows(conn, stmt, params)
+    on_page = [row for row in rows if row["part"] == "page"]
+    walked = [Position(r["sort_value"], Source(r["source"]), r["id"]) for r in on_page]
     # UNION ALL does not promise to keep each part's order: restore the walk order.
     walked.sort(key=lambda p: (p.value, p.source, p.id), reverse=descending)
-    across = any(r.part == "probe" for r in rows)
+    across = any(r["part"] == "probe" for r in rows)
     more = len(walked) > request.size
     walked = walked[: request.size]
-    records = {record.key: record for record in map(item_record, on_page)}
+    records = {record.key: record for record in map(item_from_columns, on_page)}
     items = {position.item: records[position.item] for position in walked}
     if request.backward:
         return Page(walked[::-1], across, more, items, main.strategy)
