@@ -31,7 +31,7 @@ from gallery_gql.db.engine import STATEMENT_CACHE_SIZE
 _REQUIRED = object()
 
 
-class NotRawCompilable(ValueError):
+class NotRawCompilableError(ValueError):
     """The statement needs SQLAlchemy at execution time (expanding or computed binds)."""
 
 
@@ -62,14 +62,14 @@ def raw_statement(statement: ClauseElement, dialect: Dialect) -> RawStatement:
     statement must be an object built once (its identity is the cache key)."""
     compiled = statement.compile(dialect=dialect)
     if compiled.positiontup is None:
-        raise NotRawCompilable("not a positional dialect")
+        raise NotRawCompilableError("not a positional dialect")
     binds = {name: bind for bind, name in compiled.bind_names.items()}
     processors = compiled._bind_processors
     slots = []
     for name in compiled.positiontup:
         bind = binds[name]
         if bind.expanding or bind.callable is not None:
-            raise NotRawCompilable(f"bind {name} needs SQLAlchemy")
+            raise NotRawCompilableError(f"bind {name} needs SQLAlchemy")
         process = processors.get(name)
         if bind.required:
             slots.append((bind.key, _REQUIRED, process))
@@ -98,6 +98,4 @@ async def fetch_rows(
         )
         if dead:
             await conn.invalidate(error)
-        raise sa_exc.DBAPIError(
-            raw.sql, arguments, error, connection_invalidated=dead
-        ) from error
+        raise sa_exc.DBAPIError(raw.sql, arguments, error, connection_invalidated=dead) from error

@@ -67,7 +67,7 @@ def item_from_columns(m: Mapping[str, Any]) -> ItemRecord:
         is_private=m["is_private"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
-        tags=tuple(m["tags"]) if "tags" in m.keys() else None,
+        tags=tuple(m["tags"]) if "tags" in m else None,
         version=m["version"],
     )
 
