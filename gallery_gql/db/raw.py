@@ -25,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from gallery_gql.db.engine import STATEMENT_CACHE_SIZE
 
@@ -61,11 +62,11 @@ def raw_statement(statement: ClauseElement, dialect: Dialect) -> RawStatement:
     """`statement` compiled for `dialect` (asyncpg's numeric placeholders), once. The
     statement must be an object built once (its identity is the cache key)."""
     compiled = statement.compile(dialect=dialect)
-    if compiled.positiontup is None:
+    if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
         raise NotRawCompilableError("not a positional dialect")
     binds = {name: bind for bind, name in compiled.bind_names.items()}
-    processors = compiled._bind_processors
-    slots = []
+    processors: Mapping[str, Any] = compiled._bind_processors
+    slots: list[tuple[str, Any, Processor]] = []
     for name in compiled.positiontup:
         bind = binds[name]
         if bind.expanding or bind.callable is not None:
@@ -91,7 +92,8 @@ async def fetch_rows(
     fairy = await conn.get_raw_connection()
     driver: asyncpg.Connection = fairy.driver_connection
     try:
-        return await driver.fetch(raw.sql, *arguments)
+        rows: list[asyncpg.Record] = await driver.fetch(raw.sql, *arguments)
+        return rows
     except Exception as error:
         dead = driver.is_closed() or isinstance(
             error, asyncpg.exceptions.ConnectionDoesNotExistError | ConnectionError

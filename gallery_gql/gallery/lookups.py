@@ -50,7 +50,7 @@ def item_record(row: Row[Any]) -> ItemRecord:
     return item_from_columns(row._mapping)
 
 
-def item_from_columns(m: Mapping[str, Any]) -> ItemRecord:
+def item_from_columns(m: Mapping[Any, Any]) -> ItemRecord:
     """An item from a row's columns by name (a Row's `_mapping`, or an asyncpg record)."""
     return ItemRecord(
         source=Source(m["source"]),
