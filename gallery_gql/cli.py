@@ -38,6 +38,8 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _database_url(settings: Settings) -> str:
+    if not settings.database_url:
+        _cluster()  # says where the embedded cluster lives when it is not under HOME
     try:
         return resolve_database_url(settings)
     except EmbeddedError as exc:
@@ -45,41 +47,88 @@ def _database_url(settings: Settings) -> str:
 
 
 def _cluster() -> EmbeddedCluster:
-    return EmbeddedCluster(get_settings().home)
+    cluster = EmbeddedCluster(get_settings().home)
+    note = cluster.location_note()
+    if note:
+        console.print(note)
+    return cluster
 
 
 @db_app.command("start")
-def db_start() -> None:
-    """Create (on first use) and start the embedded cluster; print its URL."""
+def db_start(
+    replicas: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=8,
+            help="Run this many streaming replicas beside it (made on first use; 0 deletes "
+            "them). Default: start the replicas there are.",
+        ),
+    ] = None,
+) -> None:
+    """Create (on first use) and start the embedded cluster and its replicas; print the
+    primary's URL, then each replica's."""
+    from gallery_gql.db.embedded_replicas import start_replicas
+
+    cluster = _cluster()
     try:
-        print(_cluster().start())
+        print(cluster.start())
+        for url in start_replicas(cluster, replicas):
+            print(url)
     except EmbeddedError as exc:
         raise _fail(str(exc)) from exc
 
 
 @db_app.command("stop")
 def db_stop() -> None:
-    """Stop the embedded cluster."""
-    stopped = _cluster().stop()
+    """Stop the embedded cluster and its replicas."""
+    from gallery_gql.db.embedded_replicas import stop_replicas
+
+    cluster = _cluster()
+    replicas = stop_replicas(cluster)
+    stopped = cluster.stop()
     console.print("stopped" if stopped else "not running")
+    if replicas:
+        console.print(f"stopped {replicas} replica{'s' if replicas > 1 else ''}")
 
 
 @db_app.command("status")
 def db_status() -> None:
-    """Whether the embedded cluster runs (exit code 0) or not (3)."""
-    status = _cluster().status()
+    """Whether the embedded cluster runs (exit code 0) or not (3), and each replica's
+    state and replay lag."""
+    from gallery_gql.db.embedded_replicas import replica_statuses
+
+    cluster = _cluster()
+    status = cluster.status()
     state = "running" if status.running else ("stopped" if status.initialized else "absent")
     print(f"{state} data={status.data_dir} port={status.port or '-'}")
+    for replica in replica_statuses(cluster):
+        line = f"replica {replica.index} {'running' if replica.running else 'stopped'}"
+        line += f" port={replica.port or '-'}"
+        if replica.lag_bytes is not None and replica.lag_ms is not None:
+            line += f" lag={replica.lag_bytes}B/{replica.lag_ms:.0f}ms"
+        if replica.paused:
+            line += " replay=paused"
+        print(line)
     if not status.running:
         raise typer.Exit(3)
 
 
 @db_app.command("url")
-def db_url() -> None:
-    """Print the database URL the other commands use (DATABASE_URL wins)."""
+def db_url(
+    replica: Annotated[
+        int | None, typer.Option(min=1, help="Print this embedded replica's URL instead.")
+    ] = None,
+) -> None:
+    """Print the database URL the other commands use (DATABASE_URL wins), or a replica's."""
+    from gallery_gql.db.embedded_replicas import replica_url
+
     settings = get_settings()
     try:
-        print(resolve_database_url(settings, start_embedded=False))
+        if replica is not None:
+            print(replica_url(_cluster(), replica))
+        else:
+            print(resolve_database_url(settings, start_embedded=False))
     except EmbeddedError as exc:
         raise _fail(str(exc)) from exc
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, PrivateAttr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gallery_gql.secret_file import check_secret, read_or_create_secret
@@ -24,6 +24,34 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "GALLERY_GQL_DATABASE_URL"),
         description="SQLAlchemy URL of an existing database; unset → the embedded cluster.",
+    )
+    database_replica_urls: str = Field(
+        default="",
+        validation_alias=AliasChoices("DATABASE_REPLICA_URLS", "GALLERY_GQL_DATABASE_REPLICA_URLS"),
+        description="Comma-separated URLs of streaming replicas of DATABASE_URL: reads go "
+        "to them (db/routing.py); unset → the embedded cluster's running replicas, if any.",
+    )
+    replica_max_lag_ms: float = Field(
+        default=1000.0,
+        gt=0,
+        description="Replicas further behind the primary than this serve no reads.",
+    )
+    replica_poll_interval_ms: float = Field(
+        default=100.0,
+        gt=0,
+        le=60_000,
+        description="How often each worker reads every replica's replay position.",
+    )
+    consistency_window_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a viewer's reads follow their last write (read-your-writes).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "GALLERY_GQL_REDIS_URL"),
+        description="Redis shared by every host (rate limits, read-your-writes positions); "
+        "unset → kept per process. Setting it requires an explicit secret.",
     )
     home: Path = Field(
         default=Path(".gallery-gql"),
@@ -155,6 +183,21 @@ class Settings(BaseSettings):
         if self.media_root is not None:
             return "/media/"
         return None
+
+    @model_validator(mode="after")
+    def _shared_state_needs_shared_secret(self) -> Settings:
+        if self.redis_url and not self.secret:
+            raise ValueError(
+                "REDIS_URL shares state between hosts, which must also share the signing "
+                "secret: set GALLERY_GQL_SECRET (the one generated under GALLERY_GQL_HOME "
+                "only exists on this host)"
+            )
+        return self
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """DATABASE_REPLICA_URLS as a list."""
+        return [url.strip() for url in self.database_replica_urls.split(",") if url.strip()]
 
     @property
     def introspection_enabled(self) -> bool:

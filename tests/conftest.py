@@ -160,3 +160,6 @@ class GraphQLClient:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+from tests.replication import replicated_cluster, replicated_database  # noqa: E402, F401

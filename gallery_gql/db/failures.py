@@ -57,3 +57,12 @@ def classify(error: BaseException) -> DatabaseFailure | None:
     if isinstance(error, sa_exc.InterfaceError):
         return DatabaseFailure.UNAVAILABLE
     return None
+
+
+RECOVERY_CONFLICT = "40001"
+"""What a standby raises when it cancels a read to go on replaying WAL."""
+
+
+def is_recovery_conflict(error: BaseException) -> bool:
+    """A replica cancelled the statement for replay; the read may run elsewhere."""
+    return _sqlstate(error) == RECOVERY_CONFLICT

@@ -1,4 +1,5 @@
-"""Prometheus metrics: operations, latency, errors by code, pool use, query strategies.
+"""Prometheus metrics: operations, latency, errors by code, pool use, query strategies,
+reads per database target and each replica's lag.
 
 Every label takes values from a bounded set: the operation label is the operation's name
 only when the deployment lists it (else `other`), error codes are the API's codes. The
@@ -45,6 +46,35 @@ POOL = Gauge(
     "gallery_db_pool_connections",
     "Database pool connections by state.",
     ["state"],
+    registry=REGISTRY,
+)
+
+READS = Counter(
+    "gallery_db_reads",
+    "Reads served, by database target (primary or a replica's name).",
+    ["target"],
+    registry=REGISTRY,
+)
+REPLICA_SKIPS = Counter(
+    "gallery_db_replica_skips",
+    "Reads that passed a replica over, by reason: down, lagging, behind_write (the "
+    "viewer's last write not replayed yet), failed (it failed under the read, which ran "
+    "elsewhere).",
+    ["replica", "reason"],
+    registry=REGISTRY,
+)
+REPLICA_LAG = Gauge(
+    "gallery_db_replica_lag_seconds",
+    "How long the primary has been ahead of the replica's replay position, as last polled.",
+    ["replica"],
+    multiprocess_mode="max",
+    registry=REGISTRY,
+)
+REPLICA_UP = Gauge(
+    "gallery_db_replica_up",
+    "1 when the last poll reached the replica and it was replaying WAL, else 0.",
+    ["replica"],
+    multiprocess_mode="min",
     registry=REGISTRY,
 )
 

@@ -1,0 +1,183 @@
+"""Each worker's view of its replicas: replay positions and lag, polled in the background.
+
+One task per worker reads the primary's WAL position (`pg_current_wal_insert_lsn()`) and
+every replica's replay position (`pg_last_wal_replay_lsn()`) every poll interval, each on a
+dedicated connection of its own, so no request ever waits for it. A replica's lag is how
+long the primary has been ahead of what the replica replayed: the time since the first
+poll that saw the primary past the replica's position (0 when it has caught up). An idle
+primary therefore never makes a caught-up replica look late, and a replica whose replay
+is stuck looks later on every poll. A replica that cannot be reached, or is no longer a
+standby, is down until a poll reaches it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from gallery_gql.db.lsn import parse_lsn
+from gallery_gql.observability.metrics import REPLICA_LAG, REPLICA_UP
+
+log = logging.getLogger("gallery_gql.replicas")
+
+HISTORY_SECONDS = 600.0
+"""Primary positions kept for lag estimates; a replica further behind shows this much."""
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy URL (`postgresql+asyncpg://…`) as the DSN asyncpg connects with."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@dataclass
+class ReplicaState:
+    """What the monitor last learnt about one replica."""
+
+    name: str
+    up: bool = False
+    replay_lsn: int | None = None
+    lag_seconds: float | None = None
+
+    def mark_down(self) -> None:
+        """A read met the replica dead: out of rotation until a poll reaches it again."""
+        self.up = False
+
+
+class _Probe:
+    """One dedicated connection to a server, opened again after any failure."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.dsn = asyncpg_dsn(url)
+        self.timeout = timeout
+        self.connection: Any = None
+
+    async def scalar(self, sql: str) -> Any:
+        try:
+            if self.connection is None or self.connection.is_closed():
+                self.connection = await asyncpg.connect(
+                    self.dsn,
+                    timeout=self.timeout,
+                    server_settings={"application_name": "gallery-gql-monitor"},
+                )
+            return await self.connection.fetchval(sql, timeout=self.timeout)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.terminate()
+
+
+class ReplicaMonitor:
+    """Polls the primary and `replicas` (name → URL) every `interval` seconds."""
+
+    def __init__(
+        self,
+        primary_url: str,
+        replicas: dict[str, str],
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        timeout = max(0.5, min(2.0, interval * 5))
+        self._clock = clock
+        self._primary = _Probe(primary_url, timeout)
+        self._probes = {name: _Probe(url, timeout) for name, url in replicas.items()}
+        self.states = {name: ReplicaState(name) for name in replicas}
+        self.primary_lsn: int | None = None
+        self._history: deque[tuple[float, int]] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self.polled = asyncio.Event()
+        """Set after each completed poll (tests wait on it)."""
+
+    async def poll(self) -> None:
+        """One round: the primary's position, then every replica's, concurrently."""
+        try:
+            self._record_primary(parse_lsn(await self._primary.scalar(_PRIMARY_LSN)))
+        except Exception as exc:  # the primary's position stays the last one known
+            log.info("primary position unavailable: %s", type(exc).__name__)
+        await asyncio.gather(*(self._poll_replica(name) for name in self.states))
+        self.polled.set()
+
+    def _record_primary(self, lsn: int) -> None:
+        now = self._clock()
+        if not self._history or lsn > self._history[-1][1]:
+            self._history.append((now, lsn))
+        while len(self._history) > 1 and now - self._history[0][0] > HISTORY_SECONDS:
+            self._history.popleft()
+        self.primary_lsn = lsn
+
+    async def _poll_replica(self, name: str) -> None:
+        state = self.states[name]
+        try:
+            replay = await self._probes[name].scalar(_REPLAY_LSN)
+        except Exception as exc:
+            if state.up:
+                log.warning("replica %s unreachable: %s", name, type(exc).__name__)
+            self._set(state, up=False)
+            return
+        if replay is None:  # promoted, or not a standby at all
+            if state.up:
+                log.warning("replica %s is not replaying WAL: out of rotation", name)
+            self._set(state, up=False)
+            return
+        state.replay_lsn = parse_lsn(replay)
+        self._set(state, up=True, lag=self.lag(state.replay_lsn))
+
+    def lag(self, replay_lsn: int) -> float:
+        """Seconds since the primary was first seen past `replay_lsn` (0: caught up)."""
+        if self.primary_lsn is None or replay_lsn >= self.primary_lsn:
+            return 0.0
+        now = self._clock()
+        for seen_at, lsn in self._history:
+            if lsn > replay_lsn:
+                return now - seen_at
+        return 0.0  # pragma: no cover (the newest entry is the primary's position)
+
+    @staticmethod
+    def _set(state: ReplicaState, *, up: bool, lag: float | None = None) -> None:
+        state.up = up
+        state.lag_seconds = lag if up else None
+        REPLICA_UP.labels(state.name).set(1 if up else 0)
+        if lag is not None:
+            REPLICA_LAG.labels(state.name).set(lag)
+
+    # -- the background task ---------------------------------------------------------------
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="replica-monitor")
+
+    async def _run(self) -> None:
+        while True:
+            started = self._clock()
+            try:
+                await self.poll()
+            except Exception:  # never let the monitor die; the next round tries again
+                log.exception("replica poll failed")
+            await asyncio.sleep(max(0.0, self.interval - (self._clock() - started)))
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for probe in (self._primary, *self._probes.values()):
+            await probe.close()
+
+
+_PRIMARY_LSN = "SELECT pg_current_wal_insert_lsn()::text"
+_REPLAY_LSN = "SELECT pg_last_wal_replay_lsn()::text"

@@ -1,0 +1,168 @@
+"""Which database serves a read: a replica that is up, close enough and (for a viewer who
+just wrote) has replayed their write, else the primary.
+
+Writes never come here (they run on the primary's engine). A read that fails because
+its replica died under it runs again on the next candidate: reads change nothing. The
+candidates of a read are the qualifying replicas, taken in turn so reads spread evenly,
+then the primary, which always qualifies.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gallery_gql.db.engine import autocommit, create_engine
+from gallery_gql.db.failures import DatabaseFailure, classify, is_recovery_conflict
+from gallery_gql.db.reads import run_read
+from gallery_gql.db.replica_monitor import ReplicaMonitor, ReplicaState
+from gallery_gql.observability.metrics import READS, REPLICA_SKIPS
+from gallery_gql.settings import Settings
+
+log = logging.getLogger("gallery_gql.routing")
+
+T = TypeVar("T")
+PRIMARY = "primary"
+
+
+@dataclass(frozen=True)
+class Replica:
+    state: ReplicaState
+    engine: AsyncEngine
+    """Autocommit, pooled: the replica's read engine."""
+
+
+class ReadRouter:
+    """One per worker: the primary's read engine, the replicas and their monitor."""
+
+    def __init__(
+        self,
+        primary: AsyncEngine,
+        replicas: list[Replica] | None = None,
+        *,
+        max_lag_seconds: float = 1.0,
+        monitor: ReplicaMonitor | None = None,
+    ) -> None:
+        self.primary = primary
+        self.replicas = replicas or []
+        self.max_lag_seconds = max_lag_seconds
+        self.monitor = monitor
+        self._turn = itertools.count()
+
+    def route(self, min_lsn: int | None = None) -> ReadRoute:
+        """A request's reads: `min_lsn` is the WAL position they must see, if any."""
+        return ReadRoute(self, min_lsn)
+
+    def candidates(self, min_lsn: int | None) -> list[Replica]:
+        """The replicas that may serve a read needing `min_lsn`, in this read's turn."""
+        chosen = []
+        for replica in self.replicas:
+            state = replica.state
+            reason = None
+            if not state.up or state.replay_lsn is None:
+                reason = "down"
+            elif state.lag_seconds is None or state.lag_seconds > self.max_lag_seconds:
+                reason = "lagging"
+            elif min_lsn is not None and state.replay_lsn < min_lsn:
+                reason = "behind_write"
+            if reason is None:
+                chosen.append(replica)
+            else:
+                REPLICA_SKIPS.labels(state.name, reason).inc()
+        if len(chosen) > 1:
+            start = next(self._turn) % len(chosen)
+            chosen = chosen[start:] + chosen[:start]
+        return chosen
+
+    async def run(
+        self, fn: Callable[[AsyncConnection], Awaitable[T]], min_lsn: int | None = None
+    ) -> T:
+        """`fn` on the first candidate that answers; the primary last."""
+        if self.replicas:
+            for replica in self.candidates(min_lsn):
+                try:
+                    result = await run_read(replica.engine, fn)
+                except Exception as exc:
+                    if not replica_failed(exc):
+                        raise
+                    replica.state.mark_down()
+                    REPLICA_SKIPS.labels(replica.state.name, "failed").inc()
+                    log.warning(
+                        "read failed on replica %s (%s); running it elsewhere",
+                        replica.state.name,
+                        type(exc).__name__,
+                    )
+                    continue
+                READS.labels(replica.state.name).inc()
+                return result
+        result = await run_read(self.primary, fn)
+        READS.labels(PRIMARY).inc()
+        return result
+
+    async def close(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.stop()
+        for replica in self.replicas:
+            await replica.engine.dispose()
+
+
+def replica_failed(error: BaseException) -> bool:
+    """The replica, not the read, failed: it is unreachable or shutting down, or replay
+    cancelled the read (a recovery conflict). Another server may answer."""
+    if isinstance(error, sa_exc.TimeoutError):  # its pool is busy, not dead
+        return False
+    return is_recovery_conflict(error) or classify(error) is DatabaseFailure.UNAVAILABLE
+
+
+@dataclass
+class ReadRoute:
+    """The reads of one request. After the request writes, `min_lsn` rises to the write's
+    position, so its later reads see it."""
+
+    router: ReadRouter
+    min_lsn: int | None = None
+    written_lsn: int | None = field(default=None)
+    """The WAL position after this request's last write (the consistency token)."""
+
+    async def run(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        return await self.router.run(fn, self.min_lsn)
+
+    def wrote(self, lsn: int) -> None:
+        self.written_lsn = max(self.written_lsn or 0, lsn)
+        self.min_lsn = max(self.min_lsn or 0, lsn)
+
+
+def replica_name(url: str) -> str:
+    """How metrics and logs name a replica: its host and port."""
+    parsed = make_url(url)
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+
+
+def create_router(
+    settings: Settings, primary_url: str, primary: AsyncEngine, replica_urls: list[str]
+) -> ReadRouter:
+    """The worker's router: an engine per replica and the monitor that polls them (started
+    here: call inside the event loop; `close()` stops it). No replicas: every read goes to
+    `primary`, as without routing."""
+    if not replica_urls:
+        return ReadRouter(primary)
+    named = {replica_name(url): url for url in replica_urls}
+    monitor = ReplicaMonitor(primary_url, named, settings.replica_poll_interval_ms / 1000)
+    replicas = [
+        Replica(monitor.states[name], autocommit(create_engine(url, settings)))
+        for name, url in named.items()
+    ]
+    monitor.start()
+    return ReadRouter(
+        primary,
+        replicas,
+        max_lag_seconds=settings.replica_max_lag_ms / 1000,
+        monitor=monitor,
+    )

@@ -1,0 +1,101 @@
+"""A primary with two real streaming replicas, for the tests that ask for one.
+
+Session-scoped and started only when a test requests `replicated_database`, so the rest
+of the suite pays nothing for it. Each test gets its own database on the primary (copied
+from a migrated template) once both replicas have replayed its creation; at teardown
+every replica is running and replaying again, whatever the test did to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from gallery_gql.db.embedded import EmbeddedCluster
+from gallery_gql.db.embedded_replicas import EmbeddedReplica, embedded_replicas, start_replicas
+from gallery_gql.db.lsn import parse_lsn
+from gallery_gql.db.migrate import upgrade
+
+TEMPLATE = "replicated_template"
+REPLICAS = 2
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class ReplicatedCluster:
+    primary: EmbeddedCluster
+    replicas: list[EmbeddedReplica]
+
+    def url(self, server: EmbeddedCluster, database: str) -> str:
+        return make_url(server.url()).set(database=database).render_as_string(False)
+
+
+@dataclass(frozen=True)
+class ReplicatedDatabase:
+    cluster: ReplicatedCluster
+    name: str
+
+    @property
+    def primary_url(self) -> str:
+        return self.cluster.url(self.cluster.primary, self.name)
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return [self.cluster.url(replica, self.name) for replica in self.cluster.replicas]
+
+    def replica(self, index: int) -> EmbeddedReplica:
+        return self.cluster.replicas[index]
+
+
+def wait_replayed(cluster: ReplicatedCluster, timeout: float = 30.0) -> None:
+    """Until every running, unpaused replica has replayed the primary's WAL so far."""
+    target = parse_lsn(cluster.primary.psql("SELECT pg_current_wal_insert_lsn()"))
+    deadline = time.monotonic() + timeout
+    for replica in cluster.replicas:
+        while parse_lsn(replica.psql("SELECT pg_last_wal_replay_lsn()")) < target:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{replica.name} did not catch up")
+            time.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def replicated_cluster() -> Iterator[ReplicatedCluster]:
+    home = Path(tempfile.mkdtemp(prefix="gallery-gql-replicated-"))
+    home.chmod(0o755)
+    primary = EmbeddedCluster(home)
+    primary.start(durable=False)
+    try:
+        start_replicas(primary, REPLICAS, durable=False)
+        primary.psql(f"CREATE DATABASE {TEMPLATE}", database="postgres")
+        cluster = ReplicatedCluster(primary, embedded_replicas(primary))
+        upgrade(cluster.url(primary, TEMPLATE))
+        yield cluster
+    finally:
+        primary.destroy()
+
+
+@pytest.fixture
+async def replicated_database(
+    replicated_cluster: ReplicatedCluster,
+) -> AsyncIterator[ReplicatedDatabase]:
+    """A fresh migrated database on the primary, already on both replicas."""
+    cluster = replicated_cluster
+    name = f"replicated_{os.getpid()}_{next(_counter)}"
+    cluster.primary.psql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}", database="postgres")
+    await asyncio.to_thread(wait_replayed, cluster)
+    try:
+        yield ReplicatedDatabase(cluster, name)
+    finally:
+        for replica in cluster.replicas:
+            replica.start(durable=False)
+            replica.psql("SELECT pg_wal_replay_resume()")
+        cluster.primary.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", database="postgres")
