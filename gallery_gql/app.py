@@ -16,14 +16,22 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from gallery_gql.api.consistency import HEADER as CONSISTENCY_HEADER
+from gallery_gql.api.consistency import InvalidConsistencyTokenError, request_route
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.api.hidden_lookups import HiddenLookups
 from gallery_gql.api.loaders import Loaders
 from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
-from gallery_gql.db.engine import autocommit, create_engine, resolve_database_url
+from gallery_gql.db.engine import (
+    autocommit,
+    create_engine,
+    resolve_database_url,
+    resolve_replica_urls,
+)
 from gallery_gql.db.failures import classify
+from gallery_gql.db.routing import create_router
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.observability.logs import configure_logging
 from gallery_gql.observability.metrics import watch_pool
@@ -50,23 +58,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = create_engine(resolve_database_url(settings), settings)
+        url = resolve_database_url(settings)
+        app.state.engine = create_engine(url, settings)
         app.state.read_engine = autocommit(app.state.engine)
+        app.state.router = create_router(
+            settings, url, app.state.read_engine, resolve_replica_urls(settings)
+        )
         watch_pool(app.state.engine)
         try:
             yield
         finally:
+            await app.state.router.close()
             await app.state.engine.dispose()
 
     async def context_getter(connection: HTTPConnection) -> GalleryContext:
         # An HTTP request or a WebSocket (FastAPI gives a Request to HTTP routes only).
         state = connection.app.state
-        reads = state.read_engine
+        reads = request_route(state.router, connection.headers.get(CONSISTENCY_HEADER))
         viewer = await load_viewer(connection.headers.get("authorization"), settings, reads)
         return GalleryContext(
             settings=settings,
             engine=state.engine,
-            read_engine=reads,
+            read_engine=state.read_engine,
+            reads=reads,
             loaders=Loaders.create(reads),
             tag_directory=tag_directory,
             viewer=viewer,
@@ -107,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", CONSISTENCY_HEADER],
             max_age=600,
         )
     graphiql_policy_ = graphiql_policy(graphiql_html())
@@ -133,6 +147,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return error_answer(
             request.headers.get("accept"), exc.status_code, code, exc.detail, exc.headers
         )
+
+    @app.exception_handler(InvalidConsistencyTokenError)
+    async def _bad_token(_: Request, exc: InvalidConsistencyTokenError) -> JSONResponse:
+        return error_response(400, ErrorCode.BAD_USER_INPUT, str(exc))
 
     @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(OSError)

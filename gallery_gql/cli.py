@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from gallery_gql.db.embedded import EmbeddedCluster, EmbeddedError
-from gallery_gql.db.engine import resolve_database_url
+from gallery_gql.db.engine import resolve_database_url, resolve_replica_urls
 from gallery_gql.ops.progress import stage_progress
 from gallery_gql.secret_file import SecretError
 from gallery_gql.settings import Settings, get_settings
@@ -305,13 +305,18 @@ def serve(
         raise _fail("; ".join(error["msg"] for error in exc.errors())) from exc
     except SecretError as exc:  # ... or in the file
         raise _fail(str(exc)) from exc
-    # Resolve once here so worker processes share one database (and one embedded start).
+    # Resolve once here so worker processes share one database (and one embedded start),
+    # and read from the same replicas (the embedded cluster's running ones by default).
     os.environ["DATABASE_URL"] = _database_url(settings)
+    replicas = resolve_replica_urls(settings)
+    os.environ["DATABASE_REPLICA_URLS"] = ",".join(replicas)
     get_settings.cache_clear()
     try:  # each worker would fail on it: say it once, before starting them
         media_root(get_settings())
     except MediaRootError as exc:
         raise _fail(str(exc)) from exc
+    if replicas:
+        console.print(f"reading from {len(replicas)} replica{'s' if len(replicas) > 1 else ''}")
     console.print(f"serving http://{host}:{port}/graphql")
     GatewayServer(host, port, workers).run()
 
@@ -351,8 +356,14 @@ def demo(
     items: Annotated[int, typer.Option(min=1, help="Items to seed when empty.")] = 20_000,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    replicas: Annotated[
+        int,
+        typer.Option(min=0, max=8, help="Streaming replicas of the embedded cluster to read from."),
+    ] = 1,
 ) -> None:
-    """Start the database (embedded unless DATABASE_URL), migrate, seed if empty, serve."""
+    """Start the database (embedded unless DATABASE_URL) and its replicas, migrate, seed if
+    empty, serve."""
+    from gallery_gql.db.embedded_replicas import start_replicas
     from gallery_gql.db.migrate import upgrade
     from gallery_gql.ops.seed import database_is_empty
 
@@ -361,6 +372,11 @@ def demo(
     upgrade(url)
     if asyncio.run(database_is_empty(url)):
         _run_seed(url, "genonaut", items, None, 42, None)
+    if not settings.database_url:
+        try:
+            start_replicas(_cluster(), replicas)
+        except EmbeddedError as exc:
+            raise _fail(str(exc)) from exc
     os.environ.setdefault("GALLERY_GQL_ENVIRONMENT", "development")  # GraphiQL for the demo
     media_home = _media_home()
     if settings.media_root is None and media_home.is_dir():

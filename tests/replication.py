@@ -14,16 +14,23 @@ import os
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from gallery_gql.app import create_app
 from gallery_gql.db.embedded import EmbeddedCluster
 from gallery_gql.db.embedded_replicas import EmbeddedReplica, embedded_replicas, start_replicas
 from gallery_gql.db.lsn import parse_lsn
 from gallery_gql.db.migrate import upgrade
+from gallery_gql.settings import Settings
 
 TEMPLATE = "replicated_template"
 REPLICAS = 2
@@ -99,3 +106,72 @@ async def replicated_database(
             replica.start(durable=False)
             replica.psql("SELECT pg_wal_replay_resume()")
         cluster.primary.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", database="postgres")
+
+
+def replicated_settings(db: ReplicatedDatabase, home: Path, **overrides: object) -> Settings:
+    """Settings for an app reading from both replicas (fast polls, a short lag bound)."""
+    values: dict[str, object] = {
+        "database_url": db.primary_url,
+        "database_replica_urls": ",".join(db.replica_urls),
+        "secret": "test-secret-" + "x" * 32,
+        "home": home,
+        "rate_limit": "",
+        "replica_poll_interval_ms": 50,
+        "replica_max_lag_ms": 400,
+    }
+    return Settings(**(values | overrides))
+
+
+class Client:
+    """GraphQL over the app: whole responses, with a token and a consistency token."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        consistency: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if consistency:
+            headers["X-Consistency-Token"] = consistency
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        body: dict[str, Any] = response.json()
+        assert response.status_code == 200, body
+        assert "errors" not in body, body["errors"]
+        return body
+
+
+@asynccontextmanager
+async def served(settings: Settings) -> AsyncIterator[tuple[FastAPI, Client]]:
+    """The app in process, once its replica monitor has polled every replica up."""
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        router = app.state.router
+        if router.monitor is not None:
+            deadline = time.monotonic() + 10
+            while not all(state.up for state in router.monitor.states.values()):
+                assert time.monotonic() < deadline, "replicas never came up"
+                await asyncio.sleep(0.02)
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield app, Client(http)
+
+
+def app_connections(server: EmbeddedCluster, database: str) -> int:
+    """The gateway's pooled connections open on `server` (not the monitor's)."""
+    return int(
+        server.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gallery-gql' "
+            f"AND datname = '{database}'",
+            database="postgres",
+        )
+    )

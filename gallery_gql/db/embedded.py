@@ -366,8 +366,9 @@ class EmbeddedCluster:
                 ]
             )
 
-    def stop(self) -> bool:
-        """Stop the server if it runs; True when it was running."""
+    def stop(self, mode: str = "fast") -> bool:
+        """Stop the server if it runs (pg_ctl's `fast`, or `immediate`: as if it crashed);
+        True when it was running."""
         if not self.status().running:
             return False
         self._run(
@@ -377,7 +378,7 @@ class EmbeddedCluster:
                 "-D",
                 str(self.data_dir),
                 "-m",
-                "fast",
+                mode,
                 "-w",
                 "-t",
                 "60",

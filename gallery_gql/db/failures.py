@@ -59,10 +59,7 @@ def classify(error: BaseException) -> DatabaseFailure | None:
     return None
 
 
-RECOVERY_CONFLICT = "40001"
-"""What a standby raises when it cancels a read to go on replaying WAL."""
-
-
 def is_recovery_conflict(error: BaseException) -> bool:
-    """A replica cancelled the statement for replay; the read may run elsewhere."""
-    return _sqlstate(error) == RECOVERY_CONFLICT
+    """A replica cancelled the statement to go on replaying WAL ("conflict with
+    recovery", a serialization failure); the read may run elsewhere."""
+    return sqlstate(error) == SERIALIZATION_FAILURE

@@ -30,14 +30,16 @@ class RoutedReads(Protocol):
     async def run(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T: ...
 
 
+ReadSource = AsyncEngine | RoutedReads
+"""What reads run on: an engine, or a request's route (which picks one)."""
+
+
 def is_stale_connection(error: BaseException) -> bool:
     """The statement failed because its connection was dead (SQLAlchemy has invalidated it)."""
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-async def run_read(
-    engine: AsyncEngine | RoutedReads, fn: Callable[[AsyncConnection], Awaitable[T]]
-) -> T:
+async def run_read(engine: ReadSource, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """`fn(conn)` on a pooled connection of `engine`; on a dead connection, once more on a
     fresh one. `fn` must only read, and only through the connection it is given."""
     if not isinstance(engine, AsyncEngine):

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
+from uuid import UUID
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
@@ -23,6 +24,11 @@ from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.db.failures import DatabaseFailure, classify, is_recovery_conflict
 from gallery_gql.db.reads import run_read
 from gallery_gql.db.replica_monitor import ReplicaMonitor, ReplicaState
+from gallery_gql.db.write_positions import (
+    LocalWritePositions,
+    WritePositions,
+    create_write_positions,
+)
 from gallery_gql.observability.metrics import READS, REPLICA_SKIPS
 from gallery_gql.settings import Settings
 
@@ -49,11 +55,13 @@ class ReadRouter:
         *,
         max_lag_seconds: float = 1.0,
         monitor: ReplicaMonitor | None = None,
+        positions: WritePositions | None = None,
     ) -> None:
         self.primary = primary
         self.replicas = replicas or []
         self.max_lag_seconds = max_lag_seconds
         self.monitor = monitor
+        self.positions: WritePositions = positions or LocalWritePositions(30.0)
         self._turn = itertools.count()
 
     def route(self, min_lsn: int | None = None) -> ReadRoute:
@@ -107,6 +115,7 @@ class ReadRouter:
         return result
 
     async def close(self) -> None:
+        await self.positions.close()
         if self.monitor is not None:
             await self.monitor.stop()
         for replica in self.replicas:
@@ -123,20 +132,38 @@ def replica_failed(error: BaseException) -> bool:
 
 @dataclass
 class ReadRoute:
-    """The reads of one request. After the request writes, `min_lsn` rises to the write's
-    position, so its later reads see it."""
+    """The reads of one request. They must see `min_lsn`: the position of the client's
+    consistency token, raised to the viewer's remembered last write (`follow_viewer`)
+    and to the request's own writes (`wrote`)."""
 
     router: ReadRouter
     min_lsn: int | None = None
+    viewer: UUID | None = None
     written_lsn: int | None = field(default=None)
-    """The WAL position after this request's last write (the consistency token)."""
+    """The WAL position after this request's last write (its consistency token)."""
 
     async def run(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         return await self.router.run(fn, self.min_lsn)
 
-    def wrote(self, lsn: int) -> None:
-        self.written_lsn = max(self.written_lsn or 0, lsn)
+    def _raise_to(self, lsn: int) -> None:
         self.min_lsn = max(self.min_lsn or 0, lsn)
+
+    async def follow_viewer(self, viewer: UUID) -> None:
+        """Reads of `viewer` see their own last write (looked up only where there are
+        replicas to avoid)."""
+        self.viewer = viewer
+        if self.router.replicas:
+            remembered = await self.router.positions.recall(viewer)
+            if remembered is not None:
+                self._raise_to(remembered)
+
+    async def wrote(self, lsn: int) -> None:
+        """The request committed a write at `lsn`: later reads (this request's, and the
+        viewer's for the consistency window) see it."""
+        self.written_lsn = max(self.written_lsn or 0, lsn)
+        self._raise_to(lsn)
+        if self.viewer is not None and self.router.replicas:
+            await self.router.positions.remember(self.viewer, lsn)
 
 
 def replica_name(url: str) -> str:
@@ -151,8 +178,9 @@ def create_router(
     """The worker's router: an engine per replica and the monitor that polls them (started
     here: call inside the event loop; `close()` stops it). No replicas: every read goes to
     `primary`, as without routing."""
+    positions = create_write_positions(settings.redis_url, settings.consistency_window_seconds)
     if not replica_urls:
-        return ReadRouter(primary)
+        return ReadRouter(primary, positions=positions)
     named = {replica_name(url): url for url in replica_urls}
     monitor = ReplicaMonitor(primary_url, named, settings.replica_poll_interval_ms / 1000)
     replicas = [
@@ -165,4 +193,5 @@ def create_router(
         replicas,
         max_lag_seconds=settings.replica_max_lag_ms / 1000,
         monitor=monitor,
+        positions=positions,
     )
