@@ -33,6 +33,7 @@ from gallery_gql.db.engine import (
 from gallery_gql.db.failures import classify
 from gallery_gql.db.routing import create_router
 from gallery_gql.gallery.query.tag_stats import TagDirectory
+from gallery_gql.gallery.tag_changes import listen_for_tag_changes
 from gallery_gql.observability.logs import configure_logging
 from gallery_gql.observability.metrics import watch_pool
 from gallery_gql.observability.tracing import configure_tracer_provider
@@ -65,9 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings, url, app.state.read_engine, resolve_replica_urls(settings)
         )
         watch_pool(app.state.engine)
+        app.state.listener = listen_for_tag_changes(url, tag_directory)
+        await app.state.listener.start(wait_seconds=settings.connect_timeout_seconds)
         try:
             yield
         finally:
+            await app.state.listener.stop()
             await app.state.router.close()
             await app.state.engine.dispose()
 
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             context.loaders.release()
 
     app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.tag_directory = tag_directory
     router = GalleryGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,  # a yield dependency (FastAPI runs it)
@@ -114,7 +119,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
     )
     if settings.rate_limit:
-        app.add_middleware(RateLimit, spec=settings.rate_limit)
+        app.add_middleware(
+            RateLimit,
+            spec=settings.rate_limit,
+            redis_url=settings.redis_url,
+            redis_prefix=settings.redis_prefix,
+        )
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     if settings.cors_origins:
         app.add_middleware(

@@ -495,14 +495,20 @@ def purge_idempotency_keys() -> None:
 
 
 EXIT_DATABASE = 4
+EXIT_USAGE = 2
 
 
 def main() -> None:
     """Entry point: database problems end with one clear line and exit code 4."""
+    from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     try:
         app()
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]) for error in exc.errors())
+        console.print(f"[red]error:[/red] invalid settings: {problems}")
+        raise SystemExit(EXIT_USAGE) from None
     except ArgumentError as exc:
         console.print(f"[red]error:[/red] DATABASE_URL is not a database URL: {exc}")
         raise SystemExit(EXIT_DATABASE) from None

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         description="Redis shared by every host (rate limits, read-your-writes positions); "
         "unset → kept per process. Setting it requires an explicit secret.",
     )
+    redis_prefix: str = Field(
+        default="gallery-gql",
+        min_length=1,
+        max_length=64,
+        description="Prefix of every Redis key: deployments sharing a Redis keep apart.",
+    )
     home: Path = Field(
         default=Path(".gallery-gql"),
         description="Where the embedded cluster and the generated secret live.",
@@ -70,7 +76,7 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_filter_tags: int = 20
     count_cap: int = 1000
-    tag_stats_ttl_seconds: float = 2.0
+    tag_stats_ttl_seconds: float = 30.0
     """How long a process reuses a filter tag's key and counts (gallery/tag_stats.py)."""
     max_body_bytes: int = 1024 * 1024
     max_response_bytes: int = Field(

@@ -178,7 +178,9 @@ def create_router(
     """The worker's router: an engine per replica and the monitor that polls them (started
     here: call inside the event loop; `close()` stops it). No replicas: every read goes to
     `primary`, as without routing."""
-    positions = create_write_positions(settings.redis_url, settings.consistency_window_seconds)
+    positions = create_write_positions(
+        settings.redis_url, settings.consistency_window_seconds, settings.redis_prefix
+    )
     if not replica_urls:
         return ReadRouter(primary, positions=positions)
     named = {replica_name(url): url for url in replica_urls}

@@ -27,7 +27,6 @@ log = logging.getLogger("gallery_gql.write_positions")
 UNKNOWN = (1 << 64) - 1
 """The position of a viewer whose writes cannot be looked up: no replica reaches it."""
 
-_KEY_PREFIX = "gallery-gql:write-position:"
 # Raise the stored position (never lower it) and restart its expiry, atomically.
 _RAISE = """
 local current = redis.call('GET', KEYS[1])
@@ -89,8 +88,9 @@ class LocalWritePositions:
 class RedisWritePositions:
     """In Redis, shared by every worker and host; entries expire after the window."""
 
-    def __init__(self, url: str, window: float) -> None:
+    def __init__(self, url: str, window: float, prefix: str = "gallery-gql") -> None:
         self.window_ms = max(1, int(window * 1000))
+        self.prefix = f"{prefix}:write-position:"
         self.client = redis.Redis.from_url(
             url, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True
         )
@@ -98,13 +98,13 @@ class RedisWritePositions:
 
     async def remember(self, viewer: UUID, lsn: int) -> None:
         try:
-            await self._raise(keys=[_KEY_PREFIX + str(viewer)], args=[lsn, self.window_ms])
+            await self._raise(keys=[self.prefix + str(viewer)], args=[lsn, self.window_ms])
         except RedisError as exc:
             log.warning("write position not stored in Redis: %s", type(exc).__name__)
 
     async def recall(self, viewer: UUID) -> int | None:
         try:
-            value = await self.client.get(_KEY_PREFIX + str(viewer))
+            value = await self.client.get(self.prefix + str(viewer))
         except RedisError as exc:
             log.warning("write positions unavailable (%s): reading from the primary", exc)
             return UNKNOWN
@@ -114,7 +114,9 @@ class RedisWritePositions:
         await self.client.aclose()
 
 
-def create_write_positions(redis_url: str | None, window: float) -> WritePositions:
+def create_write_positions(
+    redis_url: str | None, window: float, prefix: str = "gallery-gql"
+) -> WritePositions:
     if redis_url:
-        return RedisWritePositions(redis_url, window)
+        return RedisWritePositions(redis_url, window, prefix)
     return LocalWritePositions(window)
