@@ -468,6 +468,16 @@ def loadtest(
             help="Restart the embedded PostgreSQL after this many seconds (off when unset)."
         ),
     ] = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=0, max=8, help="Read from this many streaming replicas of the embedded cluster."
+        ),
+    ] = 0,
+    replica_fault_after: Annotated[
+        float | None,
+        typer.Option(help="Kill replica 1 after this many seconds, start it 2 s later."),
+    ] = None,
 ) -> None:
     """Mixed reads and mutations against the served app (loopback), optionally with a
     database restart; then checks that every acknowledged create exists. Needs the
@@ -479,7 +489,11 @@ def loadtest(
     if settings.database_url:
         raise _fail("loadtest restarts the embedded cluster: unset DATABASE_URL")
     url = _database_url(settings)
-    result = asyncio.run(run_load_test(url, str(settings.home), seconds, clients, fault_after))
+    result = asyncio.run(
+        run_load_test(
+            url, str(settings.home), seconds, clients, fault_after, replicas, replica_fault_after
+        )
+    )
     print(render_load_test(result))
     if result.missing_creates:
         raise typer.Exit(EXIT_FAILURE)

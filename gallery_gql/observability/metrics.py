@@ -9,11 +9,19 @@ several workers set PROMETHEUS_MULTIPROC_DIR (see docs/operations.md).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Collection, Iterator
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    make_asgi_app,
+    multiprocess,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from strawberry.extensions import SchemaExtension
@@ -77,6 +85,17 @@ REPLICA_UP = Gauge(
     multiprocess_mode="min",
     registry=REGISTRY,
 )
+
+
+def exposition_app() -> object:
+    """The ASGI app behind /metrics: this process's metrics, or, with
+    PROMETHEUS_MULTIPROC_DIR set, the sum over every worker that wrote there."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return make_asgi_app(registry=REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return make_asgi_app(registry=registry)
 
 
 def watch_pool(engine: AsyncEngine) -> None:
