@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         watch_pool(app.state.engine)
         app.state.listener = listen_for_tag_changes(url, tag_directory)
-        await app.state.listener.start(wait_seconds=settings.connect_timeout_seconds)
+        await app.state.listener.start(wait_seconds=min(1.0, settings.connect_timeout_seconds))
         try:
             yield
         finally:

@@ -102,6 +102,7 @@ async def replicated_database(
     try:
         yield ReplicatedDatabase(cluster, name)
     finally:
+        cluster.primary.start(durable=False)
         for replica in cluster.replicas:
             replica.start(durable=False)
             replica.psql("SELECT pg_wal_replay_resume()")

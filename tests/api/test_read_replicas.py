@@ -180,3 +180,25 @@ async def test_a_replica_stopped_under_load_costs_no_failed_request(
         f"{done} requests; reads that met the stopped replica and ran elsewhere:",
         REPLICA_SKIPS.labels(name, "failed")._value.get() - failed_before,
     )
+
+
+async def test_reads_go_on_from_the_replicas_while_the_primary_is_down(
+    replicated_database: ReplicatedDatabase, tmp_path: Path
+) -> None:
+    db = replicated_database
+    dataset = await _gallery(db)
+    settings = replicated_settings(db, tmp_path)
+    token = mint_token(dataset.users[1], settings)
+    async with served(settings) as (_, gql):
+        expected = _ids(await gql.post(PAGE))
+        await asyncio.to_thread(db.cluster.primary.stop)
+        for _ in range(10):
+            assert _ids(await gql.post(PAGE)) == expected
+            assert _ids(await gql.post(MINE, token=token)) is not None
+        response = await gql.http.post(
+            "/graphql",
+            json={"query": CREATE, "variables": {"input": _new("no primary")}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        body = response.json()
+        assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
