@@ -120,9 +120,9 @@ async def run_load_test(
     replica_urls = await asyncio.to_thread(start_replicas, cluster, replicas) if replicas else []
     metrics_dir = tempfile.mkdtemp(prefix="gallery-gql-metrics-")
     env = {"DATABASE_REPLICA_URLS": ",".join(replica_urls), "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-    stop_at = time.monotonic() + seconds
     try:
         with served(url, secret, workers=2, env=env) as base:
+            stop_at = time.monotonic() + seconds  # from when the server answers
             headers = {"Authorization": f"Bearer {viewer_token(viewer, secret)}"}
             kinds = ["read"] * 8 + ["create"] + ["retag"]
 
