@@ -64,6 +64,23 @@ def find_bindir() -> Path:
     )
 
 
+def client_command(bindir: Path, program: str, port: int, *args: str) -> list[str]:
+    """A PostgreSQL client program run against the cluster on `port`, as its superuser."""
+    return [str(bindir / program), "-h", "127.0.0.1", "-p", str(port), "-U", SUPERUSER, *args]
+
+
+def _can(account: pwd.struct_passwd, test: str, path: Path) -> bool:
+    """`test <test> <path>` as `account`: what the server's user may do there."""
+    probe = subprocess.run(
+        ["/usr/bin/test", test, str(path)],
+        user=account.pw_uid,
+        group=account.pw_gid,
+        extra_groups=[],
+        check=False,
+    )
+    return probe.returncode == 0
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -172,14 +189,7 @@ class EmbeddedCluster:
         existing = path
         while not existing.exists() and existing != existing.parent:
             existing = existing.parent
-        probe = subprocess.run(
-            ["/usr/bin/test", "-x", str(existing)],
-            user=account.pw_uid,
-            group=account.pw_gid,
-            extra_groups=[],
-            check=False,
-        )
-        return probe.returncode == 0
+        return _can(account, "-x", existing)
 
     def _prepare_directory(self) -> None:
         directory = self.directory
@@ -191,14 +201,7 @@ class EmbeddedCluster:
         if account is None:
             return
         os.chown(directory, account.pw_uid, account.pw_gid)
-        probe = subprocess.run(
-            ["/usr/bin/test", "-w", str(directory)],
-            user=account.pw_uid,
-            group=account.pw_gid,
-            extra_groups=[],
-            check=False,
-        )
-        if probe.returncode != 0:
+        if not _can(account, "-w", directory):
             raise EmbeddedError(
                 f"the '{SERVICE_USER}' user cannot reach {directory}: a parent directory is "
                 "not traversable; set GALLERY_GQL_HOME to a directory under /srv or /tmp"
@@ -309,42 +312,21 @@ class EmbeddedCluster:
         port = self._read_port()
         if port is None:
             raise EmbeddedError(f"no embedded cluster under {self.directory}")
-        result = self._run(
-            [
-                str(find_bindir() / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-U",
-                SUPERUSER,
-                "-d",
-                database,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-tAc",
-                sql,
-            ]
-        )
+        args = ["-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql]
+        result = self._run(client_command(find_bindir(), "psql", port, *args))
         return result.stdout.strip()
 
     def _ensure_database(self, bindir: Path, port: int) -> None:
         deadline = time.monotonic() + 30
         while True:
             exists = self._run(
-                [
-                    str(bindir / "psql"),
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "-U",
-                    SUPERUSER,
-                    "-d",
-                    "postgres",
-                    "-tAc",
+                client_command(
+                    bindir,
+                    "psql",
+                    port,
+                    *("-d", "postgres", "-tAc"),
                     f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'",
-                ],
+                ),
                 check=False,
             )
             if exists.returncode == 0:
@@ -353,18 +335,7 @@ class EmbeddedCluster:
                 raise EmbeddedError(f"cluster did not accept connections: {exists.stderr}")
             time.sleep(0.2)
         if exists.stdout.strip() != "1":
-            self._run(
-                [
-                    str(bindir / "createdb"),
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "-U",
-                    SUPERUSER,
-                    DATABASE,
-                ]
-            )
+            self._run(client_command(bindir, "createdb", port, DATABASE))
 
     def stop(self, mode: str = "fast") -> bool:
         """Stop the server if it runs (pg_ctl's `fast`, or `immediate`: as if it crashed);

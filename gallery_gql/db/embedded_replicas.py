@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from gallery_gql.db.embedded import SUPERUSER, EmbeddedCluster, EmbeddedError
+from gallery_gql.db.embedded import EmbeddedCluster, EmbeddedError, client_command
 from gallery_gql.db.lsn import parse_lsn
 
 MAX_REPLICAS = 8
@@ -44,25 +44,13 @@ class EmbeddedReplica(EmbeddedCluster):
             raise EmbeddedError("a replica is made from the running primary: start it first")
         self._drop_slot()  # left by a replica deleted while the primary was down
         self._run(
-            [
-                str(bindir / "pg_basebackup"),
-                "-D",
-                str(self.data_dir),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-U",
-                SUPERUSER,
-                "-R",
-                "-X",
-                "stream",
-                "-C",
-                "-S",
-                self.slot,
-                "-c",
-                "fast",
-            ]
+            client_command(
+                bindir,
+                "pg_basebackup",
+                port,
+                *("-D", str(self.data_dir), "-R", "-X", "stream", "-c", "fast"),
+                *("-C", "-S", self.slot),
+            )
         )
 
     def _server_options(self, port: int, durable: bool) -> dict[str, str]:

@@ -17,11 +17,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.db.replica_monitor import asyncpg_dsn
+from gallery_gql.db.dedicated import asyncpg_dsn, close, connect, stop_task
 
 log = logging.getLogger("gallery_gql.notifications")
 
@@ -83,10 +82,7 @@ class NotificationListener:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
 
     def _dispatch(self, _connection: Any, _pid: int, channel: str, payload: str) -> None:
         for handler in self._handlers.get(channel, ()):
@@ -126,11 +122,7 @@ class NotificationListener:
             backoff = min(self.max_backoff_seconds, backoff * 2)
 
     async def _listen(self) -> None:
-        connection = await asyncpg.connect(
-            self.dsn,
-            timeout=self.connect_timeout,
-            server_settings={"application_name": "gallery-gql-listener"},
-        )
+        connection = await connect(self.dsn, "gallery-gql-listener", self.connect_timeout)
         self._connection = connection
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
@@ -147,6 +139,4 @@ class NotificationListener:
 
     async def _close(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.terminate()
+        close(connection)

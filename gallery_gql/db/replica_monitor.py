@@ -13,7 +13,6 @@ standby, is down until a poll reaches it again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -21,9 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-from sqlalchemy.engine import make_url
-
+from gallery_gql.db.dedicated import asyncpg_dsn, close, connect, stop_task
 from gallery_gql.db.lsn import parse_lsn
 from gallery_gql.observability.metrics import REPLICA_LAG, REPLICA_UP
 
@@ -31,11 +28,6 @@ log = logging.getLogger("gallery_gql.replicas")
 
 HISTORY_SECONDS = 600.0
 """Primary positions kept for lag estimates; a replica further behind shows this much."""
-
-
-def asyncpg_dsn(url: str) -> str:
-    """A SQLAlchemy URL (`postgresql+asyncpg://…`) as the DSN asyncpg connects with."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @dataclass
@@ -63,11 +55,7 @@ class _Probe:
     async def scalar(self, sql: str) -> Any:
         try:
             if self.connection is None or self.connection.is_closed():
-                self.connection = await asyncpg.connect(
-                    self.dsn,
-                    timeout=self.timeout,
-                    server_settings={"application_name": "gallery-gql-monitor"},
-                )
+                self.connection = await connect(self.dsn, "gallery-gql-monitor", self.timeout)
             return await self.connection.fetchval(sql, timeout=self.timeout)
         except BaseException:
             await self.close()
@@ -75,9 +63,7 @@ class _Probe:
 
     async def close(self) -> None:
         connection, self.connection = self.connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.terminate()
+        close(connection)
 
 
 class ReplicaMonitor:
@@ -171,10 +157,7 @@ class ReplicaMonitor:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
         for probe in (self._primary, *self._probes.values()):
             await probe.close()
 

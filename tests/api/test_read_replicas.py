@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from gallery_gql.auth import mint_token
 from gallery_gql.db.lsn import parse_lsn
 from gallery_gql.observability.metrics import READS, REPLICA_SKIPS
-from tests.factories import Dataset, build_gallery
+from gallery_gql.settings import Settings
+from tests.factories import build_gallery
 from tests.replication import (
     ReplicatedDatabase,
     app_connections,
@@ -30,14 +31,16 @@ CREATE = """mutation($input: CreateContentInput!) {
 }"""
 
 
-async def _gallery(db: ReplicatedDatabase) -> Dataset:
+async def _gallery(db: ReplicatedDatabase, home: Path, user: int = 1) -> tuple[Settings, str]:
+    """A small gallery on both replicas; the app's settings and a viewer's token."""
     engine = create_async_engine(db.primary_url)
     try:
         dataset = await build_gallery(engine, regular=20, auto=40)
     finally:
         await engine.dispose()
     await asyncio.to_thread(wait_replayed, db.cluster)
-    return dataset
+    settings = replicated_settings(db, home)
+    return settings, mint_token(dataset.users[user], settings)
 
 
 def _reads(target: str) -> float:
@@ -52,14 +55,13 @@ async def test_reads_land_on_the_replicas_spread_and_match_the_primary(
     replicated_database: ReplicatedDatabase, tmp_path: Path
 ) -> None:
     db = replicated_database
-    dataset = await _gallery(db)
-    token = mint_token(dataset.users[1], replicated_settings(db, tmp_path))
+    settings, token = await _gallery(db, tmp_path)
     primary_only = replicated_settings(db, tmp_path, database_replica_urls="")
     async with served(primary_only) as (_, gql):
         expected = _ids(await gql.post(PAGE))
         expected_mine = _ids(await gql.post(MINE, token=token))
     await asyncio.to_thread(db.cluster.primary.psql, "SELECT 1")  # pool connections closed
-    async with served(replicated_settings(db, tmp_path)) as (app, gql):
+    async with served(settings) as (app, gql):
         names = [replica.state.name for replica in app.state.router.replicas]
         before = {name: _reads(name) for name in [*names, "primary"]}
         for _ in range(10):
@@ -79,9 +81,7 @@ async def test_lagging_replicas_are_skipped_and_the_primary_answers(
     replicated_database: ReplicatedDatabase, tmp_path: Path
 ) -> None:
     db = replicated_database
-    dataset = await _gallery(db)
-    settings = replicated_settings(db, tmp_path)
-    token = mint_token(dataset.users[1], settings)
+    settings, token = await _gallery(db, tmp_path)
     for replica in db.cluster.replicas:
         replica.psql("SELECT pg_wal_replay_pause()")
     async with served(settings) as (app, gql):
@@ -111,9 +111,7 @@ async def test_a_viewers_write_is_visible_to_their_next_read_while_one_replica_i
     that is not signed in); anonymous reads without a token may miss it, but only within
     the lag bound."""
     db = replicated_database
-    dataset = await _gallery(db)
-    settings = replicated_settings(db, tmp_path)
-    token = mint_token(dataset.users[1], settings)
+    settings, token = await _gallery(db, tmp_path)
     db.replica(0).psql("SELECT pg_wal_replay_pause()")
     rng = random.Random(5)
     bound = (settings.replica_max_lag_ms + 3 * settings.replica_poll_interval_ms) / 1000
@@ -145,9 +143,7 @@ async def test_a_replica_stopped_under_load_costs_no_failed_request(
     replicated_database: ReplicatedDatabase, tmp_path: Path
 ) -> None:
     db = replicated_database
-    dataset = await _gallery(db)
-    settings = replicated_settings(db, tmp_path)
-    token = mint_token(dataset.users[2], settings)
+    settings, token = await _gallery(db, tmp_path, user=2)
     victim = db.replica(1)
     async with served(settings) as (_, gql):
         name = f"127.0.0.1:{victim.status().port}"
@@ -186,9 +182,7 @@ async def test_reads_go_on_from_the_replicas_while_the_primary_is_down(
     replicated_database: ReplicatedDatabase, tmp_path: Path
 ) -> None:
     db = replicated_database
-    dataset = await _gallery(db)
-    settings = replicated_settings(db, tmp_path)
-    token = mint_token(dataset.users[1], settings)
+    settings, token = await _gallery(db, tmp_path)
     async with served(settings) as (_, gql):
         expected = _ids(await gql.post(PAGE))
         await asyncio.to_thread(db.cluster.primary.stop)
