@@ -35,7 +35,7 @@ from gallery_gql.db.routing import create_router
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.gallery.tag_changes import listen_for_tag_changes
 from gallery_gql.observability.logs import configure_logging
-from gallery_gql.observability.metrics import watch_pool
+from gallery_gql.observability.metrics import ROUTING_METRICS, watch_pool
 from gallery_gql.observability.tracing import configure_tracer_provider
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
@@ -63,7 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = create_engine(url, settings)
         app.state.read_engine = autocommit(app.state.engine)
         app.state.router = create_router(
-            settings, url, app.state.read_engine, resolve_replica_urls(settings)
+            settings,
+            url,
+            app.state.read_engine,
+            resolve_replica_urls(settings),
+            events=ROUTING_METRICS,
         )
         watch_pool(app.state.engine)
         app.state.listener = listen_for_tag_changes(url, tag_directory)

@@ -111,7 +111,7 @@ async def replicated_database(
 
 def replicated_settings(db: ReplicatedDatabase, home: Path, **overrides: object) -> Settings:
     """Settings for an app reading from both replicas (fast polls, a short lag bound)."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "database_url": db.primary_url,
         "database_replica_urls": ",".join(db.replica_urls),
         "secret": "test-secret-" + "x" * 32,

@@ -22,7 +22,7 @@ from typing import Any
 
 from gallery_gql.db.dedicated import asyncpg_dsn, close, connect, stop_task
 from gallery_gql.db.lsn import parse_lsn
-from gallery_gql.observability.metrics import REPLICA_LAG, REPLICA_UP
+from gallery_gql.db.routing_events import RoutingEvents, Unobserved
 
 log = logging.getLogger("gallery_gql.replicas")
 
@@ -76,8 +76,10 @@ class ReplicaMonitor:
         interval: float,
         *,
         clock: Callable[[], float] = time.monotonic,
+        events: RoutingEvents | None = None,
     ) -> None:
         self.interval = interval
+        self.events: RoutingEvents = events or Unobserved()
         timeout = max(0.5, min(2.0, interval * 5))
         self._clock = clock
         self._primary = _Probe(primary_url, timeout)
@@ -133,13 +135,10 @@ class ReplicaMonitor:
                 return now - seen_at
         return 0.0  # pragma: no cover (the newest entry is the primary's position)
 
-    @staticmethod
-    def _set(state: ReplicaState, *, up: bool, lag: float | None = None) -> None:
+    def _set(self, state: ReplicaState, *, up: bool, lag: float | None = None) -> None:
         state.up = up
         state.lag_seconds = lag if up else None
-        REPLICA_UP.labels(state.name).set(1 if up else 0)
-        if lag is not None:
-            REPLICA_LAG.labels(state.name).set(lag)
+        self.events.polled(state.name, up, state.lag_seconds)
 
     # -- the background task ---------------------------------------------------------------
     def start(self) -> None:

@@ -24,12 +24,12 @@ from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.db.failures import DatabaseFailure, classify, is_recovery_conflict
 from gallery_gql.db.reads import run_read
 from gallery_gql.db.replica_monitor import ReplicaMonitor, ReplicaState
+from gallery_gql.db.routing_events import RoutingEvents, Unobserved
 from gallery_gql.db.write_positions import (
     LocalWritePositions,
     WritePositions,
     create_write_positions,
 )
-from gallery_gql.observability.metrics import READS, REPLICA_SKIPS
 from gallery_gql.settings import Settings
 
 log = logging.getLogger("gallery_gql.routing")
@@ -56,12 +56,14 @@ class ReadRouter:
         max_lag_seconds: float = 1.0,
         monitor: ReplicaMonitor | None = None,
         positions: WritePositions | None = None,
+        events: RoutingEvents | None = None,
     ) -> None:
         self.primary = primary
         self.replicas = replicas or []
         self.max_lag_seconds = max_lag_seconds
         self.monitor = monitor
         self.positions: WritePositions = positions or LocalWritePositions(30.0)
+        self.events: RoutingEvents = events or Unobserved()
         self._turn = itertools.count()
 
     def route(self, min_lsn: int | None = None) -> ReadRoute:
@@ -83,7 +85,7 @@ class ReadRouter:
             if reason is None:
                 chosen.append(replica)
             else:
-                REPLICA_SKIPS.labels(state.name, reason).inc()
+                self.events.skipped(state.name, reason)
         if len(chosen) > 1:
             start = next(self._turn) % len(chosen)
             chosen = chosen[start:] + chosen[:start]
@@ -101,17 +103,17 @@ class ReadRouter:
                     if not replica_failed(exc):
                         raise
                     replica.state.mark_down()
-                    REPLICA_SKIPS.labels(replica.state.name, "failed").inc()
+                    self.events.skipped(replica.state.name, "failed")
                     log.warning(
                         "read failed on replica %s (%s); running it elsewhere",
                         replica.state.name,
                         type(exc).__name__,
                     )
                     continue
-                READS.labels(replica.state.name).inc()
+                self.events.served(replica.state.name)
                 return result
         result = await run_read(self.primary, fn)
-        READS.labels(PRIMARY).inc()
+        self.events.served(PRIMARY)
         return result
 
     async def close(self) -> None:
@@ -173,18 +175,23 @@ def replica_name(url: str) -> str:
 
 
 def create_router(
-    settings: Settings, primary_url: str, primary: AsyncEngine, replica_urls: list[str]
+    settings: Settings,
+    primary_url: str,
+    primary: AsyncEngine,
+    replica_urls: list[str],
+    events: RoutingEvents | None = None,
 ) -> ReadRouter:
     """The worker's router: an engine per replica and the monitor that polls them (started
     here: call inside the event loop; `close()` stops it). No replicas: every read goes to
-    `primary`, as without routing."""
+    `primary`, as without routing. `events` hears of every choice (metrics)."""
     positions = create_write_positions(
         settings.redis_url, settings.consistency_window_seconds, settings.redis_prefix
     )
     if not replica_urls:
-        return ReadRouter(primary, positions=positions)
+        return ReadRouter(primary, positions=positions, events=events)
     named = {replica_name(url): url for url in replica_urls}
-    monitor = ReplicaMonitor(primary_url, named, settings.replica_poll_interval_ms / 1000)
+    interval = settings.replica_poll_interval_ms / 1000
+    monitor = ReplicaMonitor(primary_url, named, interval, events=events)
     replicas = [
         Replica(monitor.states[name], autocommit(create_engine(url, settings)))
         for name, url in named.items()
@@ -196,4 +203,5 @@ def create_router(
         max_lag_seconds=settings.replica_max_lag_ms / 1000,
         monitor=monitor,
         positions=positions,
+        events=events,
     )

@@ -87,6 +87,24 @@ REPLICA_UP = Gauge(
 )
 
 
+class RoutingMetrics:
+    """Read routing's events as the metrics above (db/routing_events.RoutingEvents)."""
+
+    def served(self, target: str) -> None:
+        READS.labels(target).inc()
+
+    def skipped(self, replica: str, reason: str) -> None:
+        REPLICA_SKIPS.labels(replica, reason).inc()
+
+    def polled(self, replica: str, up: bool, lag_seconds: float | None) -> None:
+        REPLICA_UP.labels(replica).set(1 if up else 0)
+        if lag_seconds is not None:
+            REPLICA_LAG.labels(replica).set(lag_seconds)
+
+
+ROUTING_METRICS = RoutingMetrics()
+
+
 def exposition_app() -> object:
     """The ASGI app behind /metrics: this process's metrics, or, with
     PROMETHEUS_MULTIPROC_DIR set, the sum over every worker that wrote there."""
