@@ -11,15 +11,20 @@ the primary and the token changes nothing.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 
 from gallery_gql.db.lsn import InvalidLsnError, format_lsn, parse_lsn
 from gallery_gql.db.reads import run_read
 from gallery_gql.db.routing import ReadRoute, ReadRouter
+from gallery_gql.db.write_positions import UNKNOWN
+
+log = logging.getLogger("gallery_gql.consistency")
 
 HEADER = "X-Consistency-Token"
 _MAX_TOKEN_LENGTH = 17  # "FFFFFFFF/FFFFFFFF"
@@ -52,8 +57,17 @@ def request_route(router: ReadRouter, header: str | None) -> ReadRoute:
 async def record_write(primary: AsyncEngine, route: ReadRoute) -> None:
     """After a committed write: the primary's position now covers it. Later reads of the
     request (and the viewer's, for the window) see it, and the response carries it."""
-    position = await run_read(primary, lambda conn: conn.scalar(_WRITE_POSITION))
-    await route.wrote(parse_lsn(str(position)))
+    try:
+        position = parse_lsn(
+            str(await run_read(primary, lambda conn: conn.scalar(_WRITE_POSITION)))
+        )
+    except (SQLAlchemyError, OSError, InvalidLsnError) as exc:
+        # The write has committed: failing the mutation now would invite a duplicate
+        # retry. Without its position, the viewer's reads stay on the primary instead.
+        log.warning("WAL position after a write unavailable (%s)", type(exc).__name__)
+        await route.wrote(UNKNOWN, issue_token=False)
+        return
+    await route.wrote(position)
 
 
 class ConsistencyToken(SchemaExtension):

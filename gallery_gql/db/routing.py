@@ -159,10 +159,12 @@ class ReadRoute:
             if remembered is not None:
                 self._raise_to(remembered)
 
-    async def wrote(self, lsn: int) -> None:
+    async def wrote(self, lsn: int, *, issue_token: bool = True) -> None:
         """The request committed a write at `lsn`: later reads (this request's, and the
-        viewer's for the consistency window) see it."""
-        self.written_lsn = max(self.written_lsn or 0, lsn)
+        viewer's for the consistency window) see it. `issue_token=False` when `lsn` is
+        not a real position (write_positions.UNKNOWN: the primary alone has it)."""
+        if issue_token:
+            self.written_lsn = max(self.written_lsn or 0, lsn)
         self._raise_to(lsn)
         if self.viewer is not None and self.router.replicas:
             await self.router.positions.remember(self.viewer, lsn)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gallery_gql.api import consistency
 from gallery_gql.auth import mint_token
 from gallery_gql.db.lsn import format_lsn, parse_lsn
 from gallery_gql.settings import Settings
@@ -14,6 +17,7 @@ CREATE = """mutation($input: CreateContentInput!) {
   createContent(input: $input) { item { id } errors { code } }
 }"""
 PAGE = "{ contentItems(first: 1) { edges { cursor } } }"
+NEW_ITEM = {"title": "t", "contentType": "image", "contentData": "/d", "prompt": "p"}
 
 
 async def test_a_write_returns_the_primarys_position_and_reads_accept_it(
@@ -53,3 +57,26 @@ async def test_a_malformed_consistency_token_is_bad_input(client: httpx.AsyncCli
         error = response.json()["errors"][0]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert "X-Consistency-Token" in error["message"]
+
+
+async def test_a_committed_write_whose_position_cannot_be_read_still_succeeds(
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Failing the mutation after its commit would invite a duplicate retry: it succeeds
+    without a token, and the rest of the request reads from the primary."""
+    dataset = await build_gallery(engine, regular=2, auto=2)
+    headers = {"Authorization": f"Bearer {mint_token(dataset.users[0], settings)}"}
+    monkeypatch.setattr(consistency, "_WRITE_POSITION", text("SELECT 1 / 0"))
+    variables = {
+        "input": {"title": "t", "contentType": "image", "contentData": "/d", "prompt": "p"}
+    }
+    wrote = await client.post(
+        "/graphql", json={"query": CREATE, "variables": variables}, headers=headers
+    )
+    body = wrote.json()
+    assert "errors" not in body
+    assert body["data"]["createContent"]["item"]["id"]
+    assert "consistency" not in body.get("extensions", {})
