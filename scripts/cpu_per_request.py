@@ -73,10 +73,12 @@ def _postmaster(data_dir: Path) -> int:
     return int((data_dir / "postmaster.pid").read_text().split()[0])
 
 
-def _usage(postmasters: list[int]) -> tuple[float, float, float]:
-    """CPU seconds so far of the server's processes, the clusters' backends (listed anew:
-    a busier pool opens more) and this process."""
-    server = _processes(lambda _, cmd: "gallery_gql serve" in cmd)
+def _usage(postmasters: list[int], port: str) -> tuple[float, float, float]:
+    """CPU seconds so far of this run's server processes (by their port: other servers
+    may run on the machine), the clusters' backends (listed anew: a busier pool opens
+    more) and this process. Other clients of the same clusters would count too: measure
+    on a cluster of your own."""
+    server = _processes(lambda _, cmd: "gallery_gql serve" in cmd and f"--port {port} " in cmd)
     backends = _processes(lambda parent, _: parent in postmasters)
     own = os.times()
     return _cpu_seconds(server), _cpu_seconds(backends), own.user + own.system
@@ -110,12 +112,13 @@ async def main(
     if running:
         print(f"reading from {len(running)} replica(s)")
     with served(url, "cpu-per-request", workers, env=env) as base:
+        port = base.rsplit(":", 1)[1]
         await load(f"{base}/graphql", cycle(list(bodies.values())), 8, 2)  # warm-up
         for mix, chosen in mixes.items():
             for clients in levels:
-                before = _usage(postmasters)
+                before = _usage(postmasters, port)
                 result = await load(f"{base}/graphql", cycle(chosen), clients, seconds)
-                after = _usage(postmasters)
+                after = _usage(postmasters, port)
                 server, backends, own = (
                     1000 * (b - a) / result.requests for a, b in zip(before, after, strict=True)
                 )

@@ -1,13 +1,19 @@
-"""Each worker's view of its replicas: replay positions and lag, polled in the background.
+"""Each worker's view of its replicas: replay positions and staleness, polled in the
+background.
 
 One task per worker reads the primary's WAL position (`pg_current_wal_insert_lsn()`) and
 every replica's replay position (`pg_last_wal_replay_lsn()`) every poll interval, each on a
-dedicated connection of its own, so no request ever waits for it. A replica's lag is how
-long the primary has been ahead of what the replica replayed: the time since the first
-poll that saw the primary past the replica's position (0 when it has caught up). An idle
-primary therefore never makes a caught-up replica look late, and a replica whose replay
-is stuck looks later on every poll. A replica that cannot be reached, or is no longer a
-standby, is down until a poll reaches it again.
+dedicated connection of its own, so no request ever waits for it. The insert position,
+not the flushed one: with `synchronous_commit=off` a commit returns before its WAL is
+flushed, and a replica's staleness counts from the write, not from the flush.
+
+A replica is *current as of* the last poll at which the primary's position was one the
+replica has replayed: it holds everything the primary held then. How stale it is when a
+read is routed is the time since then, so an idle primary never makes a caught-up replica
+look late, a replica whose replay is stuck grows older on every poll, and one whose polls
+stop coming (a slow or hung monitor) ages on its own. Its lag, as reported, is that age at
+the poll. A replica that cannot be reached, or is no longer a standby, is down until a
+poll reaches it again.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from gallery_gql.db.routing_events import RoutingEvents, Unobserved
 log = logging.getLogger("gallery_gql.replicas")
 
 HISTORY_SECONDS = 600.0
-"""Primary positions kept for lag estimates; a replica further behind shows this much."""
+"""Primary positions kept: a replica further behind than this is not current as of any."""
 
 
 @dataclass
@@ -38,6 +44,8 @@ class ReplicaState:
     up: bool = False
     replay_lsn: int | None = None
     lag_seconds: float | None = None
+    current_as_of: float | None = None
+    """Monotonic time at which the primary held nothing the replica has not replayed."""
 
     def mark_down(self) -> None:
         """A read met the replica dead: out of rotation until a poll reaches it again."""
@@ -102,8 +110,7 @@ class ReplicaMonitor:
 
     def _record_primary(self, lsn: int) -> None:
         now = self._clock()
-        if not self._history or lsn > self._history[-1][1]:
-            self._history.append((now, lsn))
+        self._history.append((now, lsn))
         while len(self._history) > 1 and now - self._history[0][0] > HISTORY_SECONDS:
             self._history.popleft()
         self.primary_lsn = lsn
@@ -123,21 +130,23 @@ class ReplicaMonitor:
             self._set(state, up=False)
             return
         state.replay_lsn = parse_lsn(replay)
-        self._set(state, up=True, lag=self.lag(state.replay_lsn))
+        state.current_as_of = self.current_as_of(state.replay_lsn)
+        self._set(state, up=True)
 
-    def lag(self, replay_lsn: int) -> float:
-        """Seconds since the primary was first seen past `replay_lsn` (0: caught up)."""
-        if self.primary_lsn is None or replay_lsn >= self.primary_lsn:
-            return 0.0
-        now = self._clock()
-        for seen_at, lsn in self._history:
-            if lsn > replay_lsn:
-                return now - seen_at
-        return 0.0  # pragma: no cover (the newest entry is the primary's position)
+    def current_as_of(self, replay_lsn: int) -> float | None:
+        """When the primary last held nothing beyond `replay_lsn`, by the polls kept
+        (None: not within them)."""
+        for polled_at, lsn in reversed(self._history):
+            if lsn <= replay_lsn:
+                return polled_at
+        return None
 
-    def _set(self, state: ReplicaState, *, up: bool, lag: float | None = None) -> None:
+    def _set(self, state: ReplicaState, *, up: bool) -> None:
         state.up = up
-        state.lag_seconds = lag if up else None
+        if up and state.current_as_of is not None:
+            state.lag_seconds = self._clock() - state.current_as_of
+        else:
+            state.lag_seconds = None
         self.events.polled(state.name, up, state.lag_seconds)
 
     # -- the background task ---------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -57,6 +58,7 @@ class ReadRouter:
         monitor: ReplicaMonitor | None = None,
         positions: WritePositions | None = None,
         events: RoutingEvents | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.primary = primary
         self.replicas = replicas or []
@@ -65,6 +67,7 @@ class ReadRouter:
         self.positions: WritePositions = positions or LocalWritePositions(30.0)
         self.events: RoutingEvents = events or Unobserved()
         self._turn = itertools.count()
+        self._clock = clock
 
     def route(self, min_lsn: int | None = None) -> ReadRoute:
         """A request's reads: `min_lsn` is the WAL position they must see, if any."""
@@ -73,12 +76,13 @@ class ReadRouter:
     def candidates(self, min_lsn: int | None) -> list[Replica]:
         """The replicas that may serve a read needing `min_lsn`, in this read's turn."""
         chosen = []
+        now = self._clock()
         for replica in self.replicas:
             state = replica.state
             reason = None
             if not state.up or state.replay_lsn is None:
                 reason = "down"
-            elif state.lag_seconds is None or state.lag_seconds > self.max_lag_seconds:
+            elif state.current_as_of is None or now - state.current_as_of > self.max_lag_seconds:
                 reason = "lagging"
             elif min_lsn is not None and state.replay_lsn < min_lsn:
                 reason = "behind_write"
@@ -112,9 +116,33 @@ class ReadRouter:
                     continue
                 self.events.served(replica.state.name)
                 return result
-        result = await run_read(self.primary, fn)
+        try:
+            result = await run_read(self.primary, fn)
+        except Exception as exc:
+            if min_lsn is not None or not replica_failed(exc):
+                raise
+            # The primary is unreachable: a replica that is up, however far behind, is
+            # better than no answer; never for a read that must see a write.
+            return await self._any_replica(fn, exc)
         self.events.served(PRIMARY)
         return result
+
+    async def _any_replica(
+        self, fn: Callable[[AsyncConnection], Awaitable[T]], primary_failure: Exception
+    ) -> T:
+        for replica in self.replicas:
+            if not replica.state.up:
+                continue
+            try:
+                result = await run_read(replica.engine, fn)
+            except Exception as exc:
+                if not replica_failed(exc):
+                    raise
+                replica.state.mark_down()
+                continue
+            self.events.served(replica.state.name)
+            return result
+        raise primary_failure
 
     async def close(self) -> None:
         await self.positions.close()
