@@ -200,6 +200,16 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _lag_bound_above_polls(self) -> Settings:
+        if self.replica_max_lag_ms <= 2 * self.replica_poll_interval_ms:
+            raise ValueError(
+                "GALLERY_GQL_REPLICA_MAX_LAG_MS must exceed twice "
+                "GALLERY_GQL_REPLICA_POLL_INTERVAL_MS: a replica caught up at one poll "
+                "looks one interval old by the next"
+            )
+        return self
+
     @property
     def replica_urls(self) -> list[str]:
         """DATABASE_REPLICA_URLS as a list."""

@@ -128,3 +128,9 @@ async def test_a_viewers_write_is_seen_through_another_gateway_via_redis(
         assert anonymous["data"]["contentItem"] is None  # the replicas have not replayed it
         mine = await second.post(ITEM, {"id": item_id}, token=token)
         assert mine["data"]["contentItem"]["id"] == item_id
+
+
+def test_a_lag_bound_within_two_polls_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="REPLICA_MAX_LAG_MS"):
+        Settings(home=tmp_path, replica_max_lag_ms=150, replica_poll_interval_ms=100)
+    Settings(home=tmp_path, replica_max_lag_ms=250, replica_poll_interval_ms=100)
