@@ -28,7 +28,13 @@ log = logging.getLogger("gallery_gql.consistency")
 
 HEADER = "X-Consistency-Token"
 _MAX_TOKEN_LENGTH = 17  # "FFFFFFFF/FFFFFFFF"
-_WRITE_POSITION = text("SELECT pg_current_wal_insert_lsn()::text")
+# A commit that waited for its flush (any synchronous_commit but `off`) ends at or before
+# the flushed position, which replicas reach without waiting for a later commit; an
+# asynchronous one may not be flushed yet: the insert position covers it.
+_WRITE_POSITION = text(
+    "SELECT (CASE WHEN current_setting('synchronous_commit') = 'off' "
+    "THEN pg_current_wal_insert_lsn() ELSE pg_current_wal_flush_lsn() END)::text"
+)
 
 
 class InvalidConsistencyTokenError(ValueError):

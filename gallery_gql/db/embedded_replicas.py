@@ -138,7 +138,7 @@ def replica_statuses(primary: EmbeddedCluster) -> list[ReplicaStatus]:
     """Each replica's state and, when it and the primary run, how far behind it is."""
     primary_lsn: int | None = None
     if primary.status().running:
-        primary_lsn = parse_lsn(primary.psql("SELECT pg_current_wal_insert_lsn()"))
+        primary_lsn = parse_lsn(primary.psql("SELECT pg_current_wal_flush_lsn()"))
     statuses = []
     for replica in embedded_replicas(primary):
         state = replica.status()

@@ -1,11 +1,14 @@
 """Each worker's view of its replicas: replay positions and staleness, polled in the
 background.
 
-One task per worker reads the primary's WAL position (`pg_current_wal_insert_lsn()`) and
-every replica's replay position (`pg_last_wal_replay_lsn()`) every poll interval, each on a
-dedicated connection of its own, so no request ever waits for it. The insert position,
-not the flushed one: with `synchronous_commit=off` a commit returns before its WAL is
-flushed, and a replica's staleness counts from the write, not from the flush.
+One task per worker reads the primary's flushed WAL position (`pg_current_wal_flush_lsn()`)
+and every replica's replay position (`pg_last_wal_replay_lsn()`) every poll interval, each
+on a dedicated connection of its own, so no request ever waits for it. The flushed
+position, not the inserted one: only flushed WAL is sent to replicas, and on an idle
+primary the insert position can stay a few bytes ahead of it indefinitely (a record no
+commit has flushed yet), which would make every replica look behind forever. With
+`synchronous_commit=off` a commit's WAL is flushed by the WAL writer within
+`wal_writer_delay` (200 ms), and staleness counts from then.
 
 A replica is *current as of* the last poll at which the primary's position was one the
 replica has replayed: it holds everything the primary held then. How stale it is when a
@@ -170,5 +173,5 @@ class ReplicaMonitor:
             await probe.close()
 
 
-_PRIMARY_LSN = "SELECT pg_current_wal_insert_lsn()::text"
+_PRIMARY_LSN = "SELECT pg_current_wal_flush_lsn()::text"
 _REPLAY_LSN = "SELECT pg_last_wal_replay_lsn()::text"
