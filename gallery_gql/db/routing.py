@@ -9,6 +9,7 @@ then the primary, which always qualifies.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import time
@@ -100,22 +101,8 @@ class ReadRouter:
     ) -> T:
         """`fn` on the first candidate that answers; the primary last."""
         if self.replicas:
-            for replica in self.candidates(min_lsn):
-                try:
-                    result = await run_read(replica.engine, fn)
-                except Exception as exc:
-                    if not replica_failed(exc):
-                        raise
-                    replica.state.mark_down()
-                    self.events.skipped(replica.state.name, "failed")
-                    log.warning(
-                        "read failed on replica %s (%s); running it elsewhere",
-                        replica.state.name,
-                        type(exc).__name__,
-                    )
-                    continue
-                self.events.served(replica.state.name)
-                return result
+            with contextlib.suppress(_NoReplicaAnsweredError):
+                return await self._on_replicas(self.candidates(min_lsn), fn)
         try:
             result = await run_read(self.primary, fn)
         except Exception as exc:
@@ -123,26 +110,36 @@ class ReadRouter:
                 raise
             # The primary is unreachable: a replica that is up, however far behind, is
             # better than no answer; never for a read that must see a write.
-            return await self._any_replica(fn, exc)
+            up = [replica for replica in self.replicas if replica.state.up]
+            try:
+                return await self._on_replicas(up, fn)
+            except _NoReplicaAnsweredError:
+                raise exc from None
         self.events.served(PRIMARY)
         return result
 
-    async def _any_replica(
-        self, fn: Callable[[AsyncConnection], Awaitable[T]], primary_failure: Exception
+    async def _on_replicas(
+        self, replicas: list[Replica], fn: Callable[[AsyncConnection], Awaitable[T]]
     ) -> T:
-        for replica in self.replicas:
-            if not replica.state.up:
-                continue
+        """`fn` on the first of `replicas` that answers; one that fails under it is out
+        of rotation until the next poll. _NoReplicaAnsweredError when none did."""
+        for replica in replicas:
             try:
                 result = await run_read(replica.engine, fn)
             except Exception as exc:
                 if not replica_failed(exc):
                     raise
                 replica.state.mark_down()
+                self.events.skipped(replica.state.name, "failed")
+                log.warning(
+                    "read failed on replica %s (%s); running it elsewhere",
+                    replica.state.name,
+                    type(exc).__name__,
+                )
                 continue
             self.events.served(replica.state.name)
             return result
-        raise primary_failure
+        raise _NoReplicaAnsweredError
 
     async def close(self) -> None:
         await self.positions.close()
@@ -150,6 +147,10 @@ class ReadRouter:
             await self.monitor.stop()
         for replica in self.replicas:
             await replica.engine.dispose()
+
+
+class _NoReplicaAnsweredError(Exception):
+    """None of the replicas tried could serve the read."""
 
 
 def replica_failed(error: BaseException) -> bool:

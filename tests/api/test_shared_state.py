@@ -115,9 +115,11 @@ async def test_a_viewers_write_is_seen_through_another_gateway_via_redis(
         db, tmp_path, redis_url=redis_url, redis_prefix=redis_prefix, replica_max_lag_ms=30_000
     )
     token = mint_token(viewer, settings)
-    for replica in db.cluster.replicas:
-        replica.psql("SELECT pg_wal_replay_pause()")
     async with served(settings) as (_, first), served(settings) as (_, second):
+        # Paused once both gateways have seen them current: a monitor that starts while
+        # a replica is already behind cannot date it, and keeps reads off it.
+        for replica in db.cluster.replicas:
+            await asyncio.to_thread(replica.psql, "SELECT pg_wal_replay_pause()")
         body = await first.post(
             CREATE,
             {"input": {"title": "t", "contentType": "image", "contentData": "/d", "prompt": "p"}},
