@@ -164,9 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(InvalidConsistencyTokenError)
     async def _bad_token(request: Request, exc: InvalidConsistencyTokenError) -> Response:
-        return error_answer(
-            request.headers.get("accept"), 400, ErrorCode.BAD_USER_INPUT, str(exc)
-        )
+        return error_answer(request.headers.get("accept"), 400, ErrorCode.BAD_USER_INPUT, str(exc))
 
     @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(OSError)
