@@ -509,7 +509,6 @@ def purge_idempotency_keys() -> None:
 
 
 EXIT_DATABASE = 4
-EXIT_USAGE = 2
 
 
 def main() -> None:
@@ -522,7 +521,7 @@ def main() -> None:
     except ValidationError as exc:
         problems = "; ".join(str(error["msg"]) for error in exc.errors())
         console.print(f"[red]error:[/red] invalid settings: {problems}")
-        raise SystemExit(EXIT_USAGE) from None
+        raise SystemExit(EXIT_FAILURE) from None
     except ArgumentError as exc:
         console.print(f"[red]error:[/red] DATABASE_URL is not a database URL: {exc}")
         raise SystemExit(EXIT_DATABASE) from None

@@ -44,13 +44,15 @@ def read_metrics(text: str, targets: dict[str, TargetReport]) -> None:
 
 
 async def scrape_targets(
-    client: httpx.AsyncClient, until: float, targets: dict[str, TargetReport]
+    client: httpx.AsyncClient, token: str, until: float, targets: dict[str, TargetReport]
 ) -> None:
-    """Scrape /metrics twice a second until `until` (monotonic), and once after."""
+    """Scrape /metrics (with the deployment's metrics token) twice a second until `until`
+    (monotonic), and once after."""
+    headers = {"Authorization": f"Bearer {token}"}
     while True:
         done = time.monotonic() >= until
         try:
-            response = await client.get("/metrics", follow_redirects=True)
+            response = await client.get("/metrics", headers=headers, follow_redirects=True)
             if response.status_code == 200:
                 read_metrics(response.text, targets)
         except httpx.HTTPError:

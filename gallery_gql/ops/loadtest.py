@@ -119,7 +119,12 @@ async def run_load_test(
     cluster = EmbeddedCluster(Path(home))
     replica_urls = await asyncio.to_thread(start_replicas, cluster, replicas) if replicas else []
     metrics_dir = tempfile.mkdtemp(prefix="gallery-gql-metrics-")
-    env = {"DATABASE_REPLICA_URLS": ",".join(replica_urls), "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+    metrics_token = secrets.token_urlsafe(32)
+    env = {
+        "DATABASE_REPLICA_URLS": ",".join(replica_urls),
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        "GALLERY_GQL_METRICS_TOKEN": metrics_token,
+    }
     try:
         with served(url, secret, workers=2, env=env) as base:
             stop_at = time.monotonic() + seconds  # from when the server answers
@@ -164,7 +169,9 @@ async def run_load_test(
             async with httpx.AsyncClient(
                 base_url=base, headers=headers, timeout=30, limits=limits
             ) as client:
-                scraping = asyncio.create_task(scrape_targets(client, stop_at, result.targets))
+                scraping = asyncio.create_task(
+                    scrape_targets(client, metrics_token, stop_at, result.targets)
+                )
                 await asyncio.gather(
                     fault(),
                     replica_fault(),

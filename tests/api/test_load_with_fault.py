@@ -51,11 +51,11 @@ async def test_a_replica_killed_under_load_fails_no_request(cluster: EmbeddedClu
     result = await run_load_test(
         url,
         str(cluster.home),
-        seconds=7,
+        seconds=5,
         clients=4,
         fault_after=None,
         replicas=2,
-        replica_fault_after=2,
+        replica_fault_after=1.5,
     )
     assert set(result.codes) == {"OK"}, result.codes
     assert result.missing_creates == 0

@@ -45,7 +45,7 @@ def test_shared_state_without_an_explicit_secret_refuses_to_start(tmp_path: Path
         timeout=60,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "GALLERY_GQL_SECRET" in result.stderr
     assert "Traceback" not in result.stderr
 
