@@ -16,17 +16,26 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from gallery_gql.api.consistency import HEADER as CONSISTENCY_HEADER
+from gallery_gql.api.consistency import InvalidConsistencyTokenError, request_route
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.api.hidden_lookups import HiddenLookups
 from gallery_gql.api.loaders import Loaders
 from gallery_gql.api.schema import build_schema
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
-from gallery_gql.db.engine import autocommit, create_engine, resolve_database_url
+from gallery_gql.db.engine import (
+    autocommit,
+    create_engine,
+    resolve_database_url,
+    resolve_replica_urls,
+)
 from gallery_gql.db.failures import classify
+from gallery_gql.db.routing import create_router
 from gallery_gql.gallery.query.tag_stats import TagDirectory
+from gallery_gql.gallery.tag_changes import listen_for_tag_changes
 from gallery_gql.observability.logs import configure_logging
-from gallery_gql.observability.metrics import watch_pool
+from gallery_gql.observability.metrics import ROUTING_METRICS, watch_pool
 from gallery_gql.observability.tracing import configure_tracer_provider
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
@@ -50,23 +59,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = create_engine(resolve_database_url(settings), settings)
+        url = resolve_database_url(settings)
+        app.state.engine = create_engine(url, settings)
         app.state.read_engine = autocommit(app.state.engine)
+        app.state.router = create_router(
+            settings,
+            url,
+            app.state.read_engine,
+            resolve_replica_urls(settings),
+            events=ROUTING_METRICS,
+        )
         watch_pool(app.state.engine)
+        app.state.listener = listen_for_tag_changes(url, tag_directory)
+        await app.state.listener.start(wait_seconds=min(1.0, settings.connect_timeout_seconds))
         try:
             yield
         finally:
+            await app.state.listener.stop()
+            await app.state.router.close()
             await app.state.engine.dispose()
 
     async def context_getter(connection: HTTPConnection) -> GalleryContext:
         # An HTTP request or a WebSocket (FastAPI gives a Request to HTTP routes only).
         state = connection.app.state
-        reads = state.read_engine
+        reads = request_route(state.router, connection.headers.get(CONSISTENCY_HEADER))
         viewer = await load_viewer(connection.headers.get("authorization"), settings, reads)
         return GalleryContext(
             settings=settings,
             engine=state.engine,
-            read_engine=reads,
+            read_engine=state.read_engine,
+            reads=reads,
             loaders=Loaders.create(reads),
             tag_directory=tag_directory,
             viewer=viewer,
@@ -83,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             context.loaders.release()
 
     app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.tag_directory = tag_directory
     router = GalleryGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,  # a yield dependency (FastAPI runs it)
@@ -100,14 +123,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
     )
     if settings.rate_limit:
-        app.add_middleware(RateLimit, spec=settings.rate_limit)
+        app.add_middleware(
+            RateLimit,
+            spec=settings.rate_limit,
+            redis_url=settings.redis_url,
+            redis_prefix=settings.redis_prefix,
+        )
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", CONSISTENCY_HEADER],
             max_age=600,
         )
     graphiql_policy_ = graphiql_policy(graphiql_html())
@@ -133,6 +161,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return error_answer(
             request.headers.get("accept"), exc.status_code, code, exc.detail, exc.headers
         )
+
+    @app.exception_handler(InvalidConsistencyTokenError)
+    async def _bad_token(request: Request, exc: InvalidConsistencyTokenError) -> Response:
+        return error_answer(request.headers.get("accept"), 400, ErrorCode.BAD_USER_INPUT, str(exc))
 
     @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(OSError)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from gallery_gql.db.embedded import EmbeddedCluster, EmbeddedError
-from gallery_gql.db.engine import resolve_database_url
+from gallery_gql.db.engine import resolve_database_url, resolve_replica_urls
 from gallery_gql.ops.progress import stage_progress
 from gallery_gql.secret_file import SecretError
 from gallery_gql.settings import Settings, get_settings
@@ -38,6 +38,8 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _database_url(settings: Settings) -> str:
+    if not settings.database_url:
+        _cluster()  # says where the embedded cluster lives when it is not under HOME
     try:
         return resolve_database_url(settings)
     except EmbeddedError as exc:
@@ -45,41 +47,88 @@ def _database_url(settings: Settings) -> str:
 
 
 def _cluster() -> EmbeddedCluster:
-    return EmbeddedCluster(get_settings().home)
+    cluster = EmbeddedCluster(get_settings().home)
+    note = cluster.location_note()
+    if note:
+        console.print(note)
+    return cluster
 
 
 @db_app.command("start")
-def db_start() -> None:
-    """Create (on first use) and start the embedded cluster; print its URL."""
+def db_start(
+    replicas: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=8,
+            help="Run this many streaming replicas beside it (made on first use; 0 deletes "
+            "them). Default: start the replicas there are.",
+        ),
+    ] = None,
+) -> None:
+    """Create (on first use) and start the embedded cluster and its replicas; print the
+    primary's URL, then each replica's."""
+    from gallery_gql.db.embedded_replicas import start_replicas
+
+    cluster = _cluster()
     try:
-        print(_cluster().start())
+        print(cluster.start())
+        for url in start_replicas(cluster, replicas):
+            print(url)
     except EmbeddedError as exc:
         raise _fail(str(exc)) from exc
 
 
 @db_app.command("stop")
 def db_stop() -> None:
-    """Stop the embedded cluster."""
-    stopped = _cluster().stop()
+    """Stop the embedded cluster and its replicas."""
+    from gallery_gql.db.embedded_replicas import stop_replicas
+
+    cluster = _cluster()
+    replicas = stop_replicas(cluster)
+    stopped = cluster.stop()
     console.print("stopped" if stopped else "not running")
+    if replicas:
+        console.print(f"stopped {replicas} replica{'s' if replicas > 1 else ''}")
 
 
 @db_app.command("status")
 def db_status() -> None:
-    """Whether the embedded cluster runs (exit code 0) or not (3)."""
-    status = _cluster().status()
+    """Whether the embedded cluster runs (exit code 0) or not (3), and each replica's
+    state and replay lag."""
+    from gallery_gql.db.embedded_replicas import replica_statuses
+
+    cluster = _cluster()
+    status = cluster.status()
     state = "running" if status.running else ("stopped" if status.initialized else "absent")
     print(f"{state} data={status.data_dir} port={status.port or '-'}")
+    for replica in replica_statuses(cluster):
+        line = f"replica {replica.index} {'running' if replica.running else 'stopped'}"
+        line += f" port={replica.port or '-'}"
+        if replica.lag_bytes is not None and replica.lag_ms is not None:
+            line += f" lag={replica.lag_bytes}B/{replica.lag_ms:.0f}ms"
+        if replica.paused:
+            line += " replay=paused"
+        print(line)
     if not status.running:
         raise typer.Exit(3)
 
 
 @db_app.command("url")
-def db_url() -> None:
-    """Print the database URL the other commands use (DATABASE_URL wins)."""
+def db_url(
+    replica: Annotated[
+        int | None, typer.Option(min=1, help="Print this embedded replica's URL instead.")
+    ] = None,
+) -> None:
+    """Print the database URL the other commands use (DATABASE_URL wins), or a replica's."""
+    from gallery_gql.db.embedded_replicas import replica_url
+
     settings = get_settings()
     try:
-        print(resolve_database_url(settings, start_embedded=False))
+        if replica is not None:
+            print(replica_url(_cluster(), replica))
+        else:
+            print(resolve_database_url(settings, start_embedded=False))
     except EmbeddedError as exc:
         raise _fail(str(exc)) from exc
 
@@ -256,13 +305,18 @@ def serve(
         raise _fail("; ".join(error["msg"] for error in exc.errors())) from exc
     except SecretError as exc:  # ... or in the file
         raise _fail(str(exc)) from exc
-    # Resolve once here so worker processes share one database (and one embedded start).
+    # Resolve once here so worker processes share one database (and one embedded start),
+    # and read from the same replicas (the embedded cluster's running ones by default).
     os.environ["DATABASE_URL"] = _database_url(settings)
+    replicas = resolve_replica_urls(settings)
+    os.environ["DATABASE_REPLICA_URLS"] = ",".join(replicas)
     get_settings.cache_clear()
     try:  # each worker would fail on it: say it once, before starting them
         media_root(get_settings())
     except MediaRootError as exc:
         raise _fail(str(exc)) from exc
+    if replicas:
+        console.print(f"reading from {len(replicas)} replica{'s' if len(replicas) > 1 else ''}")
     console.print(f"serving http://{host}:{port}/graphql")
     GatewayServer(host, port, workers).run()
 
@@ -302,8 +356,14 @@ def demo(
     items: Annotated[int, typer.Option(min=1, help="Items to seed when empty.")] = 20_000,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    replicas: Annotated[
+        int,
+        typer.Option(min=0, max=8, help="Streaming replicas of the embedded cluster to read from."),
+    ] = 1,
 ) -> None:
-    """Start the database (embedded unless DATABASE_URL), migrate, seed if empty, serve."""
+    """Start the database (embedded unless DATABASE_URL) and its replicas, migrate, seed if
+    empty, serve."""
+    from gallery_gql.db.embedded_replicas import start_replicas
     from gallery_gql.db.migrate import upgrade
     from gallery_gql.ops.seed import database_is_empty
 
@@ -312,6 +372,11 @@ def demo(
     upgrade(url)
     if asyncio.run(database_is_empty(url)):
         _run_seed(url, "genonaut", items, None, 42, None)
+    if not settings.database_url:
+        try:
+            start_replicas(_cluster(), replicas)
+        except EmbeddedError as exc:
+            raise _fail(str(exc)) from exc
     os.environ.setdefault("GALLERY_GQL_ENVIRONMENT", "development")  # GraphiQL for the demo
     media_home = _media_home()
     if settings.media_root is None and media_home.is_dir():
@@ -403,6 +468,16 @@ def loadtest(
             help="Restart the embedded PostgreSQL after this many seconds (off when unset)."
         ),
     ] = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=0, max=8, help="Read from this many streaming replicas of the embedded cluster."
+        ),
+    ] = 0,
+    replica_fault_after: Annotated[
+        float | None,
+        typer.Option(help="Kill replica 1 after this many seconds, start it 2 s later."),
+    ] = None,
 ) -> None:
     """Mixed reads and mutations against the served app (loopback), optionally with a
     database restart; then checks that every acknowledged create exists. Needs the
@@ -414,7 +489,11 @@ def loadtest(
     if settings.database_url:
         raise _fail("loadtest restarts the embedded cluster: unset DATABASE_URL")
     url = _database_url(settings)
-    result = asyncio.run(run_load_test(url, str(settings.home), seconds, clients, fault_after))
+    result = asyncio.run(
+        run_load_test(
+            url, str(settings.home), seconds, clients, fault_after, replicas, replica_fault_after
+        )
+    )
     print(render_load_test(result))
     if result.missing_creates:
         raise typer.Exit(EXIT_FAILURE)
@@ -434,10 +513,15 @@ EXIT_DATABASE = 4
 
 def main() -> None:
     """Entry point: database problems end with one clear line and exit code 4."""
+    from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     try:
         app()
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]) for error in exc.errors())
+        console.print(f"[red]error:[/red] invalid settings: {problems}")
+        raise SystemExit(EXIT_FAILURE) from None
     except ArgumentError as exc:
         console.print(f"[red]error:[/red] DATABASE_URL is not a database URL: {exc}")
         raise SystemExit(EXIT_DATABASE) from None

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, PrivateAttr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gallery_gql.secret_file import check_secret, read_or_create_secret
@@ -24,6 +24,40 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "GALLERY_GQL_DATABASE_URL"),
         description="SQLAlchemy URL of an existing database; unset → the embedded cluster.",
+    )
+    database_replica_urls: str = Field(
+        default="",
+        validation_alias=AliasChoices("DATABASE_REPLICA_URLS", "GALLERY_GQL_DATABASE_REPLICA_URLS"),
+        description="Comma-separated URLs of streaming replicas of DATABASE_URL: reads go "
+        "to them (db/routing.py); unset → the embedded cluster's running replicas, if any.",
+    )
+    replica_max_lag_ms: float = Field(
+        default=1000.0,
+        gt=0,
+        description="Replicas further behind the primary than this serve no reads.",
+    )
+    replica_poll_interval_ms: float = Field(
+        default=100.0,
+        gt=0,
+        le=60_000,
+        description="How often each worker reads every replica's replay position.",
+    )
+    consistency_window_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a viewer's reads follow their last write (read-your-writes).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "GALLERY_GQL_REDIS_URL"),
+        description="Redis shared by every host (rate limits, read-your-writes positions); "
+        "unset → kept per process. Setting it requires an explicit secret.",
+    )
+    redis_prefix: str = Field(
+        default="gallery-gql",
+        min_length=1,
+        max_length=64,
+        description="Prefix of every Redis key: deployments sharing a Redis keep apart.",
     )
     home: Path = Field(
         default=Path(".gallery-gql"),
@@ -42,7 +76,7 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_filter_tags: int = 20
     count_cap: int = 1000
-    tag_stats_ttl_seconds: float = 2.0
+    tag_stats_ttl_seconds: float = 30.0
     """How long a process reuses a filter tag's key and counts (gallery/tag_stats.py)."""
     max_body_bytes: int = 1024 * 1024
     max_response_bytes: int = Field(
@@ -155,6 +189,31 @@ class Settings(BaseSettings):
         if self.media_root is not None:
             return "/media/"
         return None
+
+    @model_validator(mode="after")
+    def _shared_state_needs_shared_secret(self) -> Settings:
+        if self.redis_url and not self.secret:
+            raise ValueError(
+                "REDIS_URL shares state between hosts, which must also share the signing "
+                "secret: set GALLERY_GQL_SECRET (the one generated under GALLERY_GQL_HOME "
+                "only exists on this host)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _lag_bound_above_polls(self) -> Settings:
+        if self.replica_max_lag_ms <= 2 * self.replica_poll_interval_ms:
+            raise ValueError(
+                "GALLERY_GQL_REPLICA_MAX_LAG_MS must exceed twice "
+                "GALLERY_GQL_REPLICA_POLL_INTERVAL_MS: a replica caught up at one poll "
+                "looks one interval old by the next"
+            )
+        return self
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """DATABASE_REPLICA_URLS as a list."""
+        return [url.strip() for url in self.database_replica_urls.split(",") if url.strip()]
 
     @property
     def introspection_enabled(self) -> bool:

@@ -160,3 +160,7 @@ class GraphQLClient:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+from tests.redis_server import redis_prefix, redis_url  # noqa: E402, F401
+from tests.replication import replicated_cluster, replicated_database  # noqa: E402, F401

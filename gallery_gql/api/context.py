@@ -1,4 +1,4 @@
-"""The per-request context: settings, engine, viewer and loaders."""
+"""The per-request context: settings, engines, the request's reads, viewer and loaders."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from strawberry.types import Info
 from gallery_gql.api.errors import unauthenticated
 from gallery_gql.api.hidden_lookups import HiddenLookups
 from gallery_gql.api.loaders import Loaders
+from gallery_gql.db.routing import ReadRoute
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.gallery.records import UserRecord
 from gallery_gql.settings import Settings
@@ -25,7 +26,9 @@ class GalleryContext(BaseContext):
     engine: AsyncEngine
     """Transactional: the write path."""
     read_engine: AsyncEngine
-    """Same pool, autocommit: single-statement reads."""
+    """Same pool, autocommit: single-statement reads on the primary."""
+    reads: ReadRoute
+    """Where this request's reads run: a replica when one qualifies (db/routing.py)."""
     loaders: Loaders
     tag_directory: TagDirectory
     """Process-wide: filter tags' keys and counts (see TagDirectory)."""

@@ -19,6 +19,7 @@ from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gallery_gql.api.consistency import ConsistencyToken
 from gallery_gql.api.cost import QueryCostLimiter
 from gallery_gql.api.errors import ErrorCode, ErrorCodes, public_error
 from gallery_gql.api.executor import executor_class
@@ -111,6 +112,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=[
             lambda: OperationMetrics(known_operations, known_codes),
             ErrorCodes,
+            ConsistencyToken,
             lambda: ParserCache(maxsize=256),
             OperationResolution,
             lambda: CachedValidation(hide_suggestions=hidden),

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gallery_gql.db.embedded import EmbeddedCluster
+from gallery_gql.db.embedded_replicas import embedded_replicas
 from gallery_gql.settings import Settings
 
 STATEMENT_CACHE_SIZE = 2_048
@@ -18,20 +19,33 @@ STATEMENT_CACHE_SIZE = 2_048
 `gallery/page_sql.py` keeps (half of it) besides the other statements."""
 
 
-def resolve_database_url(settings: Settings, *, start_embedded: bool = True) -> str:
-    """DATABASE_URL when set (always wins), else the embedded cluster's URL.
+def _with_driver(text: str) -> str:
+    """Plain `postgresql://` URLs are given the asyncpg driver."""
+    url = make_url(text)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+asyncpg")
+    return url.render_as_string(hide_password=False)
 
-    Plain `postgresql://` URLs are given the asyncpg driver.
-    """
+
+def resolve_database_url(settings: Settings, *, start_embedded: bool = True) -> str:
+    """DATABASE_URL when set (always wins), else the embedded cluster's URL."""
     if settings.database_url:
-        url = make_url(settings.database_url)
-        if url.drivername in ("postgresql", "postgres"):
-            url = url.set(drivername="postgresql+asyncpg")
-        return url.render_as_string(hide_password=False)
+        return _with_driver(settings.database_url)
     cluster = EmbeddedCluster(settings.home)
     if start_embedded:
         return cluster.start()
     return cluster.url()
+
+
+def resolve_replica_urls(settings: Settings) -> list[str]:
+    """DATABASE_REPLICA_URLS when set; else, without DATABASE_URL, the embedded cluster's
+    running replicas (`gallery-gql db start --replicas N`); else none."""
+    if settings.replica_urls:
+        return [_with_driver(url) for url in settings.replica_urls]
+    if settings.database_url:
+        return []
+    primary = EmbeddedCluster(settings.home)
+    return [replica.url() for replica in embedded_replicas(primary) if replica.status().running]
 
 
 def _json_text(value: object) -> str:

@@ -57,3 +57,9 @@ def classify(error: BaseException) -> DatabaseFailure | None:
     if isinstance(error, sa_exc.InterfaceError):
         return DatabaseFailure.UNAVAILABLE
     return None
+
+
+def is_recovery_conflict(error: BaseException) -> bool:
+    """A replica cancelled the statement to go on replaying WAL ("conflict with
+    recovery", a serialization failure); the read may run elsewhere."""
+    return sqlstate(error) == SERIALIZATION_FAILURE

@@ -5,13 +5,16 @@ docs/decisions.md): it only refuses connections the driver already knows are clo
 connection the server dropped a moment ago can still be lent; its first statement then
 fails as a disconnect, SQLAlchemy invalidates it and every connection pooled before it,
 and the read runs again on a fresh one. Reads change nothing, so running one twice is safe.
+
+Given a request's `ReadRoute` (db/routing.py) instead of an engine, the route picks the
+server: a replica when one qualifies, else the primary.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -21,14 +24,26 @@ log = logging.getLogger("gallery_gql.reads")
 T = TypeVar("T")
 
 
+class RoutedReads(Protocol):
+    """Reads that choose their own server (db/routing.ReadRoute)."""
+
+    async def run(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T: ...
+
+
+ReadSource = AsyncEngine | RoutedReads
+"""What reads run on: an engine, or a request's route (which picks one)."""
+
+
 def is_stale_connection(error: BaseException) -> bool:
     """The statement failed because its connection was dead (SQLAlchemy has invalidated it)."""
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
-async def run_read(engine: AsyncEngine, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+async def run_read(engine: ReadSource, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """`fn(conn)` on a pooled connection of `engine`; on a dead connection, once more on a
     fresh one. `fn` must only read, and only through the connection it is given."""
+    if not isinstance(engine, AsyncEngine):
+        return await engine.run(fn)
     try:
         async with engine.connect() as conn:
             return await fn(conn)

@@ -1,4 +1,5 @@
-"""Prometheus metrics: operations, latency, errors by code, pool use, query strategies.
+"""Prometheus metrics: operations, latency, errors by code, pool use, query strategies,
+reads per database target and each replica's lag.
 
 Every label takes values from a bounded set: the operation label is the operation's name
 only when the deployment lists it (else `other`), error codes are the API's codes. The
@@ -8,11 +9,19 @@ several workers set PROMETHEUS_MULTIPROC_DIR (see docs/operations.md).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Collection, Iterator
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    make_asgi_app,
+    multiprocess,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from strawberry.extensions import SchemaExtension
@@ -47,6 +56,64 @@ POOL = Gauge(
     ["state"],
     registry=REGISTRY,
 )
+
+READS = Counter(
+    "gallery_db_reads",
+    "Reads served, by database target (primary or a replica's name).",
+    ["target"],
+    registry=REGISTRY,
+)
+REPLICA_SKIPS = Counter(
+    "gallery_db_replica_skips",
+    "Reads that passed a replica over, by reason: down, lagging, behind_write (the "
+    "viewer's last write not replayed yet), failed (it failed under the read, which ran "
+    "elsewhere).",
+    ["replica", "reason"],
+    registry=REGISTRY,
+)
+REPLICA_LAG = Gauge(
+    "gallery_db_replica_lag_seconds",
+    "How long the primary has been ahead of the replica's replay position, as last polled.",
+    ["replica"],
+    multiprocess_mode="max",
+    registry=REGISTRY,
+)
+REPLICA_UP = Gauge(
+    "gallery_db_replica_up",
+    "1 when the last poll reached the replica and it was replaying WAL, else 0.",
+    ["replica"],
+    multiprocess_mode="min",
+    registry=REGISTRY,
+)
+
+
+class RoutingMetrics:
+    """Read routing's events as the metrics above (db/routing_events.RoutingEvents)."""
+
+    def served(self, target: str) -> None:
+        READS.labels(target).inc()
+
+    def skipped(self, replica: str, reason: str) -> None:
+        REPLICA_SKIPS.labels(replica, reason).inc()
+
+    def polled(self, replica: str, up: bool, lag_seconds: float | None) -> None:
+        REPLICA_UP.labels(replica).set(1 if up else 0)
+        if lag_seconds is not None:
+            REPLICA_LAG.labels(replica).set(lag_seconds)
+
+
+ROUTING_METRICS = RoutingMetrics()
+
+
+def exposition_app() -> object:
+    """The ASGI app behind /metrics: this process's metrics, or, with
+    PROMETHEUS_MULTIPROC_DIR set, the sum over every worker that wrote there."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return make_asgi_app(registry=REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return make_asgi_app(registry=registry)
 
 
 def watch_pool(engine: AsyncEngine) -> None:

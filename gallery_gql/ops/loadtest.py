@@ -3,7 +3,10 @@ in the middle, followed by a consistency check: what clients were told succeeded
 still be there.
 
 It drives the served app (production settings) and needs the embedded cluster (it
-restarts it), so run it with GALLERY_GQL_HOME pointing at a throwaway home.
+restarts it), so run it with GALLERY_GQL_HOME pointing at a throwaway home. With
+replicas, the app reads from that many streaming replicas of it (odd clients read
+anonymously, even ones as the writing viewer), one of them may be stopped mid-run, and
+the report gives each target's reads, lag and failures from the workers' metrics.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import asyncio
 import itertools
 import random
 import secrets
+import shutil
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,8 +29,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.api.global_id import encode_global_id
 from gallery_gql.db.embedded import EmbeddedCluster
+from gallery_gql.db.embedded_replicas import EmbeddedReplica, start_replicas
 from gallery_gql.ops.bench.http import served, viewer_token
 from gallery_gql.ops.bench.stats import Summary
+from gallery_gql.ops.load_targets import TargetReport, render_targets, scrape_targets
 
 READ = """query Read($tags: [ID!], $cursor: Cursor) {
   contentItems(tags: $tags, first: 25, cursor: $cursor) {
@@ -47,6 +54,8 @@ class LoadTestResult:
     missing_creates: int = 0
     fault_at: float | None = None
     recovered_after: float | None = None
+    replica_fault_at: float | None = None
+    targets: dict[str, TargetReport] = field(default_factory=dict)
 
 
 async def _fixtures(url: str) -> tuple[list[str], Any, list[tuple[str, int]]]:
@@ -94,7 +103,13 @@ def _body(kind: str, rng: random.Random, tags: list[str], owned: list[str]) -> d
 
 
 async def run_load_test(
-    url: str, home: str, seconds: float, clients: int, fault_after: float | None
+    url: str,
+    home: str,
+    seconds: float,
+    clients: int,
+    fault_after: float | None,
+    replicas: int = 0,
+    replica_fault_after: float | None = None,
 ) -> LoadTestResult:
     tags, viewer, owned_keys = await _fixtures(url)
     owned = [encode_global_id("ContentItem", f"{s}:{i}") for s, i in owned_keys]
@@ -102,48 +117,88 @@ async def run_load_test(
     result = LoadTestResult(seconds, clients)
     samples: dict[str, list[float]] = {"read": [], "create": [], "retag": []}
     cluster = EmbeddedCluster(Path(home))
-    stop_at = time.monotonic() + seconds
-    with served(url, secret, workers=2) as base:
-        headers = {"Authorization": f"Bearer {viewer_token(viewer, secret)}"}
-        kinds = ["read"] * 8 + ["create"] + ["retag"]
+    replica_urls = await asyncio.to_thread(start_replicas, cluster, replicas) if replicas else []
+    metrics_dir = tempfile.mkdtemp(prefix="gallery-gql-metrics-")
+    metrics_token = secrets.token_urlsafe(32)
+    env = {
+        "DATABASE_REPLICA_URLS": ",".join(replica_urls),
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        "GALLERY_GQL_METRICS_TOKEN": metrics_token,
+    }
+    try:
+        with served(url, secret, workers=2, env=env) as base:
+            stop_at = time.monotonic() + seconds  # from when the server answers
+            headers = {"Authorization": f"Bearer {viewer_token(viewer, secret)}"}
+            kinds = ["read"] * 8 + ["create"] + ["retag"]
 
-        async def client_loop(client: httpx.AsyncClient, n: int) -> None:
-            rng = random.Random(n)  # noqa: S311 - reproducible traffic
-            for step in itertools.count():
-                if time.monotonic() >= stop_at:
+            async def client_loop(client: httpx.AsyncClient, n: int) -> None:
+                rng = random.Random(n)  # noqa: S311 - reproducible traffic
+                for step in itertools.count():
+                    if time.monotonic() >= stop_at:
+                        return
+                    kind = kinds[(n + step) % len(kinds)]
+                    anonymous = kind == "read" and n % 2 == 1
+                    started = time.perf_counter()
+                    body = _body(kind, rng, tags, owned)
+                    code = await _send(client, body, kind, result, anonymous)
+                    samples[kind].append((time.perf_counter() - started) * 1000)
+                    result.requests[kind] += 1
+                    result.codes[code] += 1
+
+            async def fault() -> None:
+                if fault_after is None:
                     return
-                kind = kinds[(n + step) % len(kinds)]
-                started = time.perf_counter()
-                code = await _send(client, _body(kind, rng, tags, owned), kind, result)
-                samples[kind].append((time.perf_counter() - started) * 1000)
-                result.requests[kind] += 1
-                result.codes[code] += 1
+                await asyncio.sleep(fault_after)
+                result.fault_at = fault_after
+                await asyncio.to_thread(cluster.stop)
+                await asyncio.sleep(2)
+                await asyncio.to_thread(cluster.start)
+                result.recovered_after = time.monotonic() - (stop_at - seconds) - fault_after
 
-        async def fault() -> None:
-            if fault_after is None:
-                return
-            await asyncio.sleep(fault_after)
-            result.fault_at = fault_after
-            await asyncio.to_thread(cluster.stop)
-            await asyncio.sleep(2)
-            await asyncio.to_thread(cluster.start)
-            result.recovered_after = time.monotonic() - (stop_at - seconds) - fault_after
+            async def replica_fault() -> None:
+                if replica_fault_after is None or not replicas:
+                    return
+                await asyncio.sleep(replica_fault_after)
+                result.replica_fault_at = replica_fault_after
+                victim = EmbeddedReplica(cluster, 1)
+                await asyncio.to_thread(victim.stop, "immediate")
+                await asyncio.sleep(2)
+                await asyncio.to_thread(victim.start)
 
-        limits = httpx.Limits(max_connections=clients)
-        async with httpx.AsyncClient(
-            base_url=base, headers=headers, timeout=30, limits=limits
-        ) as client:
-            await asyncio.gather(fault(), *(client_loop(client, n) for n in range(clients)))
+            limits = httpx.Limits(max_connections=clients)
+            async with httpx.AsyncClient(
+                base_url=base, headers=headers, timeout=30, limits=limits
+            ) as client:
+                scraping = asyncio.create_task(
+                    scrape_targets(client, metrics_token, stop_at, result.targets)
+                )
+                await asyncio.gather(
+                    fault(),
+                    replica_fault(),
+                    *(client_loop(client, n) for n in range(clients)),
+                )
+                await scraping
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     result.latency = {kind: Summary.of(values) for kind, values in samples.items() if values}
     result.missing_creates = await _missing(url, result.acknowledged_creates)
     return result
 
 
 async def _send(
-    client: httpx.AsyncClient, body: dict[str, Any], kind: str, result: LoadTestResult
+    client: httpx.AsyncClient,
+    body: dict[str, Any],
+    kind: str,
+    result: LoadTestResult,
+    anonymous: bool = False,
 ) -> str:
     try:
-        response = await client.post("/graphql", json=body)
+        if anonymous:  # the client's default Authorization header left out
+            request = client.build_request("POST", "/graphql", json=body)
+            del request.headers["Authorization"]
+            response = await client.send(request)
+        else:
+            response = await client.post("/graphql", json=body)
     except httpx.HTTPError as exc:
         return type(exc).__name__
     try:
@@ -190,6 +245,8 @@ def render_load_test(result: LoadTestResult) -> str:
             f"- PostgreSQL stopped at {result.fault_at:.0f} s for 2 s, back after "
             f"{result.recovered_after or 0:.1f} s"
         )
+    if result.replica_fault_at is not None:
+        lines.append(f"- replica 1 killed at {result.replica_fault_at:.0f} s, started after 2 s")
     lines.append(
         f"- creates acknowledged: {len(result.acknowledged_creates):,}; missing "
         f"afterwards: {result.missing_creates}"
@@ -200,4 +257,6 @@ def render_load_test(result: LoadTestResult) -> str:
             f"| {kind} | {summary.p50:.1f} | {summary.p95:.1f} | {summary.p99:.1f} "
             f"| {summary.max:.1f} |"
         )
+    if result.targets:
+        lines += ["", *render_targets(result.targets)]
     return "\n".join(lines)

@@ -21,9 +21,12 @@ async def healthz() -> JSONResponse:
 
 @router.get("/readyz", include_in_schema=False)
 async def readyz(request: Request) -> JSONResponse:
-    """The database answers and its schema is at the migrations' head."""
+    """A database answers reads (a replica, else the primary) and its schema is at the
+    migrations' head."""
     try:
-        current = await run_read(request.app.state.engine, lambda conn: conn.scalar(_VERSION))
+        current = await run_read(
+            request.app.state.router.route(), lambda conn: conn.scalar(_VERSION)
+        )
     except Exception:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     head = head_revision()

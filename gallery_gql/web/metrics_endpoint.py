@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import hmac
 
-from prometheus_client import make_asgi_app
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gallery_gql.api.errors import ErrorCode
-from gallery_gql.observability.metrics import REGISTRY
+from gallery_gql.observability.metrics import exposition_app
 from gallery_gql.web.responses import error_response
 
 
@@ -22,7 +21,7 @@ class MetricsEndpoint:
 
     def __init__(self, token: str | None) -> None:
         self.expected = f"Bearer {token}".encode() if token else None
-        self.app: ASGIApp = make_asgi_app(registry=REGISTRY)
+        self.app: ASGIApp = exposition_app()  # type: ignore[assignment]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.expected is None:

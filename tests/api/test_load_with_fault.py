@@ -12,8 +12,8 @@ import pytest
 
 from gallery_gql.db.embedded import EmbeddedCluster
 from gallery_gql.db.migrate import upgrade
-from gallery_gql.ops.loadtest import run_load_test
-from gallery_gql.ops.seed import SeedPlan, seed_database
+from gallery_gql.ops.loadtest import render_load_test, run_load_test
+from gallery_gql.ops.seed import SeedPlan, database_is_empty, seed_database
 from gallery_gql.ops.verify import verify
 
 
@@ -40,3 +40,29 @@ async def test_restart_under_load_loses_nothing(cluster: EmbeddedCluster) -> Non
     assert result.missing_creates == 0
     report = await verify(url)
     assert report.clean
+
+
+async def test_a_replica_killed_under_load_fails_no_request(cluster: EmbeddedCluster) -> None:
+    """The served app (two workers) reads from two replicas; one is killed mid-run and
+    started again: every request still succeeds, and the report names each target."""
+    url = cluster.url()
+    if await database_is_empty(url):
+        await seed_database(url, SeedPlan(profile="genonaut", items=2000))
+    result = await run_load_test(
+        url,
+        str(cluster.home),
+        seconds=5,
+        clients=4,
+        fault_after=None,
+        replicas=2,
+        replica_fault_after=1.5,
+    )
+    assert set(result.codes) == {"OK"}, result.codes
+    assert result.missing_creates == 0
+    replicas = [name for name in result.targets if name != "primary"]
+    assert len(replicas) == 2
+    assert all(result.targets[name].reads > 0 for name in replicas), result.targets
+    assert sum(result.targets[name].reads for name in replicas) > result.requests["read"] / 4
+    report = render_load_test(result)
+    assert "| primary |" in report
+    print(report)

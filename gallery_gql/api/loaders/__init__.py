@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from gallery_gql.api.loaders.content import ItemLoader, TagSetLoader
 from gallery_gql.api.loaders.tags import TagLoaders
 from gallery_gql.api.loaders.users import UserLoader
+from gallery_gql.db.reads import ReadSource
 
 
 @dataclass
@@ -19,7 +18,7 @@ class Loaders:
     tags: TagLoaders
 
     @classmethod
-    def create(cls, engine: AsyncEngine) -> Loaders:
+    def create(cls, engine: ReadSource) -> Loaders:
         return cls(
             items=ItemLoader(engine),
             tag_sets=TagSetLoader(engine),

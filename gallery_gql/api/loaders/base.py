@@ -9,9 +9,9 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.db.reads import run_read
+from gallery_gql.db.reads import ReadSource, run_read
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -20,7 +20,7 @@ V = TypeVar("V")
 class EngineLoader(DataLoader[K, V | None], Generic[K, V]):
     """Subclasses implement `fetch`: keys → {key: value}; missing keys load as None."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: ReadSource) -> None:
         super().__init__()
         self.engine = engine
 

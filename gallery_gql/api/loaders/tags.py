@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.api.loaders.base import EngineLoader
+from gallery_gql.db.reads import ReadSource
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.lookups import fetch_tags, fetch_tags_by_name
 from gallery_gql.gallery.records import TagRecord
@@ -106,7 +107,7 @@ class TagLoaders:
             loader.clear_all()
 
     @classmethod
-    def create(cls, engine: AsyncEngine) -> TagLoaders:
+    def create(cls, engine: ReadSource) -> TagLoaders:
         return cls(
             by_id=TagLoader(engine),
             by_name=TagByNameLoader(engine),

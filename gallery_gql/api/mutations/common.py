@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gallery_gql.api.consistency import record_write
 from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import PublicError, bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
@@ -106,14 +107,17 @@ def _tag_value(value: str) -> str:
 
 
 async def write(info: Ctx, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """`fn` in one write transaction (timeouts, retried on deadlock/serialization)."""
+    """`fn` in one write transaction (timeouts, retried on deadlock/serialization); the
+    request's later reads, and the viewer's, then see it (api/consistency.py)."""
     settings = info.context.settings
-    return await run_in_transaction(
+    result = await run_in_transaction(
         info.context.engine,
         fn,
         lock_timeout_ms=settings.lock_timeout_ms,
         statement_timeout_ms=settings.write_statement_timeout_ms,
     )
+    await record_write(info.context.read_engine, info.context.reads)
+    return result
 
 
 async def fresh_items(info: Ctx, keys: Sequence[ItemKey]) -> list[ItemRecord | None]:

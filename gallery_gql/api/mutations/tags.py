@@ -25,6 +25,7 @@ from gallery_gql.api.types.mutation_payloads import (
 )
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.gallery.records import TagRecord
+from gallery_gql.gallery.tag_changes import announce_tag_change
 from gallery_gql.gallery.writes.errors import WriteError
 from gallery_gql.gallery.writes.tag_admin import add_tag_parent, create_tag, remove_tag_parent
 
@@ -62,7 +63,13 @@ class TagMutations:
         aliases: dict[str, str] = {}
         parents = tag_values(input.parents, aliases) or ()
         try:
-            record = await write(info, lambda conn: create_tag(conn, input.name, parents))
+
+            async def create(conn: AsyncConnection) -> TagRecord:
+                record = await create_tag(conn, input.name, parents)
+                await announce_tag_change(conn, [record.id])
+                return record
+
+            record = await write(info, create)
         except WriteError as exc:
             return CreateTagPayload(errors=mutation_errors(exc, aliases, tag_field="parents"))
         forget_tags(info)
@@ -98,7 +105,13 @@ async def _edit_edge(info: Ctx, input: TagParentInput, edit: EdgeEdit) -> TagPar
         return TagParentPayload(errors=[actor])
     tag, parent, aliases = _edge(input)
     try:
-        child, above = await write(info, lambda conn: edit(conn, tag, parent))
+
+        async def change(conn: AsyncConnection) -> tuple[TagRecord, TagRecord]:
+            child, above = await edit(conn, tag, parent)
+            await announce_tag_change(conn, [child.id, above.id])
+            return child, above
+
+        child, above = await write(info, change)
     except WriteError as exc:
         return TagParentPayload(errors=_unknown_field(input, mutation_errors(exc, aliases)))
     forget_tags(info)

@@ -159,7 +159,7 @@ class ContentQueries:
             )
             return query, page
 
-        query, page = await run_read(context.read_engine, read)
+        query, page = await run_read(context.reads, read)
         for key, item in page.items.items():  # primed for `node` lookups, if whole
             if item.tags is not None:
                 context.loaders.items.prime(key, item)

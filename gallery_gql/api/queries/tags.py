@@ -142,7 +142,7 @@ class TagQueries:
         after_position = _decode_cursor(forward_cursor(cursor, after))
         size = first if first is not None else DEFAULT_FIRST
         page = await run_read(
-            info.context.read_engine, lambda conn: search_tags(conn, search, after_position, size)
+            info.context.reads, lambda conn: search_tags(conn, search, after_position, size)
         )
         return _connection(page, after_position)
 
@@ -151,5 +151,5 @@ class TagQueries:
         "with `children`."
     )
     async def tag_roots(self, info: Ctx) -> list[Tag]:
-        records = await run_read(info.context.read_engine, fetch_roots)
+        records = await run_read(info.context.reads, fetch_roots)
         return [Tag(record=record) for record in records]

@@ -53,7 +53,7 @@ class ContentItemConnection:
     async def total_count(self, info: Ctx) -> TotalCount:
         context = info.context
         found = await run_read(
-            context.read_engine,
+            context.reads,
             lambda conn: count_matches(
                 conn, self.content_filter, self.tag_stats, context.settings.count_cap
             ),

@@ -4,7 +4,7 @@ strategies use to pick a driving tag (kept in tag_counts by the write path)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -109,16 +109,40 @@ class TagDirectory:
     only steer which SQL shape reads a page, never which rows it returns: answers a few
     seconds old cost at most a slower shape, and save a statement on most tagged pages.
     Unknown ids and names are never kept, so a tag created elsewhere is found at once;
-    names are kept like ids (tags are never renamed)."""
+    names are kept like ids (tags are never renamed). Tag writes are announced to every
+    worker (gallery/tag_changes.py), which `forget`s the tags named; while a worker is not
+    listening (`listening(False)`: notifications may be lost) answers are kept at most
+    `UNLISTENED_TTL`."""
 
     MAX_TAGS = 100_000
+    UNLISTENED_TTL = 2.0
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
+        self._configured_ttl = ttl
         self._clock = clock
         self._tags: dict[UUID, tuple[float, ResolvedTag]] = {}
         self._names: dict[str, UUID] = {}
         self._source_items: Mapping[Source, int] = {}
+
+    def listening(self, listening: bool) -> None:
+        """Whether tag writes reach this process: kept answers may live the configured TTL
+        only while they do; (re)starting to listen drops everything kept before."""
+        if listening:
+            self.forget()
+            self._ttl = self._configured_ttl
+        else:
+            self._ttl = min(self._configured_ttl, self.UNLISTENED_TTL)
+
+    def forget(self, ids: Iterable[UUID] | None = None) -> None:
+        """Drop the answers kept for `ids` (None: all of them). A name kept for a
+        forgotten tag resolves afresh, since its tag is no longer kept."""
+        if ids is None:
+            self._tags.clear()
+            self._names.clear()
+            return
+        for tag_id in ids:
+            self._tags.pop(tag_id, None)
 
     async def resolve(
         self, conn: AsyncConnection, ids: Sequence[UUID], names: Sequence[str] = ()

@@ -109,8 +109,11 @@ def stop(process: subprocess.Popen[bytes], seconds: float = 30, *, group: bool =
 
 
 @contextmanager
-def served(database_url: str, secret: str, workers: int) -> Iterator[str]:
-    """A production-configured server on a free loopback port; its base URL."""
+def served(
+    database_url: str, secret: str, workers: int, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A production-configured server on a free loopback port (`env` added to its
+    environment); its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -118,6 +121,7 @@ def served(database_url: str, secret: str, workers: int) -> Iterator[str]:
         "GALLERY_GQL_SECRET": secret,
         "GALLERY_GQL_ENVIRONMENT": "production",
         "GALLERY_GQL_RATE_LIMIT": "",
+        **(env or {}),
     }
     process = subprocess.Popen(  # noqa: S603 - our own CLI
         [
