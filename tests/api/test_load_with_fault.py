@@ -13,7 +13,7 @@ import pytest
 from gallery_gql.db.embedded import EmbeddedCluster
 from gallery_gql.db.migrate import upgrade
 from gallery_gql.ops.loadtest import render_load_test, run_load_test
-from gallery_gql.ops.seed import SeedPlan, database_is_empty, seed_database
+from gallery_gql.ops.seed.run import SeedPlan, database_is_empty, seed_database
 from gallery_gql.ops.verify import verify
 
 

@@ -13,8 +13,8 @@ import asyncpg
 import numpy as np
 import pytest
 
-from gallery_gql.ops import seed_profiles as sp
-from gallery_gql.ops.seed import (
+from gallery_gql.ops.seed import profiles as sp
+from gallery_gql.ops.seed.run import (
     SeedError,
     SeedPlan,
     asyncpg_dsn,

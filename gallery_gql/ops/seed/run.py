@@ -1,6 +1,6 @@
 """Deterministic synthetic data for an empty database, bulk-loaded over asyncpg.
 
-The plan is generated with numpy (see `seed_profiles`), items and tags are COPYed as records,
+The plan is generated with numpy (see `profiles`), items and tags are COPYed as records,
 and the junction is COPYed in PostgreSQL's binary format built directly from numpy arrays.
 Everything happens in one transaction: a failure leaves the database as it was.
 """
@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from sqlalchemy.engine import make_url
 
 from gallery_gql.db.tables import ITEM_COLUMNS
-from gallery_gql.ops import seed_profiles as sp
+from gallery_gql.ops.seed import profiles as sp
 
 Progress = Callable[[str, int, int], None]
 

@@ -1,0 +1,1 @@
+"""`gallery-gql seed`: deterministic synthetic data, bulk-loaded into an empty database."""
