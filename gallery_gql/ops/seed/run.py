@@ -1,6 +1,6 @@
 """Deterministic synthetic data for an empty database, bulk-loaded over asyncpg.
 
-The plan is generated with numpy (see `profiles`), items and tags are COPYed as records,
+The plan is generated with numpy (see `streams`), items and tags are COPYed as records,
 and the junction is COPYed in PostgreSQL's binary format built directly from numpy arrays.
 Everything happens in one transaction: a failure leaves the database as it was.
 """
@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import numpy as np
@@ -20,8 +20,21 @@ from numpy.typing import NDArray
 from sqlalchemy.engine import make_url
 
 from gallery_gql.db.tables import ITEM_COLUMNS
-from gallery_gql.ops.seed import profiles as sp
+from gallery_gql.ops.seed.items import Items, build_items
+from gallery_gql.ops.seed.links import (
+    Links,
+    genonaut_links,
+    slice_links,
+    zipf_adversarial,
+    zipf_links,
+)
+from gallery_gql.ops.seed.streams import PG_EPOCH, TAGS_CREATED, chunk_bounds
+from gallery_gql.ops.seed.tags import TagTree, genonaut_tags
+from gallery_gql.ops.seed.text import item_text
+from gallery_gql.ops.seed.users import Users, build_users, default_users
+from gallery_gql.ops.seed.zipf_tags import zipf_tags
 
+Profile = Literal["genonaut", "zipf"]
 Progress = Callable[[str, int, int], None]
 
 CONTENT_TABLES = ("content_items", "content_items_auto")
@@ -51,7 +64,7 @@ class SeedError(RuntimeError):
 
 @dataclass(frozen=True)
 class SeedPlan:
-    profile: sp.Profile
+    profile: Profile
     items: int
     users: int | None = None
     seed: int = 42
@@ -68,7 +81,7 @@ class SeedPlan:
 
     @property
     def user_count(self) -> int:
-        return self.users if self.users is not None else sp.default_users(self.items)
+        return self.users if self.users is not None else default_users(self.items)
 
 
 @dataclass(frozen=True)
@@ -83,10 +96,10 @@ class SeedReport:
 
 @dataclass(frozen=True)
 class _Dataset:
-    users: sp.Users
-    tags: sp.TagTree
-    items: sp.Items
-    links: list[sp.Links]  # one per chunk of sp.CHUNK_ITEMS items
+    users: Users
+    tags: TagTree
+    items: Items
+    links: list[Links]  # one per chunk of items (streams.CHUNK_ITEMS)
 
     @property
     def link_total(self) -> int:
@@ -96,7 +109,7 @@ class _Dataset:
         """Items per [source, is_private, tag index]."""
         width = len(self.tags.names)
         flat = np.zeros(4 * width, dtype=np.int64)
-        for (lo, hi), links in zip(sp.chunk_bounds(len(self.items)), self.links, strict=True):
+        for (lo, hi), links in zip(chunk_bounds(len(self.items)), self.links, strict=True):
             slot = self.items.source[lo:hi].astype(np.int64) * 2 + self.items.private[lo:hi]
             slots = np.repeat(slot, np.diff(links.indptr)) * width + links.tags
             flat += np.bincount(slots, minlength=4 * width)
@@ -104,19 +117,17 @@ class _Dataset:
 
 
 def _build(plan: SeedPlan) -> _Dataset:
-    users = sp.build_users(plan.user_count, plan.seed)
-    items = sp.build_items(plan.items, plan.user_count, plan.seed)
-    bounds = sp.chunk_bounds(plan.items)
+    users = build_users(plan.user_count, plan.seed)
+    items = build_items(plan.items, plan.user_count, plan.seed)
+    bounds = chunk_bounds(plan.items)
     if plan.profile == "genonaut":
-        tree, leaves = sp.genonaut_tags(plan.seed)
-        links = [
-            sp.genonaut_links(plan.seed, c, hi - lo, leaves) for c, (lo, hi) in enumerate(bounds)
-        ]
+        tree, leaves = genonaut_tags(plan.seed)
+        links = [genonaut_links(plan.seed, c, hi - lo, leaves) for c, (lo, hi) in enumerate(bounds)]
         return _Dataset(users, tree, items, links)
-    zipf = sp.zipf_tags(plan.items, plan.seed)
-    extra = sp.zipf_adversarial(items, plan.seed, zipf)
+    zipf = zipf_tags(plan.items, plan.seed)
+    extra = zipf_adversarial(items, plan.seed, zipf)
     links = [
-        sp.zipf_links(plan.seed, c, zipf, sp.slice_links(extra, lo, hi))
+        zipf_links(plan.seed, c, zipf, slice_links(extra, lo, hi))
         for c, (lo, hi) in enumerate(bounds)
     ]
     return _Dataset(users, zipf.tree, items, links)
@@ -222,10 +233,10 @@ async def _reset_identity(conn: Any, table: str, column: str, last: int) -> None
 
 
 def _moment(micros: int) -> datetime:
-    return sp.PG_EPOCH + timedelta(microseconds=micros)
+    return PG_EPOCH + timedelta(microseconds=micros)
 
 
-async def _load_users(conn: Any, users: sp.Users, progress: Progress) -> None:
+async def _load_users(conn: Any, users: Users, progress: Progress) -> None:
     total = len(users.ids)
     progress("users", 0, total)
     records = [
@@ -239,7 +250,7 @@ async def _load_users(conn: Any, users: sp.Users, progress: Progress) -> None:
     progress("users", total, total)
 
 
-async def _load_tags(conn: Any, tree: sp.TagTree, progress: Progress) -> list[Any]:
+async def _load_tags(conn: Any, tree: TagTree, progress: Progress) -> list[Any]:
     """Insert tags with tag_key = index + 1; return their ids as asyncpg UUIDs, by index.
 
     COPY writes identity values as given (like OVERRIDING SYSTEM VALUE), so the sequence is
@@ -248,7 +259,7 @@ async def _load_tags(conn: Any, tree: sp.TagTree, progress: Progress) -> list[An
     """
     total = len(tree.names)
     progress("tags", 0, total)
-    stamp = sp.TAGS_CREATED
+    stamp = TAGS_CREATED
     records = [
         (tree.ids[i], i + 1, tree.names[i], tree.metadata[i], stamp, stamp) for i in range(total)
     ]
@@ -266,7 +277,7 @@ def _item_records(
 ) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """(source, row) for each item of one chunk, in global order."""
     items, links = data.items, data.links[chunk]
-    text = sp.item_text(seed, chunk, items.source[lo:hi], items.item_id[lo:hi])
+    text = item_text(seed, chunk, items.source[lo:hi], items.item_id[lo:hi])
     arrays = tag_ids[links.tags].tolist()
     bounds = links.indptr.tolist()
     creators = data.users.ids
@@ -307,7 +318,7 @@ async def _load_items(
     progress("items", 0, total)
     id_objects = np.empty(len(tag_ids), dtype=object)
     id_objects[:] = [row["id"] for row in tag_ids]
-    for chunk, (lo, hi) in enumerate(sp.chunk_bounds(total)):
+    for chunk, (lo, hi) in enumerate(chunk_bounds(total)):
         by_source: tuple[list[tuple[Any, ...]], ...] = ([], [])
         for source, row in _item_records(data, seed, chunk, lo, hi, id_objects):
             by_source[source].append(row)
@@ -360,7 +371,7 @@ def junction_order(data: _Dataset) -> tuple[NDArray[np.int32], NDArray[np.uint16
     item = np.concatenate(
         [
             np.repeat(np.arange(lo, hi, dtype=np.int32), size)
-            for (lo, hi), size in zip(sp.chunk_bounds(len(data.items)), sizes, strict=True)
+            for (lo, hi), size in zip(chunk_bounds(len(data.items)), sizes, strict=True)
         ]
         or [np.empty(0, dtype=np.int32)]
     )[::-1]
@@ -371,7 +382,7 @@ def junction_order(data: _Dataset) -> tuple[NDArray[np.int32], NDArray[np.uint16
     return item[order], tag[order]
 
 
-def encode_link_rows(items: sp.Items, item: NDArray[np.int32], tag: NDArray[np.uint16]) -> bytes:
+def encode_link_rows(items: Items, item: NDArray[np.int32], tag: NDArray[np.uint16]) -> bytes:
     """Junction rows as binary COPY tuples (no header or trailer)."""
     rows = np.empty(len(item), dtype=_LINK_ROW)
     for name, value in _LINK_CONSTANTS.items():
