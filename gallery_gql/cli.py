@@ -149,7 +149,8 @@ def _run_seed(
     url: str, profile: str, items: int, users: int | None, seed: int, media: bool | None
 ) -> None:
     from gallery_gql.ops.media.files import AUTO_MEDIA_ITEMS
-    from gallery_gql.ops.seed.run import SeedError, SeedPlan, seed_database
+    from gallery_gql.ops.seed.plan import SeedError, SeedPlan
+    from gallery_gql.ops.seed.run import seed_database
 
     plan = SeedPlan(profile=profile, items=items, users=users, seed=seed)  # type: ignore[arg-type]
     with stage_progress(console) as report:
@@ -365,7 +366,7 @@ def demo(
     empty, serve."""
     from gallery_gql.db.embedded_replicas import start_replicas
     from gallery_gql.db.migrate import upgrade
-    from gallery_gql.ops.seed.run import database_is_empty
+    from gallery_gql.ops.seed.database import database_is_empty
 
     settings = get_settings()
     url = _database_url(settings)

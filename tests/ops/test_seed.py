@@ -13,16 +13,11 @@ import asyncpg
 import numpy as np
 import pytest
 
+from gallery_gql.ops.seed.database import asyncpg_dsn, database_is_empty
 from gallery_gql.ops.seed.items import build_items
 from gallery_gql.ops.seed.links import genonaut_links, slice_links, zipf_adversarial, zipf_links
-from gallery_gql.ops.seed.run import (
-    Profile,
-    SeedError,
-    SeedPlan,
-    asyncpg_dsn,
-    database_is_empty,
-    seed_database,
-)
+from gallery_gql.ops.seed.plan import Profile, SeedError, SeedPlan
+from gallery_gql.ops.seed.run import seed_database
 from gallery_gql.ops.seed.tags import genonaut_tags
 from gallery_gql.ops.seed.zipf_tags import (
     ADV_DISJOINT_A,
