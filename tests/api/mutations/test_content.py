@@ -24,7 +24,6 @@ from tests.api.mutations.calls import (
 from tests.conftest import GraphQLClient
 from tests.integrity import integrity_problems
 
-
 # -- create ------------------------------------------------------------------------------------
 
 
