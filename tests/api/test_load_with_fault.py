@@ -13,7 +13,9 @@ import pytest
 from gallery_gql.db.embedded import EmbeddedCluster
 from gallery_gql.db.migrate import upgrade
 from gallery_gql.ops.loadtest import render_load_test, run_load_test
-from gallery_gql.ops.seed import SeedPlan, database_is_empty, seed_database
+from gallery_gql.ops.seed.database import database_is_empty
+from gallery_gql.ops.seed.plan import SeedPlan
+from gallery_gql.ops.seed.run import seed_database
 from gallery_gql.ops.verify import verify
 
 

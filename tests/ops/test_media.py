@@ -22,7 +22,9 @@ from gallery_gql.gallery.thumbnails import best_thumbnail
 from gallery_gql.ops.media import files
 from gallery_gql.ops.media.files import write_item_media
 from gallery_gql.ops.media.images import PATTERNS, ImageStore, draw
-from gallery_gql.ops.seed import SeedPlan, asyncpg_dsn, seed_database
+from gallery_gql.ops.seed.database import asyncpg_dsn
+from gallery_gql.ops.seed.plan import SeedPlan
+from gallery_gql.ops.seed.run import seed_database
 from gallery_gql.settings import get_settings
 
 ITEMS = 600

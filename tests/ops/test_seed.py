@@ -13,13 +13,20 @@ import asyncpg
 import numpy as np
 import pytest
 
-from gallery_gql.ops import seed_profiles as sp
-from gallery_gql.ops.seed import (
-    SeedError,
-    SeedPlan,
-    asyncpg_dsn,
-    database_is_empty,
-    seed_database,
+from gallery_gql.ops.seed.database import asyncpg_dsn, database_is_empty
+from gallery_gql.ops.seed.items import build_items
+from gallery_gql.ops.seed.links import genonaut_links, slice_links, zipf_adversarial, zipf_links
+from gallery_gql.ops.seed.plan import Profile, SeedError, SeedPlan
+from gallery_gql.ops.seed.run import seed_database
+from gallery_gql.ops.seed.tags import genonaut_tags
+from gallery_gql.ops.seed.zipf_tags import (
+    ADV_DISJOINT_A,
+    ADV_DISJOINT_B,
+    ADV_OLD_SKEW,
+    ADV_TINY,
+    ADVERSARIAL_TAGS,
+    ZIPF_MIN_TAGS,
+    zipf_tags,
 )
 
 SEEDED_TABLES = (
@@ -85,7 +92,7 @@ async def _tag_items(conn: Any) -> dict[str, set[tuple[int, int]]]:
 
 
 def test_genonaut_tree_shape() -> None:
-    tree, leaves = sp.genonaut_tags(7)
+    tree, leaves = genonaut_tags(7)
     parents: dict[int, set[int]] = {}
     for child, parent in tree.edges:
         parents.setdefault(child, set()).add(parent)
@@ -104,8 +111,8 @@ def test_genonaut_tree_shape() -> None:
 
 
 def test_genonaut_links_follow_randint_then_sample() -> None:
-    _, leaves = sp.genonaut_tags(1)
-    links = sp.genonaut_links(1, 0, 20_000, leaves)
+    _, leaves = genonaut_tags(1)
+    links = genonaut_links(1, 0, 20_000, leaves)
     sizes = np.diff(links.indptr)
     assert sizes.min() >= 0
     assert sizes.max() == 101
@@ -117,17 +124,17 @@ def test_genonaut_links_follow_randint_then_sample() -> None:
 
 
 def test_generation_is_repeatable() -> None:
-    first = sp.build_items(5000, 20, 3)
-    second = sp.build_items(5000, 20, 3)
+    first = build_items(5000, 20, 3)
+    second = build_items(5000, 20, 3)
     for name in ("source", "item_id", "created_us", "quality", "private", "creator"):
         assert np.array_equal(getattr(first, name), getattr(second, name))
-    tags = sp.zipf_tags(5000, 3)
-    extra = sp.zipf_adversarial(first, 3, tags)
-    a = sp.zipf_links(3, 0, tags, sp.slice_links(extra, 0, 5000))
-    b = sp.zipf_links(3, 0, tags, sp.slice_links(extra, 0, 5000))
+    tags = zipf_tags(5000, 3)
+    extra = zipf_adversarial(first, 3, tags)
+    a = zipf_links(3, 0, tags, slice_links(extra, 0, 5000))
+    b = zipf_links(3, 0, tags, slice_links(extra, 0, 5000))
     assert np.array_equal(a.indptr, b.indptr)
     assert np.array_equal(a.tags, b.tags)
-    assert sp.zipf_tags(5000, 3).tree.ids == tags.tree.ids
+    assert zipf_tags(5000, 3).tree.ids == tags.tree.ids
 
 
 def test_plan_validation() -> None:
@@ -290,7 +297,7 @@ async def test_zipf_long_tail_and_adversarial_tags(database_url: str, db: Any) -
     by_tag = await _tag_items(db)
     zipf_names = [n for n in by_tag if not n.startswith("adv-")]
     sizes = sorted(len(by_tag[n]) for n in zipf_names)
-    assert report.tags >= sp.ZIPF_MIN_TAGS + len(sp.ADVERSARIAL_TAGS)
+    assert report.tags >= ZIPF_MIN_TAGS + len(ADVERSARIAL_TAGS)
     assert sizes[len(sizes) // 2] < 0.02 * total  # the median tag is rare
     assert sizes[-1] > 0.5 * total  # the head is huge
     per_item = [len(r["tags"]) for r in items]
@@ -298,20 +305,20 @@ async def test_zipf_long_tail_and_adversarial_tags(database_url: str, db: Any) -
     assert min(per_item) >= 20
 
     created = {(r["source"], r["id"]): r["created_at"] for r in items}
-    old = by_tag[sp.ADV_OLD_SKEW]
+    old = by_tag[ADV_OLD_SKEW]
     assert len(old) == math.ceil(0.02 * total)
     newest_old = max(created[k] for k in old)
     assert all(created[k] >= newest_old for k in created.keys() - old)
-    a, b = by_tag[sp.ADV_DISJOINT_A], by_tag[sp.ADV_DISJOINT_B]
+    a, b = by_tag[ADV_DISJOINT_A], by_tag[ADV_DISJOINT_B]
     assert not a & b
     assert abs(len(a) / total - 0.05) < 0.01
     assert abs(len(b) / total - 0.05) < 0.01
-    assert len(by_tag[sp.ADV_TINY]) == 20
+    assert len(by_tag[ADV_TINY]) == 20
 
 
 @pytest.mark.parametrize("profile", ["genonaut", "zipf"])
 async def test_arrays_junction_and_counts_agree(
-    database_url: str, db: Any, profile: sp.Profile
+    database_url: str, db: Any, profile: Profile
 ) -> None:
     await seed_database(database_url, SeedPlan(profile, 1500))
     items = await _items(db)

@@ -31,7 +31,9 @@ from gallery_gql.ops.bench.peer_server import unavailable
 from gallery_gql.ops.bench.report import BenchReport
 from gallery_gql.ops.bench.stats import Summary
 from gallery_gql.ops.progress import ProgressCallback
-from gallery_gql.ops.seed import SeedPlan, database_is_empty, seed_database
+from gallery_gql.ops.seed.database import database_is_empty
+from gallery_gql.ops.seed.plan import SeedPlan
+from gallery_gql.ops.seed.run import seed_database
 from gallery_gql.settings import Settings
 
 

@@ -27,7 +27,7 @@ import orjson
 
 from gallery_gql.gallery.thumbnails import parse_resolution, path_in_media_root
 from gallery_gql.ops.media.images import FORMATS, ImageKey, ImageStore, pattern_of
-from gallery_gql.ops.seed import asyncpg_dsn
+from gallery_gql.ops.seed.database import asyncpg_dsn
 
 Progress = Callable[[str, int, int], None]
 

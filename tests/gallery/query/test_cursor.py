@@ -1,7 +1,6 @@
-"""Keyset cursors: exact round trips, sealed payloads, binding to the viewer, and every
-kind of defect rejected as CursorError.
-
-Also the filter digest cursors are bound to. No database needed.
+"""Keyset cursors: exact round trips, sealed payloads, binding to the viewer and to a filter
+digest (`tests/gallery/query/test_filters.py` checks the digest itself), and every kind of
+defect rejected as CursorError. No database needed.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from gallery_gql.gallery.query.cursor import (
     decode_cursor,
     encode_cursor,
 )
-from gallery_gql.gallery.query.filters import ContentFilter, Position, Sort, TagMatch
+from gallery_gql.gallery.query.filters import ContentFilter, Position, Sort
 
 SECRET = "cursor-test-secret-" + "y" * 24
 DIGEST = ContentFilter(tag_keys=(3, 1)).digest(Sort.NEWEST)
@@ -357,59 +356,3 @@ def test_check_cursor_returns_the_position_for_its_own_filter_and_sort() -> None
 def test_check_cursor_rejects_another_filter_or_sort(digest: str, sort: Sort) -> None:
     with pytest.raises(CursorError, match="different filter or sort"):
         check_cursor(_cursor(Sort.NEWEST, WHEN), digest, sort)
-
-
-# --- the filter digest -------------------------------------------------------------------
-
-USER_A = UUID(int=1)
-USER_B = UUID(int=2)
-
-
-def test_digest_ignores_tag_order_duplicates_and_viewer() -> None:
-    same = [
-        ContentFilter(tag_keys=(1, 2, 3), exclude_tag_keys=(9, 8)),
-        ContentFilter(tag_keys=(3, 1, 2), exclude_tag_keys=(8, 9)),
-        ContentFilter(tag_keys=(2, 3, 1, 3), exclude_tag_keys=(9, 8, 9)),
-        ContentFilter(tag_keys=(1, 2, 3), exclude_tag_keys=(8, 9), viewer_id=USER_A),
-    ]
-    for sort in Sort:
-        assert len({flt.digest(sort) for flt in same}) == 1
-
-
-def test_digest_ignores_equivalent_spellings() -> None:
-    pairs = [
-        (ContentFilter(tag_keys=(5,), match=TagMatch.ALL), ContentFilter(tag_keys=(5,))),
-        (ContentFilter(match=TagMatch.ALL), ContentFilter()),
-        (ContentFilter(sources=(Source.AUTO, Source.REGULAR)), ContentFilter()),
-        (ContentFilter(search="  Neon, CAT!"), ContentFilter(search="neon cat")),
-        (ContentFilter(search="!!!"), ContentFilter()),
-    ]
-    for left, right in pairs:
-        assert left.digest(Sort.NEWEST) == right.digest(Sort.NEWEST)
-
-
-def test_different_filters_and_sorts_give_different_digests() -> None:
-    filters = [
-        ContentFilter(),
-        ContentFilter(tag_keys=(1,)),
-        ContentFilter(tag_keys=(2,)),
-        ContentFilter(tag_keys=(1, 2)),
-        ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL),
-        ContentFilter(tag_keys=(12,)),
-        ContentFilter(tag_keys=(1,), exclude_tag_keys=(2,)),
-        ContentFilter(exclude_tag_keys=(1,)),
-        ContentFilter(exclude_tag_keys=(1, 2)),
-        ContentFilter(sources=(Source.REGULAR,)),
-        ContentFilter(sources=(Source.AUTO,)),
-        ContentFilter(sources=()),
-        ContentFilter(creator_id=USER_A),
-        ContentFilter(creator_id=USER_B),
-        ContentFilter(exclude_creator_id=USER_A),
-        ContentFilter(creator_id=USER_A, exclude_creator_id=USER_B),
-        ContentFilter(search="cat"),
-        ContentFilter(search="cat dog"),
-        ContentFilter(search="dog cat"),
-    ]
-    digests = [flt.digest(sort) for flt in filters for sort in Sort]
-    assert len(set(digests)) == len(filters) * len(Sort)
-    assert all(len(d) == 16 and set(d) <= set("0123456789abcdef") for d in digests)

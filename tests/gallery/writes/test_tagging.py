@@ -13,13 +13,8 @@ from gallery_gql.gallery.writes.errors import TooManyTagsError, UnknownTagsError
 from gallery_gql.gallery.writes.limits import MAX_TAGS_PER_ITEM
 from gallery_gql.gallery.writes.tag_refs import TagRef, resolve_tag_refs
 from gallery_gql.gallery.writes.tagging import Retag
-from tests.factories import Dataset, build_gallery, retag_locked
+from tests.factories import Dataset, retag_locked
 from tests.integrity import integrity_problems
-
-
-@pytest.fixture
-async def dataset(engine: AsyncEngine) -> Dataset:
-    return await build_gallery(engine, regular=20, auto=30)
 
 
 async def _refs(engine: AsyncEngine, dataset: Dataset, *indexes: int) -> frozenset[TagRef]:
