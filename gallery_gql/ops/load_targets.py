@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -44,13 +45,16 @@ def read_metrics(text: str, targets: dict[str, TargetReport]) -> None:
 
 
 async def scrape_targets(
-    client: httpx.AsyncClient, token: str, until: float, targets: dict[str, TargetReport]
+    client: httpx.AsyncClient,
+    token: str,
+    until: Callable[[], float],
+    targets: dict[str, TargetReport],
 ) -> None:
-    """Scrape /metrics (with the deployment's metrics token) twice a second until `until`
-    (monotonic), and once after."""
+    """Scrape /metrics (with the deployment's metrics token) twice a second until the
+    (monotonic) time `until()` gives, which may move, and once after."""
     headers = {"Authorization": f"Bearer {token}"}
     while True:
-        done = time.monotonic() >= until
+        done = time.monotonic() >= until()
         try:
             response = await client.get("/metrics", headers=headers, follow_redirects=True)
             if response.status_code == 200:
@@ -59,7 +63,7 @@ async def scrape_targets(
             pass  # a missed sample; the next one counts
         if done:
             return
-        await asyncio.sleep(min(0.5, max(0.0, until - time.monotonic())))
+        await asyncio.sleep(min(0.5, max(0.0, until() - time.monotonic())))
 
 
 def render_targets(targets: dict[str, TargetReport]) -> list[str]:

@@ -12,6 +12,7 @@ the report gives each target's reads, lag and failures from the workers' metrics
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import random
 import secrets
@@ -127,14 +128,16 @@ async def run_load_test(
     }
     try:
         with served(url, secret, workers=2, env=env) as base:
-            stop_at = time.monotonic() + seconds  # from when the server answers
+            # From when the server answers; a fault pushes the end past its recovery.
+            end = {"at": time.monotonic() + seconds}
+            written = asyncio.Event()  # a create was acknowledged
             headers = {"Authorization": f"Bearer {viewer_token(viewer, secret)}"}
             kinds = ["read"] * 8 + ["create"] + ["retag"]
 
             async def client_loop(client: httpx.AsyncClient, n: int) -> None:
                 rng = random.Random(n)  # noqa: S311 - reproducible traffic
                 for step in itertools.count():
-                    if time.monotonic() >= stop_at:
+                    if time.monotonic() >= end["at"]:
                         return
                     kind = kinds[(n + step) % len(kinds)]
                     anonymous = kind == "read" and n % 2 == 1
@@ -144,16 +147,25 @@ async def run_load_test(
                     samples[kind].append((time.perf_counter() - started) * 1000)
                     result.requests[kind] += 1
                     result.codes[code] += 1
+                    if result.acknowledged_creates:
+                        written.set()
 
             async def fault() -> None:
                 if fault_after is None:
                     return
+                started = time.monotonic()
                 await asyncio.sleep(fault_after)
-                result.fault_at = fault_after
+                # On a busy machine the first writes can come late: restart only once one
+                # was acknowledged (waiting at most the run's length), so the check after
+                # the restart has something to find.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(written.wait(), seconds)
+                result.fault_at = time.monotonic() - started
                 await asyncio.to_thread(cluster.stop)
                 await asyncio.sleep(2)
                 await asyncio.to_thread(cluster.start)
-                result.recovered_after = time.monotonic() - (stop_at - seconds) - fault_after
+                result.recovered_after = time.monotonic() - started - result.fault_at
+                end["at"] = max(end["at"], time.monotonic() + 2)  # traffic after recovery
 
             async def replica_fault() -> None:
                 if replica_fault_after is None or not replicas:
@@ -170,7 +182,7 @@ async def run_load_test(
                 base_url=base, headers=headers, timeout=30, limits=limits
             ) as client:
                 scraping = asyncio.create_task(
-                    scrape_targets(client, metrics_token, stop_at, result.targets)
+                    scrape_targets(client, metrics_token, lambda: end["at"], result.targets)
                 )
                 await asyncio.gather(
                     fault(),
