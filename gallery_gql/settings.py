@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -91,6 +92,13 @@ class Settings(BaseSettings):
     )
     body_timeout_seconds: float = Field(
         default=10.0, description="Reading a request's body (→ 408 `TIMEOUT`)."
+    )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Worker processes `serve` starts; unset → one per CPU this process may "
+        "run on (`serve --workers` wins over both).",
     )
     max_connections: int = Field(
         default=1000,
@@ -209,6 +217,17 @@ class Settings(BaseSettings):
                 "looks one interval old by the next"
             )
         return self
+
+    @property
+    def worker_count(self) -> int:
+        """`workers`, else the CPUs this process may run on (its affinity, as a container's
+        cpuset limits it; `os.cpu_count()` where the platform has no affinity)."""
+        if self.workers is not None:
+            return self.workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # macOS
+            return max(1, os.cpu_count() or 1)
 
     @property
     def replica_urls(self) -> list[str]:
