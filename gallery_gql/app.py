@@ -19,6 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gallery_gql.api.consistency import HEADER as CONSISTENCY_HEADER
 from gallery_gql.api.consistency import InvalidConsistencyTokenError, request_route
 from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.documents.manifest import trusted_documents
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.api.hidden_lookups import HiddenLookups
 from gallery_gql.api.loaders import Loaders
@@ -41,6 +42,7 @@ from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.deadline import RequestDeadline
 from gallery_gql.web.graphql_http.answers import error_answer
+from gallery_gql.web.graphql_http.persisted import PersistedDocuments, PersistedQueryStore
 from gallery_gql.web.graphql_http.router import GalleryGraphQLRouter
 from gallery_gql.web.health import router as health_router
 from gallery_gql.web.media import install_media
@@ -112,6 +114,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
     )
     router.max_response_bytes = settings.max_response_bytes
+    router.get_max_age_seconds = settings.get_max_age_seconds
+    router.documents = PersistedDocuments(
+        trusted_documents(),
+        PersistedQueryStore(settings.persisted_queries_max, settings.persisted_query_max_bytes),
+        trusted_only=settings.trusted_documents_only,
+    )
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
     install_pages(app, graphiql=settings.graphiql_enabled)

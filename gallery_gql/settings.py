@@ -109,6 +109,33 @@ class Settings(BaseSettings):
         description="Addresses or networks of the proxies whose X-Forwarded-For names the "
         "client (for the rate limit and logs); empty → the peer's address, headers ignored.",
     )
+    trusted_documents_only: bool = Field(
+        default=False,
+        description="Run only the trusted documents (the bundled clients' operations, "
+        "api/documents/trusted_documents.json), sent by hash or in full; any other "
+        "document → 403 `PERSISTED_QUERY_NOT_IN_LIST`, and no automatic persisted query "
+        "is registered.",
+    )
+    persisted_queries_max: int = Field(
+        default=1000,
+        ge=0,
+        le=100_000,
+        description="Automatic persisted queries a worker keeps (least recently used go "
+        "first); 0 registers none.",
+    )
+    persisted_query_max_bytes: int = Field(
+        default=32 * 1024,
+        ge=1,
+        description="The longest document (UTF-8 bytes) registered as an automatic "
+        "persisted query; a longer one still runs, unregistered.",
+    )
+    get_max_age_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=86_400,
+        description="`Cache-Control: max-age` of an anonymous query's answer sent by GET "
+        "as a persisted query; 0 → `no-cache` (revalidated by its ETag every time).",
+    )
     max_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
