@@ -19,6 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gallery_gql.api.consistency import HEADER as CONSISTENCY_HEADER
 from gallery_gql.api.consistency import InvalidConsistencyTokenError, request_route
 from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.documents.compiled import CompiledDocuments
 from gallery_gql.api.documents.manifest import trusted_documents
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.api.hidden_lookups import HiddenLookups
@@ -108,13 +109,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.tag_directory = tag_directory
+    schema = build_schema(settings)
     router = GalleryGraphQLRouter(
-        build_schema(settings),
+        schema,
         context_getter=get_context,  # a yield dependency (FastAPI runs it)
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
     )
     router.max_response_bytes = settings.max_response_bytes
     router.get_max_age_seconds = settings.get_max_age_seconds
+    if settings.compiled_documents and not settings.tracing:
+        router.compiled = CompiledDocuments(schema, settings)
     router.documents = PersistedDocuments(
         trusted_documents(),
         PersistedQueryStore(settings.persisted_queries_max, settings.persisted_query_max_bytes),

@@ -129,6 +129,12 @@ class Settings(BaseSettings):
         description="The longest document (UTF-8 bytes) registered as an automatic "
         "persisted query; a longer one still runs, unregistered.",
     )
+    compiled_documents: bool = Field(
+        default=True,
+        description="Answer the queries the compiler understands (the gallery's pages and "
+        "item view) from plans built once per document, without graphql-core's execution; "
+        "the answers are the same byte for byte. Off while `tracing` is on.",
+    )
     get_max_age_seconds: int = Field(
         default=5,
         ge=0,

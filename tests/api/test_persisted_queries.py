@@ -10,12 +10,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from asgi_lifespan import LifespanManager
 
 from gallery_gql.api.documents.manifest import document_hash, trusted_documents
-from gallery_gql.app import create_app
 from gallery_gql.auth import mint_token
 from gallery_gql.settings import Settings
+from tests.api.conftest import app_client
 from tests.factories import Dataset
 
 QUERY = "query Two { contentItems(first: 2) { edges { node { id title } } } }"
@@ -32,23 +31,15 @@ async def gallery(module_gallery: Dataset) -> Dataset:
     return module_gallery
 
 
-async def _client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
-
-
 @pytest.fixture
 async def http(settings: Settings, gallery: Dataset) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client(settings):
+    async for client in app_client(settings):
         yield client
 
 
 @pytest.fixture
 async def trusted_only(settings: Settings, gallery: Dataset) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client(settings.model_copy(update={"trusted_documents_only": True})):
+    async for client in app_client(settings.model_copy(update={"trusted_documents_only": True})):
         yield client
 
 
@@ -127,7 +118,7 @@ async def test_the_store_is_bounded_in_entries_and_length(
     )
     texts = [f"query Q{n} {{ __typename }}" for n in range(3)]
     long_text = "query Long { __typename }" + " " * 200
-    async for http in _client(bounded):
+    async for http in app_client(bounded):
         for text in [*texts, long_text]:
             response = await http.post("/graphql", json=persisted(document_hash(text), query=text))
             assert response.json() == {"data": {"__typename": "Query"}}
@@ -216,7 +207,7 @@ async def test_never_cacheable_a_token_errors_or_a_document_in_full(
 
 
 async def test_the_max_age_is_a_setting(settings: Settings, gallery: Dataset) -> None:
-    async for http in _client(settings.model_copy(update={"get_max_age_seconds": 0})):
+    async for http in app_client(settings.model_copy(update={"get_max_age_seconds": 0})):
         await http.post("/graphql", json=persisted(query=QUERY))
         response = await http.get("/graphql", params=get_params(persisted()))
         assert response.headers["cache-control"] == "no-cache"

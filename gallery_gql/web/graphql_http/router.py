@@ -27,6 +27,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.documents.compiled import CompiledDocuments
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
 from gallery_gql.web.graphql_http.answers import error_answer, graphql_response, problem_response
@@ -54,6 +55,8 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
     """Set from GALLERY_GQL_GET_MAX_AGE_SECONDS by create_app."""
     documents = PersistedDocuments({}, PersistedQueryStore(1000, 32 * 1024), trusted_only=False)
     """Replaced by create_app with the trusted documents and the configured store."""
+    compiled: CompiledDocuments | None = None
+    """The compiled path (api/documents/compiled.py), set by create_app when enabled."""
 
     def __init__(
         self,
@@ -116,6 +119,12 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
     async def run_operation(
         self, method: str, params: GraphQLParams, text: str, context: GalleryContext
     ) -> ExecutionResult:
+        if self.compiled is not None:
+            answered = await self.compiled.execute(
+                text, params.operation_name, params.variables, context
+            )
+            if answered is not None:
+                return answered
         try:
             return await self.schema.execute(
                 text,

@@ -1,0 +1,263 @@
+"""The gallery's compiled selections: `contentItems` (the grid: edges, cursors, page info,
+the capped count) and `contentItem` (the item view), with items' scalar fields,
+`thumbnail(resolution:)`, `creator` and `tags`. Each root field reads through the code
+its resolver uses (`read_content_page`, the items loader), so the rows are the same;
+only the completion differs, and it is proven equal by tests/api/test_compiled_documents.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gallery_gql.api.content_query import ContentArgs
+from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.documents.plans import (
+    Compiler,
+    Fallback,
+    Getter,
+    ObjectPlan,
+    Selection,
+    Unsupported,
+    completed,
+)
+from gallery_gql.api.global_id import decode_global_id, decode_item_key
+from gallery_gql.api.queries.content_page import count_page_matches, read_content_page
+from gallery_gql.api.types.connection import PageInfo, TotalCount
+from gallery_gql.api.types.content import ContentItem, ThumbnailResolver
+from gallery_gql.api.types.inputs import CreatorFilter
+from gallery_gql.api.types.tag import Tag
+from gallery_gql.api.types.user import User
+
+ItemField = tuple[str, str, Any]
+"""(response key, kind, what it needs): kinds `leaf` (a getter), `thumbnail` (the
+selection), `creator` and `tags` (an ObjectPlan)."""
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    fields: tuple[ItemField, ...]
+    thumbnail: ThumbnailResolver
+
+    @property
+    def reads_tags(self) -> bool:
+        return any(kind == "tags" for _, kind, _ in self.fields)
+
+    async def render(
+        self, items: list[ContentItem], context: GalleryContext, variables: Any
+    ) -> list[dict[str, Any]]:
+        getters: list[tuple[str, Getter | None]] = []
+        later: list[tuple[str, Callable[[ContentItem], Awaitable[Any]]]] = []
+        for key, kind, need in self.fields:
+            if kind == "leaf":
+                getters.append((key, need))
+            elif kind == "thumbnail":
+                getters.append((key, self._thumbnail(need, variables)))
+            else:
+                getters.append((key, None))
+                later.append((key, _loader(kind, need, context)))
+        out = [{key: get(item) if get else None for key, get in getters} for item in items]
+        for key, load in later:  # each field's loads batched over the items, as loaders do
+            values = await asyncio.gather(*(load(item) for item in items))
+            for rendered, value in zip(out, values, strict=True):
+                rendered[key] = value
+        return out
+
+    def _thumbnail(self, selection: Selection, variables: Any) -> Getter:
+        resolution = selection.arguments(variables).get("resolution")
+        resolve = self.thumbnail
+        return completed(lambda item: resolve(item, None, resolution), selection.field.type)  # type: ignore[union-attr]
+
+
+def _loader(
+    kind: str, plan: ObjectPlan, context: GalleryContext
+) -> Callable[[ContentItem], Awaitable[Any]]:
+    loaders = context.loaders
+
+    async def creator(item: ContentItem) -> dict[str, Any]:
+        user = await loaders.users.load(item.record.creator_id)
+        if user is None:
+            raise Fallback("creator missing")
+        return plan.render(User(record=user))
+
+    async def tags(item: ContentItem) -> list[dict[str, Any]]:
+        tag_ids = item.record.tags
+        if tag_ids is None:
+            whole = await loaders.items.load(item.record.key)
+            tag_ids = whole.tags if whole is not None and whole.tags is not None else ()
+        records = await loaders.tag_sets.load(tag_ids)
+        return [plan.render(Tag(record=record)) for record in records or []]
+
+    return creator if kind == "creator" else tags
+
+
+def item_plan(
+    compiler: Compiler, selections: list[Selection], thumbnail: ThumbnailResolver
+) -> ItemPlan:
+    parent = compiler.schema.get_type("ContentItem")
+    fields: list[ItemField] = []
+    for selection in selections:
+        if selection.name == "thumbnail":
+            fields.append((selection.key, "thumbnail", selection))
+        elif selection.name in ("creator", "tags"):
+            type_name = "User" if selection.name == "creator" else "Tag"
+            sub = compiler.collect(compiler.schema.get_type(type_name), _sets(selection))  # type: ignore[arg-type]
+            fields.append((selection.key, selection.name, compiler.object_plan(type_name, sub)))
+        else:
+            fields.append((selection.key, "leaf", compiler.leaf(parent, selection)))  # type: ignore[arg-type]
+    return ItemPlan(tuple(fields), thumbnail)
+
+
+def _sets(selection: Selection) -> list[Any]:
+    return [node.selection_set for node in selection.nodes if node.selection_set is not None]
+
+
+# -- contentItems -------------------------------------------------------------------------
+ARGUMENTS = {
+    "tags": "tags",
+    "tagNames": "tag_names",
+    "match": "match",
+    "excludeTags": "exclude_tags",
+    "excludeTagNames": "exclude_tag_names",
+    "creator": "creator",
+    "sources": "sources",
+    "collections": "collections",
+    "search": "search",
+    "sort": "sort",
+    "first": "first",
+    "cursor": "cursor",
+    "after": "after",
+    "last": "last",
+    "before": "before",
+}
+
+
+def content_args(values: dict[str, Any]) -> ContentArgs:
+    """graphql-core's coerced arguments as the resolver receives them from strawberry."""
+    args = {ARGUMENTS[name]: value for name, value in values.items()}
+    creator = args.get("creator")
+    if creator is not None:
+        args["creator"] = CreatorFilter(scope=creator["scope"], user_id=creator.get("userId"))
+    return ContentArgs(**args)
+
+
+@dataclass(frozen=True)
+class ConnectionPlan:
+    selection: Selection
+    entries: tuple[tuple[str, str, Any], ...]
+    """(key, kind, plan): `typename`, `edges` (edge entries), `pageInfo`, `totalCount`."""
+    reads_tags: bool
+
+    async def run(self, context: GalleryContext, variables: Any) -> dict[str, Any]:
+        args = content_args(self.selection.arguments(variables))
+        read = await read_content_page(context, args, self.reads_tags)
+        out: dict[str, Any] = {}
+        for key, kind, plan in self.entries:
+            if kind == "typename":
+                out[key] = "ContentItemConnection"
+            elif kind == "edges":
+                out[key] = await _edges(plan, read.edges, context, variables)
+            elif kind == "pageInfo":
+                cursors = [token for token, _ in read.edges]
+                out[key] = plan.render(
+                    PageInfo(
+                        has_next_page=read.page.has_next,
+                        has_previous_page=read.page.has_previous,
+                        start_cursor=cursors[0] if cursors else None,
+                        end_cursor=cursors[-1] if cursors else None,
+                    )
+                )
+            else:
+                found = await count_page_matches(
+                    context, read.query.content_filter, read.query.stats
+                )
+                out[key] = plan.render(TotalCount(count=found.count, is_exact=found.is_exact))
+        return out
+
+
+async def _edges(
+    entries: tuple[tuple[str, str, Any], ...],
+    edges: list[Any],
+    context: GalleryContext,
+    variables: Any,
+) -> list[dict[str, Any]]:
+    items = [ContentItem(record=record) for _, record in edges]
+    nodes: dict[str, list[dict[str, Any]]] = {}
+    for key, kind, plan in entries:
+        if kind == "node":
+            nodes[key] = await plan.render(items, context, variables)
+    rendered = []
+    for index, (token, _) in enumerate(edges):
+        edge: dict[str, Any] = {}
+        for key, kind, _plan in entries:
+            if kind == "cursor":
+                edge[key] = token
+            elif kind == "typename":
+                edge[key] = "ContentItemEdge"
+            else:
+                edge[key] = nodes[key][index]
+        rendered.append(edge)
+    return rendered
+
+
+def connection_plan(
+    compiler: Compiler, selection: Selection, thumbnail: ThumbnailResolver
+) -> ConnectionPlan:
+    schema = compiler.schema
+    connection = schema.get_type("ContentItemConnection")
+    entries: list[tuple[str, str, Any]] = []
+    reads_tags = False
+    for sub in compiler.collect(connection, _sets(selection)):  # type: ignore[arg-type]
+        if sub.field is None:
+            entries.append((sub.key, "typename", None))
+        elif sub.name == "edges":
+            edge_entries: list[tuple[str, str, Any]] = []
+            for part in compiler.collect(schema.get_type("ContentItemEdge"), _sets(sub)):  # type: ignore[arg-type]
+                if part.field is None:
+                    edge_entries.append((part.key, "typename", None))
+                elif part.name == "cursor":
+                    edge_entries.append((part.key, "cursor", None))
+                else:  # node
+                    item_fields = compiler.collect(schema.get_type("ContentItem"), _sets(part))  # type: ignore[arg-type]
+                    plan = item_plan(compiler, item_fields, thumbnail)
+                    reads_tags = reads_tags or plan.reads_tags
+                    edge_entries.append((part.key, "node", plan))
+            entries.append((sub.key, "edges", tuple(edge_entries)))
+        elif sub.name in ("pageInfo", "totalCount"):
+            type_name = "PageInfo" if sub.name == "pageInfo" else "TotalCount"
+            fields = compiler.collect(schema.get_type(type_name), _sets(sub))  # type: ignore[arg-type]
+            entries.append((sub.key, sub.name, compiler.object_plan(type_name, fields)))
+        else:
+            raise Unsupported(f"ContentItemConnection.{sub.name}")
+    return ConnectionPlan(selection, tuple(entries), reads_tags)
+
+
+# -- contentItem --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ItemLookupPlan:
+    selection: Selection
+    item: ItemPlan
+
+    async def run(self, context: GalleryContext, variables: Any) -> dict[str, Any] | None:
+        item_id = self.selection.arguments(variables)["id"]
+        type_name, key = decode_global_id(item_id)
+        if type_name != "ContentItem":
+            raise Fallback("not a ContentItem id")  # the resolver's error, from the executor
+        record = await context.loaders.items.load(decode_item_key(key))
+        if record is None or not record.visible_to(context.viewer_id):
+            if context.hidden_lookups is not None:
+                # A miss is counted (and may be refused) by the resolver, once: the
+                # general executor answers, from the loader's cached row.
+                raise Fallback("a counted miss")
+            return None
+        (rendered,) = await self.item.render([ContentItem(record=record)], context, variables)
+        return rendered
+
+
+def item_lookup_plan(
+    compiler: Compiler, selection: Selection, thumbnail: ThumbnailResolver
+) -> ItemLookupPlan:
+    fields = compiler.collect(compiler.schema.get_type("ContentItem"), _sets(selection))  # type: ignore[arg-type]
+    return ItemLookupPlan(selection, item_plan(compiler, fields, thumbnail))
