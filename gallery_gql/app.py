@@ -43,6 +43,7 @@ from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.deadline import RequestDeadline
 from gallery_gql.web.graphql_http.answers import error_answer
+from gallery_gql.web.graphql_http.endpoint import graphql_route
 from gallery_gql.web.graphql_http.persisted import PersistedDocuments, PersistedQueryStore
 from gallery_gql.web.graphql_http.router import GalleryGraphQLRouter
 from gallery_gql.web.health import router as health_router
@@ -124,6 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         PersistedQueryStore(settings.persisted_queries_max, settings.persisted_query_max_bytes),
         trusted_only=settings.trusted_documents_only,
     )
+    # HTTP requests take the plain route (endpoint.py); WebSockets strawberry's router.
+    app.router.routes.append(graphql_route("/graphql", router, context_getter))
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
     install_pages(app, graphiql=settings.graphiql_enabled)
