@@ -13,6 +13,7 @@ argument-taking or asynchronous field the compiler does not know, a list of leav
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -23,12 +24,17 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLAbstractType,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
@@ -194,6 +200,27 @@ def _is_leaf(type_: Any) -> bool:
     return isinstance(type_, GraphQLLeafType)
 
 
+_UNCHANGED: dict[GraphQLLeafType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLInt: int,
+    GraphQLFloat: float,
+}
+"""The built-in scalars that give back a value of exactly this Python type unchanged
+(graphql-core's `serialize_*`), within the bounds `_kept` checks."""
+
+_INT_BOUNDS = (-(2**31), 2**31 - 1)
+
+
+def _kept(value: Any) -> bool:
+    if type(value) is int:
+        return _INT_BOUNDS[0] <= value <= _INT_BOUNDS[1]
+    if type(value) is float:
+        return math.isfinite(value)
+    return True
+
+
 def completed(read: Getter, type_: Any) -> Getter:
     """`read` completed as graphql-core completes a leaf: null where nullable, the type's
     `coerce_output_value` otherwise; a null for a non-null field is a `Fallback` (the general
@@ -203,6 +230,7 @@ def completed(read: Getter, type_: Any) -> Getter:
     if isinstance(leaf, GraphQLList) or not isinstance(leaf, GraphQLLeafType):
         raise Unsupported("not a leaf")
     coerce = leaf.coerce_output_value
+    unchanged = _UNCHANGED.get(leaf)
 
     def complete(obj: Any) -> Any:
         value = read(obj)
@@ -210,6 +238,8 @@ def completed(read: Getter, type_: Any) -> Getter:
             if non_null:
                 raise Fallback("null for a non-null field")
             return None
+        if type(value) is unchanged and _kept(value):
+            return value
         out = coerce(value)
         if out is None or out is Undefined:
             raise Fallback("not serializable")
