@@ -14,7 +14,7 @@ from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.types.scalars import CursorToken
 from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.query.count import Count, count_matches
-from gallery_gql.gallery.query.cursor import Cursor, encode_cursor
+from gallery_gql.gallery.query.cursor import encode_cursors
 from gallery_gql.gallery.query.fetch import Page, fetch_page
 from gallery_gql.gallery.query.filters import ContentFilter
 from gallery_gql.gallery.query.tag_stats import TagStats
@@ -50,13 +50,17 @@ async def read_content_page(
         if item.tags is not None:
             context.loaders.items.prime(key, item)
     STRATEGIES.labels(page.strategy).inc()
-    secret = context.settings.signing_secret()
-    digest = query.content_filter.digest(query.sort)
-    edges = []
-    for position in page.positions:
-        at = Cursor(digest, query.sort, position)
-        token = CursorToken(encode_cursor(at, secret, viewer=context.viewer_id))
-        edges.append((token, page.items[position.item]))
+    tokens = encode_cursors(
+        query.content_filter.digest(query.sort),
+        query.sort,
+        page.positions,
+        context.settings.signing_secret(),
+        viewer=context.viewer_id,
+    )
+    edges = [
+        (CursorToken(token), page.items[position.item])
+        for token, position in zip(tokens, page.positions, strict=True)
+    ]
     return ContentPage(query, page, edges)
 
 
