@@ -89,27 +89,32 @@ def _pick(draw: st.DrawFn, fields: list[str], at_least: int = 1) -> str:
     return " ".join(_aliased(draw, field) for field in chosen)
 
 
-@st.composite
-def page_document(draw: st.DrawFn) -> str:
-    node = _pick(draw, ITEM_LEAVES)
-    parts = []
-    for _ in range(draw(st.integers(1, 3))):
-        part = draw(st.sampled_from(["edges", "pageInfo", "totalCount", "__typename"]))
+def _connection(draw: st.DrawFn, leaves: list[str], parts: list[str]) -> str:
+    """A connection's selections: some of `parts`, edges with nodes of some `leaves`."""
+    node = _pick(draw, leaves)
+    chosen = []
+    for part in draw(st.lists(st.sampled_from(parts), min_size=1, max_size=3)):
         if part == "edges":
             edge = draw(st.lists(st.sampled_from(["cursor", "node", "__typename"]), min_size=1))
             inner = " ".join(f"node {{ {node} }}" if e == "node" else e for e in edge)
-            parts.append(_aliased(draw, f"edges {{ {inner} }}"))
+            chosen.append(_aliased(draw, f"edges {{ {inner} }}"))
         elif part == "pageInfo":
-            parts.append(_aliased(draw, f"pageInfo {{ {_pick(draw, PAGE_INFO)} }}"))
+            chosen.append(_aliased(draw, f"pageInfo {{ {_pick(draw, PAGE_INFO)} }}"))
         elif part == "totalCount":
-            parts.append(_aliased(draw, f"totalCount {{ {_pick(draw, TOTAL)} }}"))
+            chosen.append(_aliased(draw, f"totalCount {{ {_pick(draw, TOTAL)} }}"))
         else:
-            parts.append(part)
+            chosen.append(part)
+    return " ".join(chosen)
+
+
+@st.composite
+def page_document(draw: st.DrawFn) -> str:
+    parts = _connection(draw, ITEM_LEAVES, ["edges", "pageInfo", "totalCount", "__typename"])
     size = draw(st.sampled_from(["$first", "3", "25"]))
     root = _aliased(
         draw,
         f"contentItems(tags: $tags, tagNames: $tagNames, match: $match, creator: $creator, "
-        f"sort: $sort, first: {size}, cursor: $cursor, search: $search) {{ {' '.join(parts)} }}",
+        f"sort: $sort, first: {size}, cursor: $cursor, search: $search) {{ {parts} }}",
     )
     extra = " __typename" if draw(st.booleans()) else ""
     return _declared("Page", f"{root}{extra}")
@@ -126,6 +131,8 @@ DECLARATIONS = {
     "search": "String",
     "resolution": "String",
     "id": "ID!",
+    "after": "Cursor",
+    "sources": "[ContentSource!]",
 }
 
 
@@ -175,6 +182,33 @@ def page_variables(draw: st.DrawFn, dataset: Dataset) -> dict[str, Any]:
     return variables
 
 
+TAG_LEAVES = [
+    "id",
+    "databaseId",
+    "name",
+    "createdAt",
+    "__typename",
+    "itemCount",
+    "itemCount(sources: [AUTO])",
+    "itemCount(sources: $sources)",
+    "parents { name }",  # not compiled
+    "... on Tag { name }",
+]
+
+
+@st.composite
+def tag_request(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    parts = _connection(draw, TAG_LEAVES, ["edges", "pageInfo", "__typename"])
+    root = _aliased(draw, f"tags(search: $search, first: $first, after: $after) {{ {parts} }}")
+    variables = {
+        "search": draw(st.sampled_from([None, "tag", "1", "x", "%"])),
+        "first": draw(st.sampled_from([1, 3, 20, None, 0])),
+        "after": draw(st.sampled_from([None, None, None, "bogus"])),
+        "sources": draw(st.sampled_from([None, ["REGULAR"], ["AUTO", "REGULAR"]])),
+    }
+    return _declared("Tags", root), variables
+
+
 @st.composite
 def item_request(draw: st.DrawFn, dataset: Dataset) -> tuple[str, dict[str, Any]]:
     node = _pick(draw, ITEM_LEAVES)
@@ -195,7 +229,7 @@ ANSWERS = {"data": 0, "errors": 0}
 
 
 @settings(
-    max_examples=150,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -207,11 +241,14 @@ async def test_the_compiled_path_answers_as_the_executor(
     settings: Settings,
 ) -> None:
     dataset = module_gallery
-    if data.draw(st.booleans()):
+    kind = data.draw(st.sampled_from(["page", "page", "item", "tags"]))
+    if kind == "page":
         document = data.draw(page_document())
         variables = data.draw(page_variables(dataset))
-    else:
+    elif kind == "item":
         document, variables = data.draw(item_request(dataset))
+    else:
+        document, variables = data.draw(tag_request())
     viewer = data.draw(st.sampled_from([None, *dataset.users[:2]]))
     headers = {"Authorization": f"Bearer {mint_token(viewer, settings)}"} if viewer else {}
     body = {"query": document, "variables": variables}
@@ -240,7 +277,7 @@ async def test_next_pages_by_cursor_answer_alike(
         cursor = compiled.json()["data"]["contentItems"]["pageInfo"]["endCursor"]
 
 
-async def test_the_grid_and_item_view_are_compiled(
+async def test_the_grid_item_view_and_tag_list_are_compiled(
     settings: Settings, module_gallery: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Answered with graphql-core's executor out of the way: the compiled path ran."""
@@ -257,6 +294,9 @@ async def test_the_grid_and_item_view_are_compiled(
         assert (await http.post("/graphql", json={"query": grid})).json() == grid_body
         found = (await http.post("/graphql", json={"query": item % first_id})).json()
         assert found["data"]["contentItem"]["id"] == first_id
+        tags = "{ tags(first: 3) { edges { cursor node { name itemCount } } } }"
+        listed = (await http.post("/graphql", json={"query": tags})).json()
+        assert len(listed["data"]["tags"]["edges"]) == 3
 
 
 def test_the_drawn_requests_were_mostly_answered_with_data() -> None:

@@ -33,6 +33,7 @@ from gallery_gql.api.cost import cached_operation_cost
 from gallery_gql.api.documents.gallery_plans import connection_plan, item_lookup_plan
 from gallery_gql.api.documents.lru import LRU
 from gallery_gql.api.documents.plans import Compiler, Unsupported
+from gallery_gql.api.documents.tag_plans import tag_list_plan
 from gallery_gql.api.operation_resolution import operation_problem
 from gallery_gql.api.paging import page_size_errors
 from gallery_gql.api.schema import GallerySchema
@@ -52,7 +53,7 @@ class CompiledOperation:
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
     roots: tuple[tuple[str, str, Any], ...]
-    """(response key, kind, plan): `typename`, `contentItems`, `contentItem`."""
+    """(response key, kind, plan): `typename`, `contentItems`, `contentItem`, `tags`."""
 
     @property
     def name(self) -> str | None:
@@ -111,6 +112,8 @@ class CompiledDocuments:
                         connection_plan(compiler, selection, self.thumbnail),
                     )
                 )
+            elif selection.name == "tags":
+                roots.append((selection.key, selection.name, tag_list_plan(compiler, selection)))
             elif selection.name == "contentItem":
                 roots.append(
                     (

@@ -14,6 +14,7 @@ from typing import Any
 
 from gallery_gql.api.content_query import ContentArgs
 from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.documents.edges import edges_plan
 from gallery_gql.api.documents.plans import (
     Compiler,
     Fallback,
@@ -22,6 +23,7 @@ from gallery_gql.api.documents.plans import (
     Selection,
     Unsupported,
     completed,
+    selection_sets,
 )
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
 from gallery_gql.api.queries.content_page import count_page_matches, read_content_page
@@ -96,22 +98,18 @@ def _loader(
 def item_plan(
     compiler: Compiler, selections: list[Selection], thumbnail: ThumbnailResolver
 ) -> ItemPlan:
-    parent = compiler.schema.get_type("ContentItem")
+    parent = compiler.object_type("ContentItem")
     fields: list[ItemField] = []
     for selection in selections:
         if selection.name == "thumbnail":
             fields.append((selection.key, "thumbnail", selection))
         elif selection.name in ("creator", "tags"):
             type_name = "User" if selection.name == "creator" else "Tag"
-            sub = compiler.collect(compiler.schema.get_type(type_name), _sets(selection))  # type: ignore[arg-type]
+            sub = compiler.collect(compiler.object_type(type_name), selection_sets(selection))
             fields.append((selection.key, selection.name, compiler.object_plan(type_name, sub)))
         else:
-            fields.append((selection.key, "leaf", compiler.leaf(parent, selection)))  # type: ignore[arg-type]
+            fields.append((selection.key, "leaf", compiler.leaf(parent, selection)))
     return ItemPlan(tuple(fields), thumbnail)
-
-
-def _sets(selection: Selection) -> list[Any]:
-    return [node.selection_set for node in selection.nodes if node.selection_set is not None]
 
 
 # -- contentItems -------------------------------------------------------------------------
@@ -158,7 +156,9 @@ class ConnectionPlan:
             if kind == "typename":
                 out[key] = "ContentItemConnection"
             elif kind == "edges":
-                out[key] = await _edges(plan, read.edges, context, variables)
+                cursors = [token for token, _ in read.edges]
+                items = [ContentItem(record=record) for _, record in read.edges]
+                out[key] = await plan.render(cursors, items, context, variables)
             elif kind == "pageInfo":
                 cursors = [token for token, _ in read.edges]
                 out[key] = plan.render(
@@ -177,57 +177,30 @@ class ConnectionPlan:
         return out
 
 
-async def _edges(
-    entries: tuple[tuple[str, str, Any], ...],
-    edges: list[Any],
-    context: GalleryContext,
-    variables: Any,
-) -> list[dict[str, Any]]:
-    items = [ContentItem(record=record) for _, record in edges]
-    nodes: dict[str, list[dict[str, Any]]] = {}
-    for key, kind, plan in entries:
-        if kind == "node":
-            nodes[key] = await plan.render(items, context, variables)
-    rendered = []
-    for index, (token, _) in enumerate(edges):
-        edge: dict[str, Any] = {}
-        for key, kind, _plan in entries:
-            if kind == "cursor":
-                edge[key] = token
-            elif kind == "typename":
-                edge[key] = "ContentItemEdge"
-            else:
-                edge[key] = nodes[key][index]
-        rendered.append(edge)
-    return rendered
-
-
 def connection_plan(
     compiler: Compiler, selection: Selection, thumbnail: ThumbnailResolver
 ) -> ConnectionPlan:
-    schema = compiler.schema
-    connection = schema.get_type("ContentItemConnection")
+    connection = compiler.object_type("ContentItemConnection")
     entries: list[tuple[str, str, Any]] = []
     reads_tags = False
-    for sub in compiler.collect(connection, _sets(selection)):  # type: ignore[arg-type]
+    for sub in compiler.collect(connection, selection_sets(selection)):
         if sub.field is None:
             entries.append((sub.key, "typename", None))
         elif sub.name == "edges":
-            edge_entries: list[tuple[str, str, Any]] = []
-            for part in compiler.collect(schema.get_type("ContentItemEdge"), _sets(sub)):  # type: ignore[arg-type]
-                if part.field is None:
-                    edge_entries.append((part.key, "typename", None))
-                elif part.name == "cursor":
-                    edge_entries.append((part.key, "cursor", None))
-                else:  # node
-                    item_fields = compiler.collect(schema.get_type("ContentItem"), _sets(part))  # type: ignore[arg-type]
-                    plan = item_plan(compiler, item_fields, thumbnail)
-                    reads_tags = reads_tags or plan.reads_tags
-                    edge_entries.append((part.key, "node", plan))
-            entries.append((sub.key, "edges", tuple(edge_entries)))
+            edges = edges_plan(
+                compiler,
+                sub,
+                "ContentItemEdge",
+                "ContentItem",
+                lambda fields: item_plan(compiler, fields, thumbnail),
+            )
+            reads_tags = reads_tags or any(
+                isinstance(plan, ItemPlan) and plan.reads_tags for plan in edges.node_plans
+            )
+            entries.append((sub.key, "edges", edges))
         elif sub.name in ("pageInfo", "totalCount"):
             type_name = "PageInfo" if sub.name == "pageInfo" else "TotalCount"
-            fields = compiler.collect(schema.get_type(type_name), _sets(sub))  # type: ignore[arg-type]
+            fields = compiler.collect(compiler.object_type(type_name), selection_sets(sub))
             entries.append((sub.key, sub.name, compiler.object_plan(type_name, fields)))
         else:
             raise Unsupported(f"ContentItemConnection.{sub.name}")
@@ -259,5 +232,5 @@ class ItemLookupPlan:
 def item_lookup_plan(
     compiler: Compiler, selection: Selection, thumbnail: ThumbnailResolver
 ) -> ItemLookupPlan:
-    fields = compiler.collect(compiler.schema.get_type("ContentItem"), _sets(selection))  # type: ignore[arg-type]
+    fields = compiler.collect(compiler.object_type("ContentItem"), selection_sets(selection))
     return ItemLookupPlan(selection, item_plan(compiler, fields, thumbnail))

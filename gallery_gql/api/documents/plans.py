@@ -42,6 +42,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 from strawberry.schema.name_converter import NameConverter
 
+from gallery_gql.api.queries.tags import TagEdge
 from gallery_gql.api.types.connection import ContentItemEdge, PageInfo, TotalCount
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.tag import Tag
@@ -62,6 +63,7 @@ Getter = Callable[[Any], Any]
 
 STRAWBERRY_TYPES: dict[str, type] = {
     "ContentItem": ContentItem,
+    "TagEdge": TagEdge,
     "User": User,
     "Tag": Tag,
     "PageInfo": PageInfo,
@@ -90,6 +92,11 @@ class Compiler:
     fragments: Mapping[str, FragmentDefinitionNode]
     names: NameConverter
     getters: dict[tuple[str, str], Getter] = field(default_factory=dict)
+
+    def object_type(self, name: str) -> GraphQLObjectType:
+        type_ = self.schema.get_type(name)
+        assert isinstance(type_, GraphQLObjectType)
+        return type_
 
     # -- collecting fields, as graphql-core's CollectFields -------------------------------
     def collect(self, parent: GraphQLObjectType, sets: list[SelectionSetNode]) -> list[Selection]:
@@ -174,8 +181,7 @@ class Compiler:
         raise Unsupported(f"{type_name}.{name}")
 
     def object_plan(self, type_name: str, selections: list[Selection]) -> ObjectPlan:
-        parent = self.schema.get_type(type_name)
-        assert isinstance(parent, GraphQLObjectType)
+        parent = self.object_type(type_name)
         entries = []
         for selection in selections:
             if selection.field is not None and not _is_leaf(selection.field.type):
@@ -192,6 +198,11 @@ class ObjectPlan:
 
     def render(self, obj: Any) -> dict[str, Any]:
         return {key: get(obj) for key, get in self.entries}
+
+
+def selection_sets(selection: Selection) -> list[SelectionSetNode]:
+    """The selection sets below a response key's field nodes, to be merged."""
+    return [node.selection_set for node in selection.nodes if node.selection_set is not None]
 
 
 def _is_leaf(type_: Any) -> bool:
