@@ -3,7 +3,9 @@ workers: each its own listener and hub, as gunicorn's workers are)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -58,3 +60,11 @@ async def workers(live_settings: Settings, gallery: Gallery) -> AsyncIterator[Wo
             urls.append(f"http://{host}:{port}")
             apps.append(app)
         yield Workers(urls, apps, live_settings)
+
+
+async def until(condition: Callable[[], bool], seconds: float = 15.0) -> None:
+    """Wait (bounded) until `condition()` holds."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.mutations.calls import BULK_CREATE, CREATE, DELETE, RETAG, UPDATE, new_item
 from tests.live.client import LiveClient, live_client, post
-from tests.live.conftest import Gallery, Workers
+from tests.live.conftest import Gallery, Workers, until
 from tests.model import ModelItem, ModelQuery, expected, load_items
 
 
@@ -120,10 +119,7 @@ async def _state(engine: AsyncEngine) -> dict[tuple[str, int], ModelItem]:
 
 
 async def _until_processed(workers: Workers, events: int) -> None:
-    deadline = time.monotonic() + 15
-    while workers.hub(1).processed < events:
-        assert time.monotonic() < deadline, "the subscribers' worker did not process the events"
-        await asyncio.sleep(0.01)
+    await until(lambda: workers.hub(1).processed >= events)
 
 
 async def test_events_are_exactly_what_the_model_says(
@@ -224,7 +220,4 @@ async def test_events_are_exactly_what_the_model_says(
 
 
 async def _until_subscribed(workers: Workers, count: int) -> None:
-    deadline = time.monotonic() + 10
-    while workers.hub(1).subscriptions < count:
-        assert time.monotonic() < deadline, "the subscriptions did not start"
-        await asyncio.sleep(0.01)
+    await until(lambda: workers.hub(1).subscriptions >= count)
