@@ -48,12 +48,13 @@ class ContentArgs:
     sources: Sequence[ContentSource] | None
     collections: Sequence[ContentCollection] | None
     search: str | None
-    sort: ContentSort
-    first: int | None
-    cursor: str | None
-    after: str | None
-    last: int | None
-    before: str | None
+    # Order and paging (`contentItems` only; a live subscription has neither).
+    sort: ContentSort = ContentSort.NEWEST
+    first: int | None = None
+    cursor: str | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,17 @@ async def build_content_query(
     conn: AsyncConnection, args: ContentArgs, context: GalleryContext
 ) -> ContentQuery:
     """Validate and resolve the arguments (one statement when tags are given)."""
+    content_filter, stats = await build_content_filter(conn, args, context)
+    sort = args.sort.to_domain()
+    page = _page_request(args, context, content_filter.digest(sort), sort)
+    return ContentQuery(content_filter, sort, page, stats)
+
+
+async def build_content_filter(
+    conn: AsyncConnection, args: ContentArgs, context: GalleryContext
+) -> tuple[ContentFilter, TagStats]:
+    """The filter arguments (not sort or paging) validated and resolved, with the
+    filter tags' counts."""
     try:
         search = check_search(args.search)
     except SearchTooLongError as exc:
@@ -187,6 +199,4 @@ async def build_content_query(
         collections=collections,
         viewer_id=context.viewer_id,
     )
-    sort = args.sort.to_domain()
-    page = _page_request(args, context, content_filter.digest(sort), sort)
-    return ContentQuery(content_filter, sort, page, found.stats)
+    return content_filter, found.stats
