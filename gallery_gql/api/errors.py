@@ -49,6 +49,11 @@ class ErrorCode(StrEnum):
     again with `query` (Apollo's clients do so on this code)."""
     PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
     """Only trusted documents run here, and this is not one (HTTP 403)."""
+    TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+    """A WebSocket, or the server, holds as many live subscriptions as it may."""
+    EVENTS_INTERRUPTED = "EVENTS_INTERRUPTED"
+    """Live events may have been missed (the server lost its database listener): read
+    again and subscribe again."""
 
 
 class PublicError(GraphQLError):
