@@ -305,3 +305,22 @@ def test_the_drawn_requests_were_mostly_answered_with_data() -> None:
     total = ANSWERS["data"] + ANSWERS["errors"]
     assert ANSWERS["errors"] > 0
     assert ANSWERS["data"] >= 0.4 * total, ANSWERS
+
+
+async def test_kept_variables_answer_each_viewer_as_the_executor(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient], module_gallery: Dataset, settings: Settings
+) -> None:
+    """The same variables, coerced once and kept by the compiled path, sent by a viewer,
+    anonymously and by another viewer: each answer is the executor's."""
+    document = (
+        "query Mine($creator: CreatorFilter, $n: Int) { contentItems(creator: $creator, "
+        "first: $n) { edges { cursor node { id isPrivate } } totalCount { count } } }"
+    )
+    body = {"query": document, "variables": {"creator": {"scope": "ME"}, "n": 4}}
+    fast, slow = both
+    for viewer in (module_gallery.users[0], None, module_gallery.users[1], None):
+        headers = {"Authorization": f"Bearer {mint_token(viewer, settings)}"} if viewer else {}
+        compiled = await fast.post("/graphql", json=body, headers=headers)
+        general = await slow.post("/graphql", json=body, headers=headers)
+        assert compiled.status_code == general.status_code
+        assert compiled.content == general.content

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
@@ -32,7 +33,7 @@ from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.cost import cached_operation_cost
 from gallery_gql.api.documents.gallery_plans import connection_plan, item_lookup_plan
 from gallery_gql.api.documents.lru import LRU
-from gallery_gql.api.documents.plans import Compiler, Unsupported
+from gallery_gql.api.documents.plans import BoundVariables, Compiler, Unsupported
 from gallery_gql.api.documents.tag_plans import tag_list_plan
 from gallery_gql.api.operation_resolution import operation_problem
 from gallery_gql.api.paging import page_size_errors
@@ -44,6 +45,9 @@ from gallery_gql.settings import Settings
 log = logging.getLogger("gallery_gql.compiled")
 
 CACHED_PLANS = 256
+CACHED_VARIABLES = 1024
+MAX_KEPT_VARIABLES = 2048
+"""Variables spelled longer than this (bytes of JSON) are coerced afresh each time."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class CompiledDocuments:
         self.settings = settings
         self.thumbnail = thumbnail_resolver(settings.media_url_prefix)
         self._plans: LRU[tuple[str, str | None], object] = LRU(CACHED_PLANS)
+        self._variables: LRU[tuple[str, str | None, bytes | None], BoundVariables] = LRU(
+            CACHED_VARIABLES
+        )
 
     def plan(self, text: str, operation_name: str | None) -> CompiledOperation | None:
         key = (text, operation_name)
@@ -155,15 +162,36 @@ class CompiledDocuments:
     async def _run(
         self, compiled: CompiledOperation, raw: dict[str, Any], context: GalleryContext
     ) -> dict[str, Any] | None:
+        variables = self._bound(compiled, raw)
+        if variables is None:
+            return None
+        data: dict[str, Any] = {}
+        for key, kind, plan in compiled.roots:
+            data[key] = "Query" if kind == "typename" else await plan.run(context, variables)
+        return data
+
+    def _bound(self, compiled: CompiledOperation, raw: dict[str, Any]) -> BoundVariables | None:
+        """The variables coerced and checked (page sizes, cost), or None: the executor
+        reports what is wrong. Kept per document and variables' JSON: the same variables
+        coerce alike for every request and viewer."""
+        try:
+            spelled = orjson.dumps(raw)
+        except TypeError:  # an integer orjson does not write: not kept
+            spelled = None
+        key = (compiled.text, compiled.name, spelled)
+        if spelled is not None and len(spelled) <= MAX_KEPT_VARIABLES:
+            bound = self._variables.get(key)
+            if bound is not None:
+                return bound
         schema = self.schema._schema
         settings = self.settings
-        variables = get_variable_values(
+        values = get_variable_values(
             schema, compiled.operation.variable_definitions or (), raw, max_errors=1
         )
-        if isinstance(variables, list):
+        if isinstance(values, list):
             return None
         if page_size_errors(
-            compiled.operation, compiled.fragments, variables.coerced, settings.max_page_size
+            compiled.operation, compiled.fragments, values.coerced, settings.max_page_size
         ):
             return None
         cost = cached_operation_cost(
@@ -171,7 +199,7 @@ class CompiledDocuments:
         )
         if cost > settings.max_query_cost:
             return None
-        data: dict[str, Any] = {}
-        for key, kind, plan in compiled.roots:
-            data[key] = "Query" if kind == "typename" else await plan.run(context, variables)
-        return data
+        bound = BoundVariables(values)
+        if spelled is not None and len(spelled) <= MAX_KEPT_VARIABLES:
+            self._variables.put(key, bound)
+        return bound

@@ -8,12 +8,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gallery_gql.api.context import GalleryContext
-from gallery_gql.api.documents.plans import Compiler, Selection, selection_sets
+from gallery_gql.api.documents.plans import (
+    BoundVariables,
+    Compiler,
+    Selection,
+    selection_sets,
+)
 
 
 class NodePlan(Protocol):
     async def render(
-        self, nodes: list[Any], context: GalleryContext, variables: Any
+        self, nodes: list[Any], context: GalleryContext, variables: BoundVariables
     ) -> list[dict[str, Any]]: ...
 
 
@@ -32,7 +37,7 @@ class EdgesPlan:
         cursors: Sequence[str],
         nodes: list[Any],
         context: GalleryContext,
-        variables: Any,
+        variables: BoundVariables,
     ) -> list[dict[str, Any]]:
         rendered_nodes = {
             key: await plan.render(nodes, context, variables)

@@ -16,6 +16,7 @@ from gallery_gql.api.content_query import ContentArgs
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.documents.edges import edges_plan
 from gallery_gql.api.documents.plans import (
+    BoundVariables,
     Compiler,
     Fallback,
     Getter,
@@ -48,7 +49,7 @@ class ItemPlan:
         return any(kind == "tags" for _, kind, _ in self.fields)
 
     async def render(
-        self, items: list[ContentItem], context: GalleryContext, variables: Any
+        self, items: list[ContentItem], context: GalleryContext, variables: BoundVariables
     ) -> list[dict[str, Any]]:
         getters: list[tuple[str, Getter | None]] = []
         later: list[tuple[str, Callable[[ContentItem], Awaitable[Any]]]] = []
@@ -67,8 +68,8 @@ class ItemPlan:
                 rendered[key] = value
         return out
 
-    def _thumbnail(self, selection: Selection, variables: Any) -> Getter:
-        resolution = selection.arguments(variables).get("resolution")
+    def _thumbnail(self, selection: Selection, variables: BoundVariables) -> Getter:
+        resolution = variables.arguments(selection).get("resolution")
         resolve = self.thumbnail
         return completed(lambda item: resolve(item, None, resolution), selection.field.type)  # type: ignore[union-attr]
 
@@ -158,8 +159,8 @@ class ConnectionPlan:
     """(key, kind, plan): `typename`, `edges` (edge entries), `pageInfo`, `totalCount`."""
     reads_tags: bool
 
-    async def run(self, context: GalleryContext, variables: Any) -> dict[str, Any]:
-        args = content_args(self.selection.arguments(variables))
+    async def run(self, context: GalleryContext, variables: BoundVariables) -> dict[str, Any]:
+        args = content_args(variables.arguments(self.selection))
         read = await read_content_page(context, args, self.reads_tags)
         out: dict[str, Any] = {}
         for key, kind, plan in self.entries:
@@ -223,8 +224,10 @@ class ItemLookupPlan:
     selection: Selection
     item: ItemPlan
 
-    async def run(self, context: GalleryContext, variables: Any) -> dict[str, Any] | None:
-        item_id = self.selection.arguments(variables)["id"]
+    async def run(
+        self, context: GalleryContext, variables: BoundVariables
+    ) -> dict[str, Any] | None:
+        item_id = variables.arguments(self.selection)["id"]
         type_name, key = decode_global_id(item_id)
         if type_name != "ContentItem":
             raise Fallback("not a ContentItem id")  # the resolver's error, from the executor

@@ -39,7 +39,7 @@ from graphql import (
     SelectionSetNode,
     Undefined,
 )
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.schema.name_converter import NameConverter
 
 from gallery_gql.api.queries.tags import TagEdge
@@ -81,9 +81,26 @@ class Selection:
     nodes: tuple[FieldNode, ...]
     field: GraphQLField | None  # None for __typename
 
-    def arguments(self, variables: Any) -> dict[str, Any]:
-        assert self.field is not None
-        return get_argument_values(self.field, self.nodes[0], variables)
+
+class BoundVariables:
+    """A request's coerced variables, and each field's argument values under them, worked
+    out once: a plan keeps them for the next request that sends the same variables
+    (compiled.py). Shared between requests, so what they hold is only ever read."""
+
+    __slots__ = ("_arguments", "values")
+
+    def __init__(self, values: VariableValues) -> None:
+        self.values = values
+        self._arguments: dict[int, dict[str, Any]] = {}
+
+    def arguments(self, selection: Selection) -> dict[str, Any]:
+        # By identity: a selection lives in its plan, and bound variables only with it.
+        found = self._arguments.get(id(selection))
+        if found is None:
+            assert selection.field is not None
+            found = get_argument_values(selection.field, selection.nodes[0], self.values)
+            self._arguments[id(selection)] = found
+        return found
 
 
 @dataclass

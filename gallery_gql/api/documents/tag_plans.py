@@ -11,6 +11,7 @@ from typing import Any
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.documents.edges import edges_plan
 from gallery_gql.api.documents.plans import (
+    BoundVariables,
     Compiler,
     ObjectPlan,
     Selection,
@@ -28,7 +29,7 @@ class TagNodePlan:
     """(key, `leaf` with its getter | `itemCount` with its selection)."""
 
     async def render(
-        self, tags: list[Tag], context: GalleryContext, variables: Any
+        self, tags: list[Tag], context: GalleryContext, variables: BoundVariables
     ) -> list[dict[str, Any]]:
         out = [
             {key: need(tag) if kind == "leaf" else None for key, kind, need in self.fields}
@@ -37,7 +38,7 @@ class TagNodePlan:
         for key, kind, selection in self.fields:
             if kind != "itemCount":
                 continue
-            sources = selection.arguments(variables).get("sources")
+            sources = variables.arguments(selection).get("sources")
             complete = completed(lambda count: count, selection.field.type)
             counts = await asyncio.gather(
                 *(public_item_count(context, tag.record, sources) for tag in tags)
@@ -64,8 +65,8 @@ class TagListPlan:
     entries: tuple[tuple[str, str, Any], ...]
     """(key, kind, plan): `typename`, `edges` (edge entries), `pageInfo`."""
 
-    async def run(self, context: GalleryContext, variables: Any) -> dict[str, Any]:
-        args = self.selection.arguments(variables)
+    async def run(self, context: GalleryContext, variables: BoundVariables) -> dict[str, Any]:
+        args = variables.arguments(self.selection)
         connection = await tag_page(
             context, args.get("search"), args.get("first"), args.get("after"), args.get("cursor")
         )
