@@ -55,6 +55,10 @@ def _serve_workers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) 
         def run(self) -> None:
             pass
 
+    # serve sets these for its workers: set through monkeypatch, they are undone after
+    # (left set, production would turn introspection off for every later test).
+    monkeypatch.setenv("GALLERY_GQL_ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_REPLICA_URLS", "")
     monkeypatch.setenv("GALLERY_GQL_HOME", str(tmp_path))
     monkeypatch.setenv("GALLERY_GQL_SECRET", "s" * 32)
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
