@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
+import orjson
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -35,6 +40,18 @@ async def authenticate(context: GalleryContext) -> None:
         context.viewer = await load_viewer(authorization, context.settings, context.reads)
     except AuthenticationError as exc:
         raise ConnectionRejectionError({"message": str(exc)}) from None
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Messages as text frames, as graphql-transport-ws has them: the router encodes JSON
+    as bytes (for HTTP bodies), which strawberry would send as binary frames, and a
+    browser then receives a Blob its JSON.parse refuses."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, None]):

@@ -42,6 +42,10 @@ BATCH_EVENTS = 1_000
 """Events matched together at most (they arrive in commit order; a backlog drains in
 batches of this many)."""
 
+MAX_PENDING_EVENTS = 100_000
+"""Events waiting to be matched at most; a worker further behind than this drops them and
+tells its subscribers (EventsInterruptedError), rather than holding writes without bound."""
+
 FilterKey = tuple[ContentFilter, UUID | None]
 """A filter with its viewer (ContentFilter equality leaves the viewer out)."""
 
@@ -99,6 +103,11 @@ class LiveHub:
         except ValueError:
             log.error("unreadable item notification; subscribers told to resubscribe")
             self._end_all(EventsInterruptedError("live events were interrupted; resubscribe"))
+            return
+        if len(self._pending) > MAX_PENDING_EVENTS:
+            log.error("live events %d behind; subscribers told to resubscribe", len(self._pending))
+            self._pending.clear()
+            self._end_all(EventsInterruptedError("live events fell behind; resubscribe"))
             return
         self._wake.set()
 

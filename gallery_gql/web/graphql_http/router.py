@@ -37,7 +37,7 @@ from gallery_gql.web.graphql_http.problems import (
     mutation_by_get,
     not_acceptable,
 )
-from gallery_gql.web.live_socket import authenticate, pinging_handler
+from gallery_gql.web.live_socket import TextWebSocketAdapter, authenticate, pinging_handler
 from gallery_gql.web.pages import graphiql_html
 
 ALLOWED_OPERATIONS = {
@@ -47,6 +47,7 @@ ALLOWED_OPERATIONS = {
 
 
 class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
+    websocket_adapter_class = TextWebSocketAdapter
     max_response_bytes = 8 * 1024 * 1024
     """Set from GALLERY_GQL_MAX_RESPONSE_BYTES by create_app."""
 
