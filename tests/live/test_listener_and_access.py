@@ -3,13 +3,14 @@ LISTEN connection."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.exceptions import ConnectionClosed
 
 from tests.api.mutations.calls import CREATE, DELETE, UPDATE, new_item
-from tests.live.client import live_client, post
+from tests.live.client import EVENTS, live_client, post
 from tests.live.conftest import Gallery, Workers, until
 
 
@@ -98,3 +99,10 @@ async def test_a_filter_that_needs_a_viewer_or_names_unknown_tags_is_refused(
         message = await client.receive()
         assert message["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert workers.hub(0).subscriptions == 0
+
+
+async def test_a_subscription_over_http_is_a_bad_request(workers: Workers) -> None:
+    async with httpx.AsyncClient(base_url=workers.urls[0], timeout=10) as http:
+        answer = await http.post("/graphql", json={"query": EVENTS})
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
