@@ -106,3 +106,24 @@ async def test_a_subscription_over_http_is_a_bad_request(workers: Workers) -> No
         answer = await http.post("/graphql", json={"query": EVENTS})
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_a_mutation_over_a_websocket_is_refused(gallery: Gallery, workers: Workers) -> None:
+    """Mutations go by HTTP POST (its rate limit, deadline and consistency token)."""
+    async with live_client(workers.urls[0], gallery.tokens[1]) as client:
+        create = {"input": new_item()}
+        await client.subscribe(create, query=CREATE)
+        message = await client.receive()
+        assert message["type"] == "error", message
+        assert message["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+        await client.subscribe(query="{ __typename }")  # queries are still answered
+        assert (await client.receive())["payload"] == {"data": {"__typename": "Query"}}
+    assert await _items_titled(workers, "A cat") == 0
+
+
+async def _items_titled(workers: Workers, title: str) -> int:
+    query = "query($q: String) { contentItems(search: $q) { totalCount { count } } }"
+    async with httpx.AsyncClient(base_url=workers.urls[0], timeout=10) as http:
+        answer = await http.post("/graphql", json={"query": query, "variables": {"q": title}})
+    count: int = answer.json()["data"]["contentItems"]["totalCount"]["count"]
+    return count

@@ -63,6 +63,7 @@ class LiveHub:
         self._task: asyncio.Task[None] | None = None
         self.processed = 0
         """Events handled since start (matched and offered, or none subscribed)."""
+        self.batches = 0
         self.delivered = 0
         """Deliveries offered to subscribers since start."""
 
@@ -142,6 +143,7 @@ class LiveHub:
             self.processed += len(batch)
 
     async def _deliver(self, batch: Sequence[ItemEvent]) -> None:
+        self.batches += 1
         groups: dict[FilterKey, list[Subscription]] = {}
         for subscription in self._subscriptions:
             key = (subscription.filter, subscription.viewer_id)
@@ -161,7 +163,7 @@ class LiveHub:
                     event.kind is EventKind.CREATED or not could_have_shown(flt, event)
                 ):
                     continue
-                delivery = Delivery(event.kind, event.key, record)
+                delivery = Delivery(event.kind, event.key, record, self.batches)
                 for subscription in subscribers:
                     subscription.offer(delivery)
                     self.delivered += 1

@@ -69,7 +69,9 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
             # below this, by api/subscriptions.py.
             max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection + 4,
         )
-        self.graphql_transport_ws_handler_class = pinging_handler(settings.live_ping_seconds)
+        self.graphql_transport_ws_handler_class = pinging_handler(
+            settings.live_ping_seconds, settings.max_tokens
+        )
         # Starlette's own 405 names the methods of the first route only (GET).
         self.add_api_route(
             "", _method_not_allowed, methods=["PUT", "PATCH", "DELETE"], include_in_schema=False
