@@ -96,6 +96,11 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, No
             return
         await super().handle_subscribe(message)
 
+    async def handle_task_exception(self, error: Exception) -> None:
+        if isinstance(error, WebSocketDisconnected):
+            return  # the client left while an event was being sent: not an error
+        await super().handle_task_exception(error)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pings: asyncio.Task[None] | None = None
