@@ -4,7 +4,6 @@ sizes (api/paging.py) and the shape of cursors (their scalar) were checked befor
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -35,7 +34,7 @@ from gallery_gql.gallery.query.filters import (
     check_search,
 )
 from gallery_gql.gallery.query.tag_stats import TagStats
-from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH
+from gallery_gql.gallery.tag_tree import name_fault
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,13 +73,11 @@ def _bounded(values: Sequence[str] | None, argument: str, limit: int) -> list[st
 
 
 def _tag_names(values: Sequence[str] | None, argument: str, limit: int) -> list[str]:
-    """Names that could be a tag's: longer ones, or ones with control characters (no tag
-    has them, and PostgreSQL refuses a NUL), are refused before any SQL."""
+    """Names that could be a tag's (others are refused before any SQL)."""
     names = _bounded(values, argument, limit)
-    if any(len(name) > MAX_NAME_LENGTH for name in names):
-        raise bad_input(f"`{argument}`: a tag name is at most {MAX_NAME_LENGTH} characters")
-    if any(unicodedata.category(char).startswith("C") for name in names for char in name):
-        raise bad_input(f"`{argument}`: a tag name has no control characters")
+    for name in names:
+        if (fault := name_fault(name)) is not None:
+            raise bad_input(f"`{argument}`: {fault}")
     return names
 
 
