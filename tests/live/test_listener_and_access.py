@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.exceptions import ConnectionClosed
 
-from tests.api.mutations.calls import CREATE, DELETE, UPDATE, new_item
+from tests.api.mutations.calls import BULK_CREATE, CREATE, DELETE, UPDATE, new_item
 from tests.live.client import EVENTS, live_client, post
 from tests.live.conftest import Gallery, Workers, until
 
@@ -127,3 +127,18 @@ async def _items_titled(workers: Workers, title: str) -> int:
         answer = await http.post("/graphql", json={"query": query, "variables": {"q": title}})
     count: int = answer.json()["data"]["contentItems"]["totalCount"]["count"]
     return count
+
+
+async def test_a_batch_over_one_notification_arrives_whole(
+    gallery: Gallery, workers: Workers
+) -> None:
+    writer, listening = workers.urls
+    async with live_client(listening) as client:
+        await client.subscribe()
+        await until(lambda: workers.hub(1).subscriptions == 1)
+        batch = [new_item(title=f"Batch {n}") for n in range(300)]  # 3 notifications
+        data = await post(writer, BULK_CREATE, {"input": {"items": batch}}, gallery.tokens[1])
+        created = [result["item"]["id"] for result in data["bulkCreateContent"]["results"]]
+        got = [(await client.receive())["payload"]["data"]["contentItemEvents"] for _ in batch]
+    assert [event["itemId"] for event in got] == created
+    assert {event["kind"] for event in got} == {"CREATED"}
