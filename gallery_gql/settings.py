@@ -89,7 +89,7 @@ class Settings(BaseSettings):
         ge=1,
         description="Events a live subscription may fall behind before its WebSocket is "
         "closed (code 1013). One bulk write sends up to 500 at once: keep it above that. "
-        "A worker holds at most this many deliveries per subscription (~80 bytes each).",
+        "A worker holds at most this many deliveries per subscription (72 bytes each at most).",
     )
     live_ping_seconds: float = Field(
         default=15.0, gt=0, description="graphql-transport-ws pings on an idle WebSocket."
