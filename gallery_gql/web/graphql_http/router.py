@@ -9,6 +9,7 @@ give the result its status code. Queries come by GET or POST, mutations by POST 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, cast
 
 import orjson
@@ -68,6 +69,9 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
             # Operations in flight per WebSocket; subscriptions are capped (with a code)
             # below this, by api/subscriptions.py.
             max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection + 4,
+            # A socket that never says `connection_init` is closed (4408) as a request
+            # whose headers never end is.
+            connection_init_wait_timeout=timedelta(seconds=settings.header_timeout_seconds),
         )
         self.graphql_transport_ws_handler_class = pinging_handler(
             settings.live_ping_seconds, settings.max_tokens
