@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.exceptions import ConnectionClosed
 
+from gallery_gql.observability.metrics import REGISTRY
 from tests.api.mutations.calls import BULK_CREATE, CREATE, DELETE, UPDATE, new_item
 from tests.live.client import EVENTS, live_client, post
 from tests.live.conftest import Gallery, Workers, until
@@ -19,6 +20,7 @@ async def test_a_lost_listener_tells_its_subscribers_and_comes_back(
 ) -> None:
     writer, listening = workers.urls
     hub = workers.hub(1)
+    interrupted = _ended("interrupted")
     async with live_client(listening, gallery.tokens[1]) as client:
         op = await client.subscribe()
         await until(lambda: hub.subscriptions == 1)
@@ -35,6 +37,7 @@ async def test_a_lost_listener_tells_its_subscribers_and_comes_back(
         error = message["payload"]["errors"][0]
         assert error["extensions"]["code"] == "EVENTS_INTERRUPTED"
         assert await client.receive() == {"id": op, "type": "complete"}
+        assert _ended("interrupted") == interrupted + 1  # gallery_live_subscriptions_ended
 
         await until(lambda: hub.listening)  # reconnected: subscribe again
         again = await client.subscribe()
@@ -47,6 +50,11 @@ async def test_a_lost_listener_tells_its_subscribers_and_comes_back(
             "CREATED",
             created["createContent"]["item"]["id"],
         )
+
+
+def _ended(reason: str) -> float:
+    value = REGISTRY.get_sample_value("gallery_live_subscriptions_ended_total", {"reason": reason})
+    return value or 0.0
 
 
 async def test_private_items_reach_only_their_creator(gallery: Gallery, workers: Workers) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gallery_gql.db.dedicated import stop_task
 from gallery_gql.db.notifications import NotificationListener
 from gallery_gql.gallery.item_events import CHANNEL, EventKind, ItemEvent, parse_payload
+from gallery_gql.gallery.live.events import LiveEvents, Unobserved
 from gallery_gql.gallery.live.subscription import (
     Delivery,
     EventsInterruptedError,
@@ -51,8 +52,16 @@ FilterKey = tuple[ContentFilter, UUID | None]
 
 
 class LiveHub:
-    def __init__(self, engine: AsyncEngine, *, max_subscriptions: int, queue_size: int) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_subscriptions: int,
+        queue_size: int,
+        events: LiveEvents | None = None,
+    ) -> None:
         self.engine = engine
+        self.events: LiveEvents = events or Unobserved()
         """The primary (the events' writes are there; replicas may lag)."""
         self.max_subscriptions = max_subscriptions
         self.queue_size = queue_size
@@ -85,7 +94,12 @@ class LiveHub:
             raise SubscriptionLimitError(
                 f"this server serves at most {self.max_subscriptions} live subscriptions"
             )
-        subscription = Subscription(flt, self.queue_size, on_overflow, self._subscriptions.discard)
+
+        def overflowed() -> None:
+            self.events.ended("slow", 1)
+            on_overflow()
+
+        subscription = Subscription(flt, self.queue_size, overflowed, self._subscriptions.discard)
         self._subscriptions.add(subscription)
         return subscription
 
@@ -121,8 +135,11 @@ class LiveHub:
             )
 
     def _end_all(self, error: LiveError) -> None:
-        for subscription in list(self._subscriptions):
+        ending = list(self._subscriptions)
+        for subscription in ending:
             subscription.end(error)
+        if ending and isinstance(error, EventsInterruptedError):
+            self.events.ended("interrupted", len(ending))
 
     async def _run(self) -> None:
         while True:
@@ -154,11 +171,12 @@ class LiveHub:
             matched = await matching_items(conn, filters, keys)
             wanted = sorted(set().union(*matched))
             records = await fetch_items(conn, wanted) if wanted else {}
+        offered = self.delivered
         for flt, selected, subscribers in zip(filters, matched, groups.values(), strict=True):
             for event in batch:
                 record = records.get(event.key) if event.key in selected else None
                 if record is not None and not record.visible_to(flt.viewer_id):
-                    record = None  # never the case (the match tests privacy); kept so
+                    record = None  # never so (the match tests privacy): a second guard
                 if record is None and (
                     event.kind is EventKind.CREATED or not could_have_shown(flt, event)
                 ):
@@ -167,3 +185,4 @@ class LiveHub:
                 for subscription in subscribers:
                     subscription.offer(delivery)
                     self.delivered += 1
+        self.events.delivered(self.delivered - offered)
