@@ -60,20 +60,27 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
-def is_mutation(payload: Mapping[str, Any], max_tokens: int) -> bool:
-    """Whether a `subscribe` message runs a mutation (a document that does not parse is
-    left to strawberry, which answers it)."""
+def operation_type(payload: Mapping[str, Any], max_tokens: int) -> OperationType | None:
+    """What a `subscribe` message runs (None for a document that does not parse or names
+    no operation: strawberry answers those)."""
     try:
         document = parse(str(payload["query"]), max_tokens=max_tokens)
     except (GraphQLError, KeyError):
-        return False
+        return None
     operation = get_operation_ast(document, payload.get("operationName"))
-    return operation is not None and operation.operation is OperationType.MUTATION
+    return None if operation is None else operation.operation
+
+
+REFUSALS = {
+    OperationType.QUERY: "queries are not run over WebSocket: send them by HTTP GET or POST",
+    OperationType.MUTATION: "mutations are not run over WebSocket: send them by HTTP POST",
+}
 
 
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, None]):
-    """graphql-transport-ws with a `ping` from the server every `ping_seconds`; mutations
-    refused (they go by HTTP POST, under its rate limit, deadline and consistency token)."""
+    """graphql-transport-ws with a `ping` from the server every `ping_seconds`; queries
+    and mutations refused (they go by HTTP, under its rate limit, deadline and, for
+    mutations, consistency token): the socket runs subscriptions only."""
 
     ping_seconds = 15.0
     max_tokens = 2000
@@ -81,19 +88,15 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, No
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload = message.get("payload")
         known = message.get("id") in self.operations
-        if (
-            self.connection_acknowledged
-            and not known
-            and isinstance(payload, Mapping)
-            and is_mutation(payload, self.max_tokens)
-        ):
-            refusal = GraphQLError(
-                "mutations are not run over WebSocket: send them by HTTP POST",
-                extensions={"code": ErrorCode.BAD_REQUEST.value},
-            )
-            error = ErrorMessage(id=message["id"], type="error", payload=[refusal.formatted])
-            await self.send_message(error)
-            return
+        if self.connection_acknowledged and not known and isinstance(payload, Mapping):
+            operation = operation_type(payload, self.max_tokens)
+            if operation is not None and operation in REFUSALS:
+                refusal = REFUSALS[operation]
+                error = GraphQLError(refusal, extensions={"code": ErrorCode.BAD_REQUEST.value})
+                await self.send_message(
+                    ErrorMessage(id=message["id"], type="error", payload=[error.formatted])
+                )
+                return
         await super().handle_subscribe(message)
 
     async def handle_task_exception(self, error: Exception) -> None:

@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 
 from gallery_gql.observability.metrics import REGISTRY
 from tests.api.mutations.calls import BULK_CREATE, CREATE, DELETE, UPDATE, new_item
-from tests.live.client import EVENTS, live_client, post
+from tests.live.client import EVENTS, LiveClient, live_client, post
 from tests.live.conftest import Gallery, Workers, until
 
 
@@ -121,12 +121,43 @@ async def test_a_mutation_over_a_websocket_is_refused(gallery: Gallery, workers:
     async with live_client(workers.urls[0], gallery.tokens[1]) as client:
         create = {"input": new_item()}
         await client.subscribe(create, query=CREATE)
-        message = await client.receive()
-        assert message["type"] == "error", message
-        assert message["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
-        await client.subscribe(query="{ __typename }")  # queries are still answered
-        assert (await client.receive())["payload"] == {"data": {"__typename": "Query"}}
+        assert (
+            await _refusal(client) == "mutations are not run over WebSocket: send them by HTTP POST"
+        )
     assert await _items_titled(workers, "A cat") == 0
+
+
+@pytest.mark.parametrize(
+    ("document", "operation_name"),
+    [
+        ("{ __typename }", None),
+        ("query Q { contentItems(first: 1) { totalCount { count } } }", "Q"),
+        ("subscription S { contentItemEvents { kind } } query Q { __typename }", "Q"),
+    ],
+)
+async def test_a_query_over_a_websocket_is_refused(
+    gallery: Gallery, workers: Workers, document: str, operation_name: str | None
+) -> None:
+    """Queries go by HTTP GET or POST (its rate limit and deadline), which the socket has not."""
+    async with live_client(workers.urls[0], gallery.tokens[1]) as client:
+        payload = {"query": document, "operationName": operation_name}
+        await client.send({"id": "q", "type": "subscribe", "payload": payload})
+        expected = "queries are not run over WebSocket: send them by HTTP GET or POST"
+        assert await _refusal(client) == expected
+        op = await client.subscribe()  # the socket still runs subscriptions
+        await until(lambda: workers.hub(0).subscriptions == 1)
+        await client.send({"id": op, "type": "complete"})
+        assert await client.quiet(0.2) == []
+
+
+async def _refusal(client: LiveClient) -> str:
+    """The message of the `error` the server answered a `subscribe` with (BAD_REQUEST)."""
+    message = await client.receive()
+    assert message["type"] == "error", message
+    [error] = message["payload"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    text: str = error["message"]
+    return text
 
 
 async def _items_titled(workers: Workers, title: str) -> int:
