@@ -1,5 +1,5 @@
 """The trusted documents' manifest, built from the bundled clients' sources: every
-GraphQL operation written as a JavaScript template literal in the gallery page's script
+GraphQL operation written as a JavaScript template literal in the gallery page's scripts
 and in GraphiQL's page (its examples), each exactly as the client sends it.
 
 A literal counts when its text (after `${NAME}` is replaced by the literal constant
@@ -21,7 +21,12 @@ from gallery_gql.api.schema import build_schema
 from gallery_gql.settings import Settings
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
-CLIENT_SOURCES = (STATIC / "gallery" / "gallery.js", STATIC / "graphiql.html")
+
+
+def client_sources() -> tuple[Path, ...]:
+    """The gallery page's scripts (every module of it) and GraphiQL's page."""
+    return (*sorted((STATIC / "gallery").glob("*.js")), STATIC / "graphiql.html")
+
 
 _CONSTANT = re.compile(r"const\s+([A-Z_][A-Z0-9_]*)\s*=\s*`([^`$]*)`")
 _LITERAL = re.compile(r"`([^`]*)`")
@@ -52,10 +57,10 @@ def _operation(text: str) -> OperationDefinitionNode | None:
     return operations[0] if len(operations) == 1 else None
 
 
-def client_documents(sources: tuple[Path, ...] = CLIENT_SOURCES) -> list[TrustedDocument]:
+def client_documents(sources: tuple[Path, ...] | None = None) -> list[TrustedDocument]:
     schema = build_schema(Settings(environment="development"))._schema
     found: dict[str, TrustedDocument] = {}
-    for path in sources:
+    for path in sources if sources is not None else client_sources():
         for text in _literals(path.read_text(encoding="utf-8")):
             operation = _operation(text)
             if operation is None:
