@@ -116,8 +116,8 @@ def item_plan(
             fields.append((selection.key, "thumbnail", selection))
         elif selection.name in ("creator", "tags"):
             type_name = "User" if selection.name == "creator" else "Tag"
-            sub = compiler.collect(compiler.object_type(type_name), selection_sets(selection))
-            fields.append((selection.key, selection.name, compiler.object_plan(type_name, sub)))
+            plan = compiler.object_below(type_name, selection)
+            fields.append((selection.key, selection.name, plan))
         else:
             fields.append((selection.key, "leaf", compiler.leaf(parent, selection)))
     return ItemPlan(tuple(fields), thumbnail)
@@ -211,8 +211,7 @@ def connection_plan(
             entries.append((sub.key, "edges", edges))
         elif sub.name in ("pageInfo", "totalCount"):
             type_name = "PageInfo" if sub.name == "pageInfo" else "TotalCount"
-            fields = compiler.collect(compiler.object_type(type_name), selection_sets(sub))
-            entries.append((sub.key, sub.name, compiler.object_plan(type_name, fields)))
+            entries.append((sub.key, sub.name, compiler.object_below(type_name, sub)))
         else:
             raise Unsupported(f"ContentItemConnection.{sub.name}")
     return ConnectionPlan(selection, tuple(entries), reads_tags)

@@ -197,6 +197,11 @@ class Compiler:
             return lambda obj: function(obj)
         raise Unsupported(f"{type_name}.{name}")
 
+    def object_below(self, type_name: str, selection: Selection) -> ObjectPlan:
+        """The plan of the `type_name` object a field selects (leaves only)."""
+        fields = self.collect(self.object_type(type_name), selection_sets(selection))
+        return self.object_plan(type_name, fields)
+
     def object_plan(self, type_name: str, selections: list[Selection]) -> ObjectPlan:
         parent = self.object_type(type_name)
         entries = []

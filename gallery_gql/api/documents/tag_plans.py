@@ -13,7 +13,6 @@ from gallery_gql.api.documents.edges import edges_plan
 from gallery_gql.api.documents.plans import (
     BoundVariables,
     Compiler,
-    ObjectPlan,
     Selection,
     Unsupported,
     completed,
@@ -94,9 +93,7 @@ def tag_list_plan(compiler: Compiler, selection: Selection) -> TagListPlan:
             )
             entries.append((sub.key, "edges", edges))
         elif sub.name == "pageInfo":
-            fields = compiler.collect(compiler.object_type("PageInfo"), selection_sets(sub))
-            plan: ObjectPlan = compiler.object_plan("PageInfo", fields)
-            entries.append((sub.key, "pageInfo", plan))
+            entries.append((sub.key, "pageInfo", compiler.object_below("PageInfo", sub)))
         else:
             raise Unsupported(f"TagConnection.{sub.name}")
     return TagListPlan(selection, tuple(entries))
