@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 UV := .tools/uv-$(UV_VERSION)/bin/uv
 
-.PHONY: install lock demo test check lint typecheck schema postgres-binaries browser-deps peer-deps conformance-deps clean
+.PHONY: install lock demo test check lint typecheck schema documents postgres-binaries browser-deps peer-deps conformance-deps clean
 
 install: $(STAMP)
 
@@ -83,6 +83,10 @@ typecheck: install
 
 schema:
 	$(BIN)/gallery-gql export-schema --output schema.graphql
+
+# After changing an operation of the gallery page or GraphiQL's examples (a test checks it).
+documents:
+	$(BIN)/gallery-gql documents export --output gallery_gql/api/documents/trusted_documents.json
 
 clean:
 	rm -rf $(VENV) .tools .gallery-gql

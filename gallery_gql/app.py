@@ -20,6 +20,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gallery_gql.api.consistency import HEADER as CONSISTENCY_HEADER
 from gallery_gql.api.consistency import InvalidConsistencyTokenError, request_route
 from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.documents.compiled import CompiledDocuments
+from gallery_gql.api.documents.manifest import trusted_documents
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.api.hidden_lookups import HiddenLookups
 from gallery_gql.api.loaders import Loaders
@@ -48,6 +50,8 @@ from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.deadline import RequestDeadline
 from gallery_gql.web.graphql_http.answers import error_answer
+from gallery_gql.web.graphql_http.endpoint import graphql_route
+from gallery_gql.web.graphql_http.persisted import PersistedDocuments, PersistedQueryStore
 from gallery_gql.web.graphql_http.router import GalleryGraphQLRouter
 from gallery_gql.web.health import router as health_router
 from gallery_gql.web.media import install_media
@@ -125,13 +129,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.tag_directory = tag_directory
+    schema = build_schema(settings)
     router = GalleryGraphQLRouter(
-        build_schema(settings),
+        schema,
         context_getter=get_context,  # a yield dependency (FastAPI runs it)
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         settings=settings,
     )
     router.max_response_bytes = settings.max_response_bytes
+    router.get_max_age_seconds = settings.get_max_age_seconds
+    if settings.compiled_documents and not settings.tracing:
+        router.compiled = CompiledDocuments(schema, settings)
+    router.documents = PersistedDocuments(
+        trusted_documents(),
+        PersistedQueryStore(settings.persisted_queries_max, settings.persisted_query_max_bytes),
+        trusted_only=settings.trusted_documents_only,
+    )
+    # HTTP requests take the plain route (endpoint.py); WebSockets strawberry's router.
+    app.router.routes.append(graphql_route("/graphql", router, context_getter))
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
     install_pages(app, graphiql=settings.graphiql_enabled)

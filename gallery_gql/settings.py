@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -108,6 +109,13 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(
         default=10.0, description="Reading a request's body (→ 408 `TIMEOUT`)."
     )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Worker processes `serve` starts; unset → one per CPU this process may "
+        "run on (`serve --workers` wins over both).",
+    )
     max_connections: int = Field(
         default=1000,
         description="Connections and requests in flight per worker; beyond → 503 at once.",
@@ -116,6 +124,39 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Addresses or networks of the proxies whose X-Forwarded-For names the "
         "client (for the rate limit and logs); empty → the peer's address, headers ignored.",
+    )
+    trusted_documents_only: bool = Field(
+        default=False,
+        description="Run only the trusted documents (the bundled clients' operations, "
+        "api/documents/trusted_documents.json), sent by hash or in full; any other "
+        "document → 403 `PERSISTED_QUERY_NOT_IN_LIST`, and no automatic persisted query "
+        "is registered.",
+    )
+    persisted_queries_max: int = Field(
+        default=1000,
+        ge=0,
+        le=100_000,
+        description="Automatic persisted queries a worker keeps (least recently used go "
+        "first); 0 registers none.",
+    )
+    persisted_query_max_bytes: int = Field(
+        default=32 * 1024,
+        ge=1,
+        description="The longest document (UTF-8 bytes) registered as an automatic "
+        "persisted query; a longer one still runs, unregistered.",
+    )
+    compiled_documents: bool = Field(
+        default=True,
+        description="Answer the queries the compiler understands (the gallery's pages and "
+        "item view) from plans built once per document, without graphql-core's execution; "
+        "the answers are the same byte for byte. Off while `tracing` is on.",
+    )
+    get_max_age_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=86_400,
+        description="`Cache-Control: max-age` of an anonymous query's answer sent by GET "
+        "as a persisted query; 0 → `no-cache` (revalidated by its ETag every time).",
     )
     max_depth: int = 10
     max_aliases: int = 15
@@ -225,6 +266,17 @@ class Settings(BaseSettings):
                 "looks one interval old by the next"
             )
         return self
+
+    @property
+    def worker_count(self) -> int:
+        """`workers`, else the CPUs this process may run on (its affinity, as a container's
+        cpuset limits it; `os.cpu_count()` where the platform has no affinity)."""
+        if self.workers is not None:
+            return self.workers
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # macOS
+            return max(1, os.cpu_count() or 1)
 
     @property
     def replica_urls(self) -> list[str]:

@@ -111,7 +111,7 @@ async def main(
     mixes["four grid pages"] = list(bodies.values())
     if running:
         print(f"reading from {len(running)} replica(s)")
-    with served(url, "cpu-per-request", workers, env=env) as base:
+    with served(url, "cpu-per-request-" + "x" * 32, workers, env=env) as base:
         port = base.rsplit(":", 1)[1]
         await load(f"{base}/graphql", cycle(list(bodies.values())), 8, 2)  # warm-up
         for mix, chosen in mixes.items():

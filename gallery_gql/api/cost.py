@@ -32,6 +32,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from gallery_gql.api.documents.lru import LRU
 from gallery_gql.api.errors import ErrorCode
 
 LIST_ESTIMATES = {("ContentItem", "tags"): 100}
@@ -137,6 +138,32 @@ def operation_cost(
     return estimator.cost(operation.selection_set, root, None)
 
 
+_COSTS: LRU[tuple[object, ...], int] = LRU(1024)
+
+
+def cached_operation_cost(
+    text: str,
+    document: DocumentNode,
+    schema: GraphQLSchema,
+    operation_name: str | None,
+    variables: Mapping[str, Any],
+    max_page_size: int,
+) -> int:
+    """`operation_cost`, computed once per document, operation and page sizes: only
+    whole-number variables can change a cost (they set page sizes), so they alone key it."""
+    numbers = tuple(
+        (name, value) for name, value in variables.items() if type(value) in (int, bool)
+    )
+    # Keyed by the text, not the document (a str hashes once, a DocumentNode walks its
+    # tree: ~20 us for the gallery page's); one schema per process.
+    key = (text, id(schema), operation_name, numbers, max_page_size)
+    cost = _COSTS.get(key)
+    if cost is None:
+        cost = operation_cost(document, schema, operation_name, dict(numbers), max_page_size)
+        _COSTS.put(key, cost)
+    return cost
+
+
 class QueryCostLimiter(SchemaExtension):
     """Rejects documents whose estimated cost exceeds the budget. Runs after the cached
     validation so the cache stays keyed on the document alone."""
@@ -149,7 +176,8 @@ class QueryCostLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and not context.pre_execution_errors:
-            cost = operation_cost(
+            cost = cached_operation_cost(
+                context.query or "",
                 document,
                 context.schema._schema,
                 context.operation_name,

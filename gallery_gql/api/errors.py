@@ -44,6 +44,11 @@ class ErrorCode(StrEnum):
     the endpoint speaks."""
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     """An HTTP method the URL does not take, or a mutation sent by GET (HTTP 405)."""
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    """A document sent by hash alone that the server does not know (HTTP 404): send it
+    again with `query` (Apollo's clients do so on this code)."""
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+    """Only trusted documents run here, and this is not one (HTTP 403)."""
     TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
     """A WebSocket, or the server, holds as many live subscriptions as it may."""
     EVENTS_INTERRUPTED = "EVENTS_INTERRUPTED"

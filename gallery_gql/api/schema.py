@@ -6,7 +6,13 @@ import uuid
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLObjectType
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    GraphQLObjectType,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -44,20 +50,24 @@ class Query(ContentQueries, TagQueries, ViewerQueries):
     pass
 
 
-def _limits(settings: Settings) -> list[Any]:
-    """Document limits, checked before execution (so before any SQL)."""
+def _document_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The depth and alias limits as validation rules."""
 
     def is_introspection(context: IgnoreContext) -> bool:
         return context.field_name.startswith("__")
 
-    # Built once: the limiters make a new rule class per instance, and the validation cache
-    # is keyed on the rule classes, so per-request instances would never hit it.
-    document_rules = [
+    return [
         *QueryDepthLimiter(
             max_depth=settings.max_depth, should_ignore=is_introspection
         ).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
+
+
+def _limits(settings: Settings, document_rules: list[type[ASTValidationRule]]) -> list[Any]:
+    """Document limits, checked before execution (so before any SQL). The document rules
+    are built once: the limiters make a new rule class per instance, and the validation
+    cache is keyed on the rule classes, so per-request instances would never hit it."""
     limits: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(document_rules),
@@ -71,6 +81,11 @@ def _limits(settings: Settings) -> list[Any]:
 
 
 class GallerySchema(strawberry.Schema):
+    document_rules: tuple[type[ASTValidationRule], ...] = ()
+    """The validation rules beyond the specification's: set by `build_schema`."""
+    operation_metrics: OperationMetrics | None = None
+    """Records operations answered outside the extensions (the compiled path)."""
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -100,12 +115,13 @@ def _resolve_directly(schema: strawberry.Schema, settings: Settings) -> None:
     item.fields["thumbnail"].resolve = thumbnail_resolver(settings.media_url_prefix)
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> GallerySchema:
     settings = settings or Settings()
     # Where introspection is off the schema is not public: no error names what it holds.
     hidden = not settings.introspection_enabled
     known_operations = frozenset((*KNOWN_OPERATIONS, *settings.metrics_operations))
     known_codes = frozenset(code.value for code in ErrorCode)
+    document_rules = _document_rules(settings)
     schema = GallerySchema(
         query=Query,
         mutation=Mutation,
@@ -118,7 +134,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: ParserCache(maxsize=256),
             OperationResolution,
             lambda: CachedValidation(hide_suggestions=hidden),
-            *_limits(settings),
+            *_limits(settings, document_rules),
         ],
         execution_context_class=executor_class(
             schema_hidden=hidden, max_page_size=settings.max_page_size
@@ -126,4 +142,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         config=StrawberryConfig(scalar_map=scalar_map()),
     )
     _resolve_directly(schema, settings)
+    hidden_rules = [] if settings.introspection_enabled else [NoSchemaIntrospectionCustomRule]
+    schema.document_rules = (*specified_rules, *document_rules, *hidden_rules)
+    schema.operation_metrics = OperationMetrics(known_operations, known_codes)
     return schema

@@ -32,6 +32,17 @@ def _validate(
     return validate(schema, document, rules, hide_suggestions=hide_suggestions)
 
 
+def validated(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    *,
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    """The document's validation errors under `rules` (plus strawberry's two), cached."""
+    return _validate(schema, document, rules, hide_suggestions)
+
+
 class CachedValidation(SchemaExtension):
     """Validates each distinct document once per rule set (the rules must be the same
     classes from request to request: see `schema._limits`)."""

@@ -2,7 +2,8 @@
 
 One module per group of commands: `embedded` (db start, stop, status, url), `data`
 (migrate, seed, media, backfill, verify, purge-idempotency-keys), `serving` (serve, token,
-export-schema, demo) and `measuring` (bench, loadtest); `common` holds what they share.
+export-schema, demo), `documents` (documents export) and `measuring` (bench, loadtest);
+`common` holds what they share.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import typer
 
 from gallery_gql.cli import data, measuring, serving
 from gallery_gql.cli.common import EXIT_FAILURE, console
+from gallery_gql.cli.documents import documents_app
 from gallery_gql.cli.embedded import db_app
 
 app = typer.Typer(
@@ -19,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(documents_app, name="documents")
 # Listed by `--help` in this order.
 for name, command in (
     ("migrate", data.migrate),

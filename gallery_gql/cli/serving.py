@@ -21,7 +21,14 @@ from gallery_gql.settings import get_settings
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=256,
+            help="Worker processes (default: GALLERY_GQL_WORKERS, else one per CPU).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the GraphQL API at /graphql with production defaults (set
     GALLERY_GQL_ENVIRONMENT=development for GraphiQL and introspection)."""
@@ -50,8 +57,11 @@ def serve(
         raise fail(str(exc)) from exc
     if replicas:
         console.print(f"reading from {len(replicas)} replica{'s' if len(replicas) > 1 else ''}")
-    console.print(f"serving http://{host}:{port}/graphql")
-    GatewayServer(host, port, workers).run()
+    count = workers or settings.worker_count
+    console.print(
+        f"serving http://{host}:{port}/graphql ({count} worker{'s' if count > 1 else ''})"
+    )
+    GatewayServer(host, port, count).run()
 
 
 def token(

@@ -207,23 +207,26 @@ class OperationMetrics(SchemaExtension):
         started = time.perf_counter()
         yield
         context = self.execution_context
-        name = operation_label(context.operation_name, self.known_operations)
         try:
             kind = context.operation_type.value
         except RuntimeError:
             kind = "invalid"
-        elapsed = time.perf_counter() - started
-        OPERATIONS.labels(name, kind).inc()
-        LATENCY.labels(name).observe(elapsed)
         codes = [
             (error.extensions or {}).get("code", "UNKNOWN")
             for error in getattr(context.result, "errors", None) or []
         ]
+        self.record(context.operation_name, kind, time.perf_counter() - started, codes)
+
+    def record(self, operation: str | None, kind: str, elapsed: float, codes: list[str]) -> None:
+        """One operation's series and log line (also called by the compiled path)."""
+        name = operation_label(operation, self.known_operations)
+        OPERATIONS.labels(name, kind).inc()
+        LATENCY.labels(name).observe(elapsed)
         for code in codes:
             ERRORS.labels(code if code in self.known_codes else "OTHER").inc()
         log.info(
             "graphql operation",
-            operation=(context.operation_name or "anonymous")[:_LOGGED_NAME],
+            operation=(operation or "anonymous")[:_LOGGED_NAME],
             type=kind,
             ms=round(elapsed * 1000, 2),
             errors=codes,

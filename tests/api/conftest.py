@@ -56,3 +56,12 @@ async def module_gallery(module_database_url: str) -> AsyncIterator[Dataset]:
     engine = create_async_engine(module_database_url)
     yield await build_gallery(engine, regular=30, auto=60)
     await engine.dispose()
+
+
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on an app of its own built from `settings`, under its lifespan."""
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http

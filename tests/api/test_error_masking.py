@@ -9,7 +9,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 import gallery_gql.app as app_module
-from gallery_gql.api.queries import content
+from gallery_gql.api.queries import content_page
 from gallery_gql.settings import Settings
 from tests.conftest import GraphQLClient
 
@@ -23,7 +23,7 @@ async def test_internal_errors_are_masked_and_logged(
     async def broken(*_: object) -> None:
         raise RuntimeError(LEAKY)
 
-    monkeypatch.setattr(content, "fetch_page", broken)
+    monkeypatch.setattr(content_page, "fetch_page", broken)
     with caplog.at_level(logging.ERROR, logger="gallery_gql.errors"):
         body = await gql.post(PAGE)
     error = body["errors"][0]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.api.content_query import ContentArgs, ContentQuery, build_content_query
+from gallery_gql.api.content_query import ContentArgs
 from gallery_gql.api.context import Ctx
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
 from gallery_gql.api.paging import BOUNDS
+from gallery_gql.api.queries.content_page import read_content_page
 from gallery_gql.api.selection import selects
 from gallery_gql.api.types.connection import ContentItemConnection, ContentItemEdge, PageInfo
 from gallery_gql.api.types.content import ContentItem
@@ -28,11 +28,7 @@ from gallery_gql.api.types.filter_args import (
     TagsArg,
 )
 from gallery_gql.api.types.scalars import CursorToken
-from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.keys import ItemKey
-from gallery_gql.gallery.query.cursor import Cursor, encode_cursor
-from gallery_gql.gallery.query.fetch import Page, fetch_page
-from gallery_gql.observability.metrics import STRATEGIES
 
 
 async def load_visible_item(info: Ctx, key: ItemKey) -> ContentItem | None:
@@ -108,45 +104,23 @@ class ContentQueries:
             last=last,
             before=before,
         )
-        context = info.context
         item_tags = selects(info.selected_fields, ("contentItems", "edges", "node", "tags"))
-
-        async def read(conn: AsyncConnection) -> tuple[ContentQuery, Page]:
-            query = await build_content_query(conn, args, context)
-            page = await fetch_page(
-                conn,
-                query.content_filter,
-                query.sort,
-                query.page,
-                query.stats,
-                item_tags=item_tags,
-            )
-            return query, page
-
-        query, page = await run_read(context.reads, read)
-        for key, item in page.items.items():  # primed for `node` lookups, if whole
-            if item.tags is not None:
-                context.loaders.items.prime(key, item)
-        STRATEGIES.labels(page.strategy).inc()
-        secret = context.settings.signing_secret()
-        digest = query.content_filter.digest(query.sort)
-        edges = []
-        for position in page.positions:
-            record = page.items[position.item]
-            at = Cursor(digest, query.sort, position)
-            token = CursorToken(encode_cursor(at, secret, viewer=context.viewer_id))
-            edges.append(ContentItemEdge(cursor=token, node=ContentItem(record=record)))
+        read = await read_content_page(info.context, args, item_tags)
+        edges = [
+            ContentItemEdge(cursor=token, node=ContentItem(record=record))
+            for token, record in read.edges
+        ]
         page_info = PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
+            has_next_page=read.page.has_next,
+            has_previous_page=read.page.has_previous,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         )
         return ContentItemConnection(
             edges=edges,
             page_info=page_info,
-            content_filter=query.content_filter,
-            tag_stats=query.stats,
+            content_filter=read.query.content_filter,
+            tag_stats=read.query.stats,
         )
 
     @strawberry.field(description="One content item by its global id; null if not visible.")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from gallery_gql.api.context import Ctx
+from gallery_gql.api.context import Ctx, GalleryContext
 from gallery_gql.api.errors import bad_input
 from gallery_gql.api.global_id import decode_uuid_id
 from gallery_gql.api.paging import BOUNDS, forward_cursor
@@ -76,6 +76,23 @@ def _connection(page: TagSearchPage, after: TagPosition | None) -> TagConnection
     return TagConnection(edges=edges, page_info=page_info)
 
 
+async def tag_page(
+    context: GalleryContext,
+    search: str | None,
+    first: int | None,
+    after: str | None,
+    cursor: str | None,
+) -> TagConnection:
+    """`tags`: one page of the search (the resolver and the compiled path both read it)."""
+    search = _validate_search(search)
+    after_position = _decode_cursor(forward_cursor(cursor, after))
+    size = first if first is not None else DEFAULT_FIRST
+    page = await run_read(
+        context.reads, lambda conn: search_tags(conn, search, after_position, size)
+    )
+    return _connection(page, after_position)
+
+
 async def _tag_by_name(info: Ctx, name: str) -> TagRecord | None:
     if name_fault(name) is not None:
         return None
@@ -138,13 +155,7 @@ class TagQueries:
             CursorToken | None, strawberry.argument(description="The same as `after`.")
         ] = None,
     ) -> TagConnection:
-        search = _validate_search(search)
-        after_position = _decode_cursor(forward_cursor(cursor, after))
-        size = first if first is not None else DEFAULT_FIRST
-        page = await run_read(
-            info.context.reads, lambda conn: search_tags(conn, search, after_position, size)
-        )
-        return _connection(page, after_position)
+        return await tag_page(info.context, search, first, after, cursor)
 
     @strawberry.field(
         description="The top of the hierarchy: tags without parents, by name. Walk down "

@@ -5,10 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from gallery_gql.api.context import Ctx
+from gallery_gql.api.queries.content_page import count_page_matches
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.scalars import CursorToken
-from gallery_gql.db.reads import run_read
-from gallery_gql.gallery.query.count import count_matches
 from gallery_gql.gallery.query.filters import ContentFilter
 from gallery_gql.gallery.query.tag_stats import TagStats
 
@@ -51,11 +50,5 @@ class ContentItemConnection:
         "count of a large result). Costs one extra query: ask only when shown."
     )
     async def total_count(self, info: Ctx) -> TotalCount:
-        context = info.context
-        found = await run_read(
-            context.reads,
-            lambda conn: count_matches(
-                conn, self.content_filter, self.tag_stats, context.settings.count_cap
-            ),
-        )
+        found = await count_page_matches(info.context, self.content_filter, self.tag_stats)
         return TotalCount(count=found.count, is_exact=found.is_exact)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from gallery_gql.api.context import Ctx
+from gallery_gql.api.context import Ctx, GalleryContext
 from gallery_gql.api.global_id import encode_global_id
 from gallery_gql.api.types.enums import ContentSource
 from gallery_gql.api.types.node import Node
@@ -76,6 +76,13 @@ class Tag(Node):
             strawberry.argument(description="Which collections to count (default: both)."),
         ] = None,
     ) -> int:
-        counts = await info.context.loaders.tags.public_counts.load(self.record.tag_key) or {}
-        wanted = {s.to_domain() for s in sources} if sources is not None else set(Source)
-        return sum(counts.get(source, 0) for source in wanted)
+        return await public_item_count(info.context, self.record, sources)
+
+
+async def public_item_count(
+    context: GalleryContext, record: TagRecord, sources: list[ContentSource] | None
+) -> int:
+    """`Tag.itemCount` (the resolver and the compiled path both count by it)."""
+    counts = await context.loaders.tags.public_counts.load(record.tag_key) or {}
+    wanted = {s.to_domain() for s in sources} if sources is not None else set(Source)
+    return sum(counts.get(source, 0) for source in wanted)

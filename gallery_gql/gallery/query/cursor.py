@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -75,16 +76,30 @@ def _micros(value: datetime) -> int:
 
 def encode_cursor(cursor: Cursor, secret: str, *, viewer: UUID | None) -> str:
     """The cursor sealed for `viewer` (None: anonymous)."""
-    pos = cursor.position
-    sort = cursor.sort
-    if sort.column == "created_at":
-        assert isinstance(pos.value, datetime)
-        fixed = _AT_TIME.pack(_SORT_INDEX[sort], pos.source, _micros(pos.value), pos.id)
-    else:
-        assert isinstance(pos.value, float)
-        fixed = _AT_RATING.pack(_SORT_INDEX[sort], pos.source, pos.value, pos.id)
-    payload = fixed + cursor.digest.encode()
-    return cursor_token(_VERSION_BYTE + _cipher(secret).encrypt(payload, _associated(viewer)))
+    (token,) = encode_cursors(cursor.digest, cursor.sort, [cursor.position], secret, viewer=viewer)
+    return token
+
+
+def encode_cursors(
+    digest: str, sort: Sort, positions: Sequence[Position], secret: str, *, viewer: UUID | None
+) -> list[str]:
+    """`encode_cursor` of each position of one page (same filter, sort and viewer), with
+    what they share worked out once."""
+    cipher = _cipher(secret)
+    associated = _associated(viewer)
+    suffix = digest.encode()
+    index = _SORT_INDEX[sort]
+    by_time = sort.column == "created_at"
+    tokens = []
+    for pos in positions:
+        if by_time:
+            assert isinstance(pos.value, datetime)
+            fixed = _AT_TIME.pack(index, pos.source, _micros(pos.value), pos.id)
+        else:
+            assert isinstance(pos.value, float)
+            fixed = _AT_RATING.pack(index, pos.source, pos.value, pos.id)
+        tokens.append(cursor_token(_VERSION_BYTE + cipher.encrypt(fixed + suffix, associated)))
+    return tokens
 
 
 def cursor_token(raw: bytes) -> str:

@@ -1,10 +1,11 @@
 """A GraphQL-over-HTTP request's parameters, from a GET's query string or a POST's JSON body.
 
-`query` is a string (it need not parse: that is GraphQL's to report), `operationName` a
-string, `variables` and `extensions` objects; null is the same as absent, and so is an
-empty `operationName`. A POST body is `application/json` (UTF-8) holding one object.
-Anything else is not a well-formed request: a `ProtocolError` (400, or 415 for the content
-type), answered before GraphQL sees it.
+`query` is a string (it need not parse: that is GraphQL's to report), absent only when
+`extensions.persistedQuery` names the document by hash (web/graphql_http/persisted.py),
+`operationName` a string, `variables` and `extensions` objects; null is the same as
+absent, and so is an empty `operationName`. A POST body is `application/json` (UTF-8)
+holding one object. Anything else is not a well-formed request: a `ProtocolError` (400, or
+415 for the content type), answered before GraphQL sees it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ PARAMETERS = ("query", "operationName", "variables", "extensions")
 
 @dataclass(frozen=True, slots=True)
 class GraphQLParams:
-    query: str
+    query: str | None
+    """None: the document is named by `extensions.persistedQuery`."""
     operation_name: str | None
     variables: dict[str, Any] | None
     extensions: dict[str, Any] | None
@@ -90,10 +92,13 @@ def _from_body(body: bytes) -> GraphQLParams:
 
 
 def _params(data: Mapping[str, Any]) -> GraphQLParams:
+    extensions = _object(data, "extensions")
     query = data.get("query")
-    if query is None or query == "":
+    if query == "":
+        query = None
+    if query is None and not (extensions and "persistedQuery" in extensions):
         raise bad_request("no GraphQL document: give it as `query`")
-    if not isinstance(query, str):
+    if query is not None and not isinstance(query, str):
         raise bad_request("`query` must be a string")
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
@@ -102,7 +107,7 @@ def _params(data: Mapping[str, Any]) -> GraphQLParams:
         query=query,
         operation_name=operation_name or None,
         variables=_object(data, "variables"),
-        extensions=_object(data, "extensions"),
+        extensions=extensions,
     )
 
 

@@ -4,6 +4,8 @@ Strawberry's router hosts it (the GET and POST routes, the context dependency, W
 subscriptions); every HTTP request is answered by `GalleryGraphQLRouter.answer`, which is
 the whole protocol: choose the response's media type, read the parameters, execute, and
 give the result its status code. Queries come by GET or POST, mutations by POST only.
+A document may come by hash (`persisted.py`); an anonymous one by GET is cacheable
+(`caching.py`).
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.documents.compiled import CompiledDocuments
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.settings import Settings
 from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
 from gallery_gql.web.graphql_http.answers import error_answer, graphql_response, problem_response
+from gallery_gql.web.graphql_http.caching import cached_answer, may_cache, not_cacheable
 from gallery_gql.web.graphql_http.params import GraphQLParams, read_params
+from gallery_gql.web.graphql_http.persisted import PersistedDocuments, PersistedQueryStore
 from gallery_gql.web.graphql_http.problems import (
     ProtocolError,
     bad_request,
@@ -51,6 +56,12 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
     websocket_adapter_class = TextWebSocketAdapter
     max_response_bytes = 8 * 1024 * 1024
     """Set from GALLERY_GQL_MAX_RESPONSE_BYTES by create_app."""
+    get_max_age_seconds = 5
+    """Set from GALLERY_GQL_GET_MAX_AGE_SECONDS by create_app."""
+    documents = PersistedDocuments({}, PersistedQueryStore(1000, 32 * 1024), trusted_only=False)
+    """Replaced by create_app with the trusted documents and the configured store."""
+    compiled: CompiledDocuments | None = None
+    """The compiled path (api/documents/compiled.py), set by create_app when enabled."""
 
     def __init__(
         self,
@@ -110,20 +121,33 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
             if media is None:
                 raise not_acceptable()
             params = await read_params(request)
-            result = await self.run_operation(request.method, params, context)
+            document = self.documents.document(params)
+            result = await self.run_operation(request.method, params, document.text, context)
         except ProtocolError as problem:
-            return problem_response(problem, media or ResponseMedia.JSON)
+            return not_cacheable(request, problem_response(problem, media or ResponseMedia.JSON))
         response = graphql_response(result, media, self.max_response_bytes)
         if context.response is not None:  # headers a resolver set, if any
             response.headers.raw.extend(context.response.headers.raw)
-        return response
+        if (
+            response.status_code == 200
+            and not result.errors
+            and may_cache(request, document.persisted)
+        ):
+            return cached_answer(request, response, self.get_max_age_seconds)
+        return not_cacheable(request, response)
 
     async def run_operation(
-        self, method: str, params: GraphQLParams, context: GalleryContext
+        self, method: str, params: GraphQLParams, text: str, context: GalleryContext
     ) -> ExecutionResult:
+        if self.compiled is not None:
+            answered = await self.compiled.execute(
+                text, params.operation_name, params.variables, context
+            )
+            if answered is not None:
+                return answered
         try:
             return await self.schema.execute(
-                params.query,
+                text,
                 variable_values=params.variables,
                 context_value=context,
                 operation_name=params.operation_name,
@@ -153,5 +177,6 @@ def _asks_for_the_ide(request: Request) -> bool:
     return (
         request.method == "GET"
         and "query" not in request.query_params
+        and "extensions" not in request.query_params
         and "text/html" in request.headers.get("accept", "")
     )

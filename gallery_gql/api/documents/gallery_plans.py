@@ -1,0 +1,248 @@
+"""The gallery's compiled selections: `contentItems` (the grid: edges, cursors, page info,
+the capped count) and `contentItem` (the item view), with items' scalar fields,
+`thumbnail(resolution:)`, `creator` and `tags`. Each root field reads through the code
+its resolver uses (`read_content_page`, the items loader), so the rows are the same;
+only the completion differs, and it is proven equal by tests/api/test_compiled_documents.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gallery_gql.api.content_query import ContentArgs
+from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.documents.edges import edges_plan
+from gallery_gql.api.documents.plans import (
+    BoundVariables,
+    Compiler,
+    Fallback,
+    Getter,
+    ObjectPlan,
+    Selection,
+    Unsupported,
+    completed,
+    selection_sets,
+)
+from gallery_gql.api.global_id import decode_global_id, decode_item_key
+from gallery_gql.api.queries.content_page import count_page_matches, read_content_page
+from gallery_gql.api.types.connection import PageInfo, TotalCount
+from gallery_gql.api.types.content import ContentItem, ThumbnailResolver
+from gallery_gql.api.types.inputs import CreatorFilter
+from gallery_gql.api.types.tag import Tag
+from gallery_gql.api.types.user import User
+
+ItemField = tuple[str, str, Any]
+"""(response key, kind, what it needs): kinds `leaf` (a getter), `thumbnail` (the
+selection), `creator` and `tags` (an ObjectPlan)."""
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    fields: tuple[ItemField, ...]
+    thumbnail: ThumbnailResolver
+
+    @property
+    def reads_tags(self) -> bool:
+        return any(kind == "tags" for _, kind, _ in self.fields)
+
+    async def render(
+        self, items: list[ContentItem], context: GalleryContext, variables: BoundVariables
+    ) -> list[dict[str, Any]]:
+        getters: list[tuple[str, Getter | None]] = []
+        later: list[tuple[str, Callable[[ContentItem], Awaitable[Any]]]] = []
+        for key, kind, need in self.fields:
+            if kind == "leaf":
+                getters.append((key, need))
+            elif kind == "thumbnail":
+                getters.append((key, self._thumbnail(need, variables)))
+            else:
+                getters.append((key, None))
+                later.append((key, _loader(kind, need, context)))
+        out = [{key: get(item) if get else None for key, get in getters} for item in items]
+        for key, load in later:  # each field's loads batched over the items, as loaders do
+            values = await asyncio.gather(*(load(item) for item in items))
+            for rendered, value in zip(out, values, strict=True):
+                rendered[key] = value
+        return out
+
+    def _thumbnail(self, selection: Selection, variables: BoundVariables) -> Getter:
+        resolution = variables.arguments(selection).get("resolution")
+        resolve = self.thumbnail
+        return completed(lambda item: resolve(item, None, resolution), selection.field.type)  # type: ignore[union-attr]
+
+
+def _loader(
+    kind: str, plan: ObjectPlan, context: GalleryContext
+) -> Callable[[ContentItem], Awaitable[Any]]:
+    loaders = context.loaders
+    # A page's items share most of their tags (and creators): each is rendered once, and
+    # its dict written wherever it appears (a page of 25 with `tags { name }` carries
+    # ~1,900 tags, of ~130 distinct ones at full scale).
+    rendered: dict[object, dict[str, Any]] = {}
+
+    def render(record: Any, wrap: Callable[[Any], Any]) -> dict[str, Any]:
+        out = rendered.get(record.id)
+        if out is None:
+            out = rendered[record.id] = plan.render(wrap(record))
+        return out
+
+    async def creator(item: ContentItem) -> dict[str, Any]:
+        user = await loaders.users.load(item.record.creator_id)
+        if user is None:
+            raise Fallback("creator missing")
+        return render(user, lambda record: User(record=record))
+
+    async def tags(item: ContentItem) -> list[dict[str, Any]]:
+        tag_ids = item.record.tags
+        if tag_ids is None:
+            whole = await loaders.items.load(item.record.key)
+            tag_ids = whole.tags if whole is not None and whole.tags is not None else ()
+        records = await loaders.tag_sets.load(tag_ids)
+        return [render(record, lambda record: Tag(record=record)) for record in records or []]
+
+    return creator if kind == "creator" else tags
+
+
+def item_plan(
+    compiler: Compiler, selections: list[Selection], thumbnail: ThumbnailResolver
+) -> ItemPlan:
+    parent = compiler.object_type("ContentItem")
+    fields: list[ItemField] = []
+    for selection in selections:
+        if selection.name == "thumbnail":
+            fields.append((selection.key, "thumbnail", selection))
+        elif selection.name in ("creator", "tags"):
+            type_name = "User" if selection.name == "creator" else "Tag"
+            plan = compiler.object_below(type_name, selection)
+            fields.append((selection.key, selection.name, plan))
+        else:
+            fields.append((selection.key, "leaf", compiler.leaf(parent, selection)))
+    return ItemPlan(tuple(fields), thumbnail)
+
+
+# -- contentItems -------------------------------------------------------------------------
+ARGUMENTS = {
+    "tags": "tags",
+    "tagNames": "tag_names",
+    "match": "match",
+    "excludeTags": "exclude_tags",
+    "excludeTagNames": "exclude_tag_names",
+    "creator": "creator",
+    "sources": "sources",
+    "collections": "collections",
+    "search": "search",
+    "sort": "sort",
+    "first": "first",
+    "cursor": "cursor",
+    "after": "after",
+    "last": "last",
+    "before": "before",
+}
+
+
+def content_args(values: dict[str, Any]) -> ContentArgs:
+    """graphql-core's coerced arguments as the resolver receives them from strawberry."""
+    args = {ARGUMENTS[name]: value for name, value in values.items()}
+    creator = args.get("creator")
+    if creator is not None:
+        args["creator"] = CreatorFilter(scope=creator["scope"], user_id=creator.get("userId"))
+    return ContentArgs(**args)
+
+
+@dataclass(frozen=True)
+class ConnectionPlan:
+    selection: Selection
+    entries: tuple[tuple[str, str, Any], ...]
+    """(key, kind, plan): `typename`, `edges` (edge entries), `pageInfo`, `totalCount`."""
+    reads_tags: bool
+
+    async def run(self, context: GalleryContext, variables: BoundVariables) -> dict[str, Any]:
+        args = content_args(variables.arguments(self.selection))
+        read = await read_content_page(context, args, self.reads_tags)
+        out: dict[str, Any] = {}
+        for key, kind, plan in self.entries:
+            if kind == "typename":
+                out[key] = "ContentItemConnection"
+            elif kind == "edges":
+                cursors = [token for token, _ in read.edges]
+                items = [ContentItem(record=record) for _, record in read.edges]
+                out[key] = await plan.render(cursors, items, context, variables)
+            elif kind == "pageInfo":
+                cursors = [token for token, _ in read.edges]
+                out[key] = plan.render(
+                    PageInfo(
+                        has_next_page=read.page.has_next,
+                        has_previous_page=read.page.has_previous,
+                        start_cursor=cursors[0] if cursors else None,
+                        end_cursor=cursors[-1] if cursors else None,
+                    )
+                )
+            else:
+                found = await count_page_matches(
+                    context, read.query.content_filter, read.query.stats
+                )
+                out[key] = plan.render(TotalCount(count=found.count, is_exact=found.is_exact))
+        return out
+
+
+def connection_plan(
+    compiler: Compiler, selection: Selection, thumbnail: ThumbnailResolver
+) -> ConnectionPlan:
+    connection = compiler.object_type("ContentItemConnection")
+    entries: list[tuple[str, str, Any]] = []
+    reads_tags = False
+    for sub in compiler.collect(connection, selection_sets(selection)):
+        if sub.field is None:
+            entries.append((sub.key, "typename", None))
+        elif sub.name == "edges":
+            edges = edges_plan(
+                compiler,
+                sub,
+                "ContentItemEdge",
+                "ContentItem",
+                lambda fields: item_plan(compiler, fields, thumbnail),
+            )
+            reads_tags = reads_tags or any(
+                isinstance(plan, ItemPlan) and plan.reads_tags for plan in edges.node_plans
+            )
+            entries.append((sub.key, "edges", edges))
+        elif sub.name in ("pageInfo", "totalCount"):
+            type_name = "PageInfo" if sub.name == "pageInfo" else "TotalCount"
+            entries.append((sub.key, sub.name, compiler.object_below(type_name, sub)))
+        else:
+            raise Unsupported(f"ContentItemConnection.{sub.name}")
+    return ConnectionPlan(selection, tuple(entries), reads_tags)
+
+
+# -- contentItem --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ItemLookupPlan:
+    selection: Selection
+    item: ItemPlan
+
+    async def run(
+        self, context: GalleryContext, variables: BoundVariables
+    ) -> dict[str, Any] | None:
+        item_id = variables.arguments(self.selection)["id"]
+        type_name, key = decode_global_id(item_id)
+        if type_name != "ContentItem":
+            raise Fallback("not a ContentItem id")  # the resolver's error, from the executor
+        record = await context.loaders.items.load(decode_item_key(key))
+        if record is None or not record.visible_to(context.viewer_id):
+            if context.hidden_lookups is not None:
+                # A miss is counted (and may be refused) by the resolver, once: the
+                # general executor answers, from the loader's cached row.
+                raise Fallback("a counted miss")
+            return None
+        (rendered,) = await self.item.render([ContentItem(record=record)], context, variables)
+        return rendered
+
+
+def item_lookup_plan(
+    compiler: Compiler, selection: Selection, thumbnail: ThumbnailResolver
+) -> ItemLookupPlan:
+    fields = compiler.collect(compiler.object_type("ContentItem"), selection_sets(selection))
+    return ItemLookupPlan(selection, item_plan(compiler, fields, thumbnail))

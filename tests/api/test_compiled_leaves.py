@@ -1,0 +1,51 @@
+"""A compiled leaf completes as graphql-core does: the same value, or a refusal where
+graphql-core's scalar refuses (which the compiled path turns into a fallback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import (
+    GraphQLBoolean,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLString,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gallery_gql.api.documents.plans import Fallback, completed
+
+VALUES = st.one_of(
+    st.text(max_size=8),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+)
+
+
+@pytest.mark.parametrize(
+    "scalar", [GraphQLString, GraphQLID, GraphQLInt, GraphQLFloat, GraphQLBoolean]
+)
+@given(value=VALUES)
+def test_a_leaf_completes_as_graphql_core_does(scalar: GraphQLLeafType, value: Any) -> None:
+    complete = completed(lambda obj: obj, GraphQLNonNull(scalar))
+    try:
+        expected = scalar.coerce_output_value(value)
+    except Exception:  # graphql-core refuses: the compiled path must not answer
+        with pytest.raises(Exception):  # noqa: B017 - its own refusal, or Fallback
+            complete(value)
+        return
+    got = complete(value)
+    assert type(got) is type(expected)
+    assert got == expected or (got != got and expected != expected)
+
+
+def test_null_for_a_non_null_leaf_falls_back() -> None:
+    with pytest.raises(Fallback):
+        completed(lambda obj: obj, GraphQLNonNull(GraphQLString))(None)
+    assert completed(lambda obj: obj, GraphQLString)(None) is None
