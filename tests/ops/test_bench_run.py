@@ -3,7 +3,13 @@ every class three ways and under load, and reports them all, without a failed re
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from gallery_gql.ops.bench.database import APPROACHES
+from gallery_gql.ops.bench.peer import CLASSES, SIGNED_IN, TARGETS
+from gallery_gql.ops.bench.peer_server import unavailable
 from gallery_gql.ops.bench.report import _ratio, render
 from gallery_gql.ops.bench.run import BenchOptions, run_bench
 
@@ -40,3 +46,22 @@ async def test_a_small_bench_reports_every_class(database_url: str) -> None:
 
 def test_ratios_below_ten_keep_two_digits() -> None:
     assert [_ratio(v) for v in (0.437, 2.5, 12.4, 1_640.2)] == ["0.44x", "2.5x", "12x", "1,640x"]
+
+
+@pytest.mark.skipif(unavailable() is not None, reason=f"PostGraphile: {unavailable()}")
+async def test_a_small_bench_compares_the_peer_on_the_same_pages(database_url: str) -> None:
+    """The peer's classes (first, deep and rated pages, signed in too) answer our pages
+    in both forms (the run stops on any other page), and every target serves the load."""
+    options = replace(OPTIONS, load_clients=(2,), peer=True)
+    report = await run_bench(database_url, options, lambda *_: None)
+    assert report.peer is not None
+    names = [result.name for result in report.peer.classes]
+    assert names == [*CLASSES, *(f"signed in: {name}" for name in SIGNED_IN)]
+    for result in report.peer.classes:
+        assert set(result.agrees.values()) == {"yes"}, result
+        assert all(summary is not None for summary in result.timings.values()), result
+    for target in TARGETS:
+        [loop] = report.peer.load[target]
+        assert loop.requests > 0
+        assert loop.errors == {}, (target, loop)
+    assert "| signed in: 1 popular tag |" in render(report)

@@ -163,9 +163,11 @@ def document(query: QueryClass) -> str:
     return DOCUMENT % (GRID + (" tags { name }" if query.tag_names else ""))
 
 
-async def post_query(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+async def post_query(
+    client: httpx.AsyncClient, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The answer to a GraphQL request that must succeed."""
-    response = await client.post("/graphql", json=body)
+    response = await client.post("/graphql", json=body, headers=headers)
     payload: dict[str, Any] = response.json()
     if response.status_code != 200 or payload.get("errors"):
         raise RuntimeError(f"benchmark request failed: {response.status_code} {payload}")
@@ -173,14 +175,18 @@ async def post_query(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[st
 
 
 async def prepared_request(
-    client: httpx.AsyncClient, query: QueryClass, tag_ids: dict[int, str]
+    client: httpx.AsyncClient,
+    query: QueryClass,
+    tag_ids: dict[int, str],
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The measured request's body, with cursors followed (untimed) for deep pages."""
     doc, base = document(query), variables(query, tag_ids)
     cursor = None
     forward = query.page - 1 + (5 if query.backward else 0)
     for _ in range(forward):
-        page = await post_query(client, {"query": doc, "variables": {**base, "cursor": cursor}})
+        body = {"query": doc, "variables": {**base, "cursor": cursor}}
+        page = await post_query(client, body, headers)
         cursor = page["data"]["contentItems"]["pageInfo"]["endCursor"] or cursor
     if query.backward:
         return {
@@ -203,6 +209,25 @@ async def time_request(
     return Summary.of(samples)
 
 
+async def time_alternated(
+    requests: Mapping[str, tuple[httpx.AsyncClient, dict[str, Any], Mapping[str, str]]],
+    warmup: int,
+    iterations: int,
+) -> dict[str, Summary]:
+    """Each named request's latency, the requests taking turns one by one (so a drift of
+    the machine affects them alike)."""
+    for _ in range(warmup):
+        for client, body, headers in requests.values():
+            await post_query(client, body, headers)
+    samples: dict[str, list[float]] = {name: [] for name in requests}
+    for _ in range(iterations):
+        for name, (client, body, headers) in requests.items():
+            started = time.perf_counter()
+            await post_query(client, body, headers)
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: Summary.of(taken) for name, taken in samples.items()}
+
+
 def cycle(bodies: Sequence[dict[str, Any]]) -> BodyFactory:
     """The bodies in turn."""
     return lambda n: bodies[n % len(bodies)]
@@ -216,9 +241,11 @@ async def load(
     *,
     max_requests: int = 100_000,
     headers: Mapping[str, str] | None = None,
+    headers_of: Callable[[int], Mapping[str, str]] | None = None,
 ) -> LoadResult:
     """Closed loop: `clients` concurrent clients, each posting the next body to `url` as
-    soon as its last one is answered, for `seconds` or `max_requests` requests.
+    soon as its last one is answered, for `seconds` or `max_requests` requests (with
+    `headers`, and the n-th request's own `headers_of(n)`).
 
     The load generator shares the machine's cores with the server, so it is kept cheap:
     aiohttp, one connection per client, orjson both ways. httpx with one shared pool cost
@@ -238,7 +265,9 @@ async def load(
             while time.monotonic() < stop_at and (n := next(sent)) < max_requests:
                 started = time.perf_counter()
                 try:
-                    async with session.post(url, data=orjson.dumps(next_body(n))) as response:
+                    extra = headers_of(n) if headers_of else None
+                    body = orjson.dumps(next_body(n))
+                    async with session.post(url, data=body, headers=extra) as response:
                         _count_errors(response.status, await response.read(), errors)
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     errors[type(exc).__name__] += 1
