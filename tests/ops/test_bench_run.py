@@ -36,10 +36,21 @@ async def test_a_small_bench_reports_every_class(database_url: str) -> None:
         assert loop.requests > 0
         assert loop.errors == {}, loop
     assert [loop.clients for loop in report.grid_load] == [1, 4]
+    # The lean REST endpoint answered our pages (the run stops on any other), under load too.
+    assert [result.query.name for result in report.lean] == [
+        "no filter",
+        "1 rare tag",
+        "ALL 2 rare",
+        "rare tag + exclude",
+        "TOP_RATED rare",
+    ]
+    for result in report.lean:
+        assert all(loop.requests > 0 and loop.errors == {} for loop in result.load.values())
     markdown = render(report)
     for name in names:
         assert f"| {name} |" in markdown
     assert "- dataset: " in markdown
+    assert "| TOP_RATED rare |" in markdown.split("### Lean REST reference")[1]
     for approach in APPROACHES[1:]:  # each of Genonaut's approaches on its own worst class
         assert f"{approach}: worst class " in markdown
 

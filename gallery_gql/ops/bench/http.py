@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -123,20 +123,17 @@ def served(
         "GALLERY_GQL_RATE_LIMIT": "",
         **(env or {}),
     }
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [
-            sys.executable,
-            "-m",
-            "gallery_gql",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    command = [sys.executable, "-m", "gallery_gql", "serve", "--port", str(port)]
+    with serving([*command, "--workers", str(workers)], env, port) as base:
+        yield base
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    """A server process of ours on loopback `port` until the block ends, once its
+    `/readyz` answers; its base URL."""
+    process = subprocess.Popen(  # noqa: S603 - our own modules
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -210,20 +207,18 @@ async def time_request(
 
 
 async def time_alternated(
-    requests: Mapping[str, tuple[httpx.AsyncClient, dict[str, Any], Mapping[str, str]]],
-    warmup: int,
-    iterations: int,
+    requests: Mapping[str, Callable[[], Awaitable[object]]], warmup: int, iterations: int
 ) -> dict[str, Summary]:
     """Each named request's latency, the requests taking turns one by one (so a drift of
     the machine affects them alike)."""
     for _ in range(warmup):
-        for client, body, headers in requests.values():
-            await post_query(client, body, headers)
+        for request in requests.values():
+            await request()
     samples: dict[str, list[float]] = {name: [] for name in requests}
     for _ in range(iterations):
-        for name, (client, body, headers) in requests.items():
+        for name, request in requests.items():
             started = time.perf_counter()
-            await post_query(client, body, headers)
+            await request()
             samples[name].append((time.perf_counter() - started) * 1000)
     return {name: Summary.of(taken) for name, taken in samples.items()}
 
@@ -242,10 +237,11 @@ async def load(
     max_requests: int = 100_000,
     headers: Mapping[str, str] | None = None,
     headers_of: Callable[[int], Mapping[str, str]] | None = None,
+    method: str = "POST",
 ) -> LoadResult:
     """Closed loop: `clients` concurrent clients, each posting the next body to `url` as
     soon as its last one is answered, for `seconds` or `max_requests` requests (with
-    `headers`, and the n-th request's own `headers_of(n)`).
+    `headers`, and the n-th request's own `headers_of(n)`; `method` GET sends no body).
 
     The load generator shares the machine's cores with the server, so it is kept cheap:
     aiohttp, one connection per client, orjson both ways. httpx with one shared pool cost
@@ -266,8 +262,8 @@ async def load(
                 started = time.perf_counter()
                 try:
                     extra = headers_of(n) if headers_of else None
-                    body = orjson.dumps(next_body(n))
-                    async with session.post(url, data=body, headers=extra) as response:
+                    body = orjson.dumps(next_body(n)) if method == "POST" else None
+                    async with session.request(method, url, data=body, headers=extra) as response:
                         _count_errors(response.status, await response.read(), errors)
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     errors[type(exc).__name__] += 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -208,7 +209,9 @@ async def _measure_class(
     timings.update(
         await time_alternated(
             {
-                target: (clients[target], requests[target].body, requests[target].headers)
+                target: partial(
+                    post_query, clients[target], requests[target].body, requests[target].headers
+                )
                 for target in measured
             },
             3,

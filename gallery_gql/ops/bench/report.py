@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from gallery_gql.ops.bench.database import APPROACHES, ClassResult
 from gallery_gql.ops.bench.http import LoadResult
+from gallery_gql.ops.bench.lean import LEAN, LeanClassResult
+from gallery_gql.ops.bench.lean import OURS as LEAN_OURS
 from gallery_gql.ops.bench.peer import GENERIC, OURS, TARGETS, PeerReport
 from gallery_gql.ops.bench.stats import Summary
 
@@ -20,6 +22,7 @@ class BenchReport:
     peer_skipped: str | None = None  # why there is no peer section
     grid_load: list[LoadResult] = field(default_factory=list)
     """The closed loop over the gallery pages of 25 with grid fields (the target's load)."""
+    lean: list[LeanClassResult] = field(default_factory=list)
 
 
 def _ms(value: float) -> str:
@@ -153,6 +156,28 @@ def _peer_tables(peer: PeerReport) -> list[str]:
     return lines
 
 
+def _lean_table(results: list[LeanClassResult]) -> list[str]:
+    clients = results[0].load[LEAN_OURS].clients
+    lines = [
+        "| class | ours p50 / p95 | lean REST p50 / p95 | p50 ratio (ours / lean) "
+        f"| ours req/s at {clients} | lean REST req/s at {clients} "
+        "| req/s ratio (lean / ours) | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        ours, lean = result.timings[LEAN_OURS], result.timings[LEAN]
+        ours_load, lean_load = result.load[LEAN_OURS], result.load[LEAN]
+        errors = "; ".join(
+            f"{name}: {_errors(loop)}" for name, loop in result.load.items() if loop.errors
+        )
+        lines.append(
+            f"| {result.query.name} | {_cell(ours)} | {_cell(lean)} | "
+            f"{_ratio(ours.p50 / lean.p50)} | {ours_load.rate:,.0f} | {lean_load.rate:,.0f} | "
+            f"{_ratio(lean_load.rate / ours_load.rate)} | {errors or '0'} |"
+        )
+    return lines
+
+
 def render(report: BenchReport) -> str:
     parts = [
         *report.header,
@@ -188,4 +213,14 @@ def render(report: BenchReport) -> str:
     if report.peer or report.peer_skipped:
         parts += ["", "### Peer: PostGraphile (ms, one client, then closed loop)", ""]
         parts += _peer_tables(report.peer) if report.peer else [f"Skipped: {report.peer_skipped}."]
+    if report.lean:
+        parts += [
+            "",
+            "### Lean REST reference (ms, one client alternating, then closed loop per class)",
+            "",
+            "Genonaut's tag-array query behind a raw ASGI app (uvicorn, asyncpg, orjson; "
+            "ops/bench/lean_rest.py), the same page as our `/graphql`:",
+            "",
+            *_lean_table(report.lean),
+        ]
     return "\n".join(parts) + "\n"

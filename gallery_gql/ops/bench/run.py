@@ -26,6 +26,7 @@ from gallery_gql.ops.bench.http import (
     time_request,
     viewer_token,
 )
+from gallery_gql.ops.bench.lean import LeanClassResult, LeanRun, lean_classes, run_lean
 from gallery_gql.ops.bench.peer import PeerReport, PeerRun, run_peer
 from gallery_gql.ops.bench.peer_server import unavailable
 from gallery_gql.ops.bench.report import BenchReport
@@ -35,6 +36,8 @@ from gallery_gql.ops.seed.database import database_is_empty
 from gallery_gql.ops.seed.plan import SeedPlan
 from gallery_gql.ops.seed.run import seed_database
 from gallery_gql.settings import Settings
+
+LEAN_LOAD_CLIENTS = 8
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class BenchOptions:
     load_seconds: float = 10.0
     workers: int = 2
     peer: bool | None = None  # None: run the peer when it is installed
+    lean: bool = True  # our /graphql beside the lean REST endpoint (with http)
     command: str = "gallery-gql bench"
 
 
@@ -93,6 +97,7 @@ class _Served:
     load: list[LoadResult] = field(default_factory=list)
     grid_load: list[LoadResult] = field(default_factory=list)
     peer: PeerReport | None = None
+    lean: list[LeanClassResult] = field(default_factory=list)
 
 
 async def _database_stage(
@@ -181,6 +186,18 @@ async def _served_stages(
                 workers=options.workers,
             )
             out.peer = await run_peer(peer, classes, progress)
+        if options.lean:
+            lean = LeanRun(
+                database_url=url,
+                statement_timeout_ms=Settings().statement_timeout_ms,
+                our_base=base,
+                tag_ids=ids,
+                iterations=options.iterations,
+                load_clients=min(LEAN_LOAD_CLIENTS, max(options.load_clients)),
+                load_seconds=options.load_seconds,
+                workers=options.workers,
+            )
+            out.lean = await run_lean(lean, await lean_classes(url, corpus), progress)
     return out
 
 
@@ -207,6 +224,7 @@ async def run_bench(url: str, options: BenchOptions, progress: ProgressCallback)
         served_results.peer,
         skip_peer,
         served_results.grid_load,
+        served_results.lean,
     )
 
 
