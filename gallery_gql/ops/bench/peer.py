@@ -130,12 +130,12 @@ class PeerRun:
 
 
 @dataclass(frozen=True)
-class _Request:
+class PeerRequest:
     body: dict[str, Any]
     headers: Mapping[str, str]
 
 
-async def _install_function(database_url: str) -> None:
+async def install_function(database_url: str) -> None:
     engine = create_async_engine(database_url)
     try:
         async with engine.begin() as conn:
@@ -146,7 +146,7 @@ async def _install_function(database_url: str) -> None:
 
 async def _peer_requests(
     run: PeerRun, peer_class: PeerClass, client: httpx.AsyncClient, token: str
-) -> dict[str, _Request]:
+) -> dict[str, PeerRequest]:
     """The measured page's request in each peer form, earlier pages followed (untimed)."""
     query = peer_class.query
     headers = {"Authorization": f"Bearer {token}"} if peer_class.signed_in else {}
@@ -160,12 +160,12 @@ async def _peer_requests(
             query.size,
         )
         function = function_next(function, await post_query(client, function, headers))
-    return {GENERIC: _Request(generic, headers), FUNCTION: _Request(function, headers)}
+    return {GENERIC: PeerRequest(generic, headers), FUNCTION: PeerRequest(function, headers)}
 
 
-async def _check(
+async def check_pages(
     peer_class: PeerClass,
-    requests: dict[str, _Request],
+    requests: dict[str, PeerRequest],
     ours: httpx.AsyncClient,
     peer: httpx.AsyncClient,
 ) -> dict[str, str]:
@@ -197,12 +197,12 @@ async def _measure_class(
     ours: httpx.AsyncClient,
     peer: httpx.AsyncClient,
     token: str,
-) -> tuple[PeerClassResult, dict[str, _Request]]:
+) -> tuple[PeerClassResult, dict[str, PeerRequest]]:
     our_headers = {"Authorization": f"Bearer {run.our_token}"} if peer_class.signed_in else {}
     our_body = await prepared_request(ours, peer_class.query, run.tag_ids, our_headers)
-    requests = {OURS: _Request(our_body, our_headers)}
+    requests = {OURS: PeerRequest(our_body, our_headers)}
     requests.update(await _peer_requests(run, peer_class, peer, token))
-    agrees = await _check(peer_class, requests, ours, peer)
+    agrees = await check_pages(peer_class, requests, ours, peer)
     measured = [OURS, *(target for target, ok in agrees.items() if ok == "yes")]
     clients = {OURS: ours, GENERIC: peer, FUNCTION: peer}
     timings: dict[str, Summary | None] = dict.fromkeys(TARGETS)
@@ -226,11 +226,11 @@ async def run_peer(
 ) -> PeerReport:
     """Install the function, serve PostGraphile, time each class and each target's load."""
     chosen = peer_classes(classes)
-    await _install_function(run.database_url)
+    await install_function(run.database_url)
     with postgraphile(run.database_url, run.statement_timeout_ms, run.workers) as server:
         token = peer_token(run.viewer, server.jwt_secret)
         results = []
-        mixes: dict[str, list[_Request]] = {target: [] for target in TARGETS}
+        mixes: dict[str, list[PeerRequest]] = {target: [] for target in TARGETS}
         async with (
             httpx.AsyncClient(base_url=run.our_base, timeout=30) as ours,
             httpx.AsyncClient(base_url=server.url.removesuffix("/graphql"), timeout=30) as peer,

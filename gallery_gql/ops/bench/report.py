@@ -119,7 +119,7 @@ def _three(summary: Summary | None) -> str:
     return f"{_ms(summary.p50)} / {_ms(summary.p95)} / {_ms(summary.p99)}"
 
 
-def _peer_tables(peer: PeerReport) -> list[str]:
+def peer_tables(peer: PeerReport) -> list[str]:
     peers = TARGETS[1:]
     lines = [
         f"- peer: {peer.server}, on loopback, the same database (read-only sessions)",
@@ -156,7 +156,7 @@ def _peer_tables(peer: PeerReport) -> list[str]:
     return lines
 
 
-def _lean_table(results: list[LeanClassResult]) -> list[str]:
+def lean_table(results: list[LeanClassResult]) -> list[str]:
     clients = results[0].load[LEAN_OURS].clients
     lines = [
         "| class | ours p50 / p95 | lean REST p50 / p95 | p50 ratio (ours / lean) "
@@ -212,7 +212,7 @@ def render(report: BenchReport) -> str:
         ]
     if report.peer or report.peer_skipped:
         parts += ["", "### Peer: PostGraphile (ms, one client, then closed loop)", ""]
-        parts += _peer_tables(report.peer) if report.peer else [f"Skipped: {report.peer_skipped}."]
+        parts += peer_tables(report.peer) if report.peer else [f"Skipped: {report.peer_skipped}."]
     if report.lean:
         parts += [
             "",
@@ -221,6 +221,6 @@ def render(report: BenchReport) -> str:
             "Genonaut's tag-array query behind a raw ASGI app (uvicorn, asyncpg, orjson; "
             "ops/bench/lean_rest.py), the same page as our `/graphql`:",
             "",
-            *_lean_table(report.lean),
+            *lean_table(report.lean),
         ]
     return "\n".join(parts) + "\n"

@@ -26,10 +26,11 @@ from gallery_gql.ops.bench.http import (
     time_request,
     viewer_token,
 )
-from gallery_gql.ops.bench.lean import LeanClassResult, LeanRun, lean_classes, run_lean
-from gallery_gql.ops.bench.peer import PeerReport, PeerRun, run_peer
+from gallery_gql.ops.bench.lean import LeanClassResult
+from gallery_gql.ops.bench.peer import PeerReport
 from gallery_gql.ops.bench.peer_server import unavailable
 from gallery_gql.ops.bench.report import BenchReport
+from gallery_gql.ops.bench.served import Gateway, ServedOptions, ServedReport, compare
 from gallery_gql.ops.bench.stats import Summary
 from gallery_gql.ops.progress import ProgressCallback
 from gallery_gql.ops.seed.database import database_is_empty
@@ -172,32 +173,20 @@ async def _served_stages(
             progress("load", 2 * n + 1, 2 * levels)
             out.grid_load.append(await load(f"{base}/graphql", grid, clients, options.load_seconds))
         progress("load", 2 * levels, 2 * levels)
-        if peer_skip_reason(options) is None:
-            peer = PeerRun(
-                database_url=url,
-                statement_timeout_ms=Settings().statement_timeout_ms,
-                our_base=base,
-                our_token=token,
-                viewer=str(corpus.viewer),
-                tag_ids=ids,
-                iterations=options.iterations,
-                load_clients=options.load_clients,
-                load_seconds=options.load_seconds,
-                workers=options.workers,
-            )
-            out.peer = await run_peer(peer, classes, progress)
-        if options.lean:
-            lean = LeanRun(
-                database_url=url,
-                statement_timeout_ms=Settings().statement_timeout_ms,
-                our_base=base,
-                tag_ids=ids,
-                iterations=options.iterations,
-                load_clients=min(LEAN_LOAD_CLIENTS, max(options.load_clients)),
-                load_seconds=options.load_seconds,
-                workers=options.workers,
-            )
-            out.lean = await run_lean(lean, await lean_classes(url, corpus), progress)
+        comparisons = ServedOptions(
+            peer=peer_skip_reason(options) is None,
+            lean=options.lean,
+            native=False,
+            iterations=options.iterations,
+            load_clients=options.load_clients,
+            load_seconds=options.load_seconds,
+            lean_clients=min(LEAN_LOAD_CLIENTS, max(options.load_clients)),
+            workers=options.workers,
+        )
+        report = ServedReport()
+        gateway = Gateway(url, base, token, corpus, ids, classes)
+        await compare(gateway, comparisons, progress, report)
+        out.peer, out.lean = report.peer, report.lean
     return out
 
 
