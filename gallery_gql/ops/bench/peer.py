@@ -133,6 +133,7 @@ class PeerRun:
 class PeerRequest:
     body: dict[str, Any]
     headers: Mapping[str, str]
+    reached: bool = True  # False: an earlier page timed out on the way to this one
 
 
 async def install_function(database_url: str) -> None:
@@ -144,23 +145,38 @@ async def install_function(database_url: str) -> None:
         await engine.dispose()
 
 
+def _timed_out(exc: RuntimeError) -> bool:
+    return "statement timeout" in str(exc)
+
+
 async def _peer_requests(
     run: PeerRun, peer_class: PeerClass, client: httpx.AsyncClient, token: str
 ) -> dict[str, PeerRequest]:
-    """The measured page's request in each peer form, earlier pages followed (untimed)."""
+    """The measured page's request in each peer form, earlier pages followed (untimed;
+    a form that times out on the way is marked as not having reached the page)."""
     query = peer_class.query
     headers = {"Authorization": f"Bearer {token}"} if peer_class.signed_in else {}
     viewer = run.viewer if peer_class.signed_in else None
     generic, function = generic_body(query, run.tag_ids, viewer), function_body(query)
-    for _ in range(query.page - 1):
-        generic = generic_next(
-            generic,
-            await post_query(client, generic, headers),
-            query.sort,
-            query.size,
-        )
-        function = function_next(function, await post_query(client, function, headers))
-    return {GENERIC: PeerRequest(generic, headers), FUNCTION: PeerRequest(function, headers)}
+
+    def following_generic(body: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        return generic_next(body, payload, query.sort, query.size)
+
+    requests = {}
+    for target, body, following in (
+        (GENERIC, generic, following_generic),
+        (FUNCTION, function, function_next),
+    ):
+        try:
+            for _ in range(query.page - 1):
+                body = following(body, await post_query(client, body, headers))
+        except RuntimeError as exc:
+            if not _timed_out(exc):
+                raise
+            requests[target] = PeerRequest(body, headers, reached=False)
+            continue
+        requests[target] = PeerRequest(body, headers)
+    return requests
 
 
 async def check_pages(
@@ -178,10 +194,13 @@ async def check_pages(
     }
     agrees = {}
     for target, page_of in pages.items():
+        if not requests[target].reached:
+            agrees[target] = TIMED_OUT
+            continue
         try:
             payload = await post_query(peer, requests[target].body, requests[target].headers)
         except RuntimeError as exc:
-            if "statement timeout" not in str(exc):
+            if not _timed_out(exc):
                 raise
             agrees[target] = TIMED_OUT
             continue
