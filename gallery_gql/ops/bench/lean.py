@@ -70,13 +70,21 @@ async def _lean_classes(conn: AsyncConnection, corpus: Corpus) -> list[QueryClas
     enough = [key for key, items in corpus.by_count if items >= RARE_MIN_ITEMS]
     rare = enough[-1] if enough else corpus.by_count[-1][0]
     partners = [row.tag_key for row in await conn.execute(_PARTNER, {"rare": rare, "page": 25})]
-    pair = (rare, min(partners, key=lambda key: (counts.get(key, 0), key))) if partners else ()
+    partner = min(partners, key=lambda key: (counts.get(key, 0), key)) if partners else popular
+    pair = (rare, partner)
+    on = f"tag on {counts[rare]:,} items"
+    both = f"tags on {counts[pair[0]]:,} and {counts.get(pair[1], 0):,} items"
     return [
         QueryClass("no filter"),
-        QueryClass("1 rare tag", (rare,)),
-        QueryClass("ALL 2 rare", pair or (rare, popular), TagMatch.ALL),
-        QueryClass("rare tag + exclude", (rare,), exclude=(popular,)),
-        QueryClass("TOP_RATED rare", (rare,), sort=Sort.TOP_RATED),
+        QueryClass("1 rare tag", (rare,), notes=on),
+        QueryClass("ALL 2 rare", pair, TagMatch.ALL, notes=both),
+        QueryClass(
+            "rare tag + exclude",
+            (rare,),
+            exclude=(popular,),
+            notes=f"{on}, the most common excluded",
+        ),
+        QueryClass("TOP_RATED rare", (rare,), sort=Sort.TOP_RATED, notes=on),
     ]
 
 
@@ -119,6 +127,8 @@ class LeanClassResult:
     query: QueryClass
     timings: dict[str, Summary]  # target → one client
     load: dict[str, LoadResult]  # target → closed loop
+    timeouts: int = 0  # lean requests past the statement timeout, one client
+    timed_out: bool = False  # the lean endpoint could not answer the page in time
 
 
 @dataclass(frozen=True)
@@ -133,8 +143,15 @@ class LeanRun:
     workers: int
 
 
+TIMED_OUT = 504
+
+
 async def _get(client: httpx.AsyncClient, path: str) -> dict[str, Any]:
+    """The lean endpoint's answer; {} when its statement timed out (the sample then
+    counts the timeout, and `LeanClassResult.timeouts` says how many did)."""
     response = await client.get(path)
+    if response.status_code == TIMED_OUT:
+        return {}
     if response.status_code != 200:
         raise RuntimeError(f"lean REST failed: {response.status_code} {response.text[:200]}")
     payload: dict[str, Any] = response.json()
@@ -157,10 +174,20 @@ async def run_lean(
                     lean_path(query, run.tag_ids),
                 )
                 mine = our_page(await post_query(ours, body))
-                if lean_page(await _get(lean, path)) != mine:
+                answer = await _get(lean, path)
+                if not answer:
+                    results.append(LeanClassResult(query, {}, {}, timed_out=True))
+                    continue
+                if lean_page(answer) != mine:
                     raise RuntimeError(f"lean REST answered another page than ours: {query.name}")
+                timeouts = 0
+
+                async def lean_page_timed(path: str = path) -> None:
+                    nonlocal timeouts
+                    timeouts += not await _get(lean, path)
+
                 timings = await time_alternated(
-                    {OURS: partial(post_query, ours, body), LEAN: partial(_get, lean, path)},
+                    {OURS: partial(post_query, ours, body), LEAN: lean_page_timed},
                     3,
                     run.iterations,
                 )
@@ -176,6 +203,6 @@ async def run_lean(
                         method="GET",
                     ),
                 }
-                results.append(LeanClassResult(query, timings, loads))
+                results.append(LeanClassResult(query, timings, loads, timeouts))
             progress("lean REST", len(classes), len(classes))
     return results

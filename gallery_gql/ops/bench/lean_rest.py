@@ -10,7 +10,8 @@ sessions get our connections' settings (JIT off, custom plans, the statement tim
     GET /items?tags=<uuid>,<uuid>&match=all|any&exclude=<uuid>&sort=newest|top_rated&first=25
     → {"items": [{"source", "id", "title", "thumbnail", "createdAt", "qualityScore"}, ...]}
 
-Bad input answers 400 with {"error": ...}; a failed statement 500 with no driver text.
+Bad input answers 400 with {"error": ...}; a statement past the timeout 504, any other
+failure 500, with no driver text.
 """
 
 from __future__ import annotations
@@ -159,6 +160,8 @@ class LeanRest:
         assert self.pool is not None
         try:
             rows = await self.pool.fetch(sql, *args)
+        except asyncpg.QueryCanceledError:
+            return 504, b'{"error":"the statement timed out"}'
         except (asyncpg.PostgresError, OSError):
             return 500, b'{"error":"the page could not be read"}'
         return 200, orjson.dumps({"items": [_item(row) for row in rows]})

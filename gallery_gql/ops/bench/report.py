@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gallery_gql.ops.bench.classes import QueryClass
 from gallery_gql.ops.bench.database import APPROACHES, ClassResult
 from gallery_gql.ops.bench.http import LoadResult
 from gallery_gql.ops.bench.lean import LEAN, LeanClassResult
@@ -156,8 +157,12 @@ def peer_tables(peer: PeerReport) -> list[str]:
     return lines
 
 
+def _named(query: QueryClass) -> str:
+    return f"{query.name} ({query.notes})" if query.notes else query.name
+
+
 def lean_table(results: list[LeanClassResult]) -> list[str]:
-    clients = results[0].load[LEAN_OURS].clients
+    clients = next((r.load[LEAN_OURS].clients for r in results if r.load), 0)
     lines = [
         "| class | ours p50 / p95 | lean REST p50 / p95 | p50 ratio (ours / lean) "
         f"| ours req/s at {clients} | lean REST req/s at {clients} "
@@ -165,15 +170,18 @@ def lean_table(results: list[LeanClassResult]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
+        if result.timed_out:
+            lines.append(f"| {_named(result.query)} | | lean REST: statement timed out | | | | | |")
+            continue
         ours, lean = result.timings[LEAN_OURS], result.timings[LEAN]
         ours_load, lean_load = result.load[LEAN_OURS], result.load[LEAN]
-        errors = "; ".join(
-            f"{name}: {_errors(loop)}" for name, loop in result.load.items() if loop.errors
-        )
+        errors = [f"{name}: {_errors(loop)}" for name, loop in result.load.items() if loop.errors]
+        if result.timeouts:
+            errors.append(f"lean REST timed out {result.timeouts}x at one client")
         lines.append(
-            f"| {result.query.name} | {_cell(ours)} | {_cell(lean)} | "
+            f"| {_named(result.query)} | {_cell(ours)} | {_cell(lean)} | "
             f"{_ratio(ours.p50 / lean.p50)} | {ours_load.rate:,.0f} | {lean_load.rate:,.0f} | "
-            f"{_ratio(lean_load.rate / ours_load.rate)} | {errors or '0'} |"
+            f"{_ratio(lean_load.rate / ours_load.rate)} | {'; '.join(errors) or '0'} |"
         )
     return lines
 
