@@ -67,7 +67,13 @@ def main() -> None:
     def progress(stage: str, done: int, total: int) -> None:
         print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
 
+    before = os.getloadavg()
     report = uvloop.run(run_served(url, options, progress))
+    after = os.getloadavg()
+    header.append(
+        f"- load average (1 min) at start / end: {before[0]:.1f} / {after[0]:.1f} "
+        "(the machine's other work shares its cores)"
+    )
     text = render_served(report, header)
     print(text)
     if output is not None:
