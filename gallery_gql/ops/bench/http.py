@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import os
 import signal
 import socket
@@ -207,19 +208,26 @@ async def time_request(
 
 
 async def time_alternated(
-    requests: Mapping[str, Callable[[], Awaitable[object]]], warmup: int, iterations: int
+    requests: Mapping[str, Callable[[], Awaitable[object]]],
+    warmup: int,
+    iterations: int,
+    seconds: float | None = None,
 ) -> dict[str, Summary]:
     """Each named request's latency, the requests taking turns one by one (so a drift of
-    the machine affects them alike)."""
+    the machine affects them alike), for `iterations` rounds or, with `seconds`, fewer
+    when the rounds have taken that long (at least one)."""
     for _ in range(warmup):
         for request in requests.values():
             await request()
     samples: dict[str, list[float]] = {name: [] for name in requests}
+    stop_at = time.monotonic() + seconds if seconds is not None else math.inf
     for _ in range(iterations):
         for name, request in requests.items():
             started = time.perf_counter()
             await request()
             samples[name].append((time.perf_counter() - started) * 1000)
+        if time.monotonic() > stop_at:
+            break
     return {name: Summary.of(taken) for name, taken in samples.items()}
 
 
