@@ -20,12 +20,14 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http.ides import GraphQL_IDE
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
+from gallery_gql.settings import Settings
 from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
 from gallery_gql.web.graphql_http.answers import error_answer, graphql_response, problem_response
 from gallery_gql.web.graphql_http.params import GraphQLParams, read_params
@@ -35,6 +37,7 @@ from gallery_gql.web.graphql_http.problems import (
     mutation_by_get,
     not_acceptable,
 )
+from gallery_gql.web.live_socket import authenticate, pinging_handler
 from gallery_gql.web.pages import graphiql_html
 
 ALLOWED_OPERATIONS = {
@@ -52,6 +55,7 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
         schema: BaseSchema,
         context_getter: Callable[..., Any],
         graphql_ide: GraphQL_IDE | None,
+        settings: Settings,
     ) -> None:
         super().__init__(
             schema,
@@ -59,11 +63,20 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
             graphql_ide=graphql_ide,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Operations in flight per WebSocket; subscriptions are capped (with a code)
+            # below this, by api/subscriptions.py.
+            max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection + 4,
         )
+        self.graphql_transport_ws_handler_class = pinging_handler(settings.live_ping_seconds)
         # Starlette's own 405 names the methods of the first route only (GET).
         self.add_api_route(
             "", _method_not_allowed, methods=["PUT", "PATCH", "DELETE"], include_in_schema=False
         )
+
+    async def on_ws_connect(self, context: GalleryContext) -> UnsetType | None:
+        await authenticate(context)
+        return cast(UnsetType, UNSET)  # acknowledged without a payload
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
