@@ -37,7 +37,12 @@ from gallery_gql.gallery.live.hub import LiveHub
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.gallery.tag_changes import listen_for_tag_changes
 from gallery_gql.observability.logs import configure_logging
-from gallery_gql.observability.metrics import ROUTING_METRICS, watch_pool
+from gallery_gql.observability.metrics import (
+    LIVE_METRICS,
+    ROUTING_METRICS,
+    watch_live,
+    watch_pool,
+)
 from gallery_gql.observability.tracing import configure_tracer_provider
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
@@ -77,7 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.read_engine,
             max_subscriptions=settings.live_max_subscriptions_per_worker,
             queue_size=settings.live_queue_size,
+            events=LIVE_METRICS,
         )
+        watch_live(lambda: app.state.live.subscriptions)
         app.state.live.attach(app.state.listener)
         await app.state.live.start()
         await app.state.listener.start(wait_seconds=min(1.0, settings.connect_timeout_seconds))

@@ -45,6 +45,8 @@ class GalleryContext(BaseContext):
     """The WebSocket a subscription runs on (None over HTTP)."""
     live_subscriptions: int = 0
     """Live subscriptions this WebSocket holds (the context lives as long as it)."""
+    live_batch: int = 0
+    """The live batch the loaders' caches were last dropped for (api/subscriptions.py)."""
     request_id: str = field(default_factory=lambda: correlation_id.get() or uuid.uuid4().hex)
 
     def __post_init__(self) -> None:

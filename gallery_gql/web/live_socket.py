@@ -11,14 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
+import orjson
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 
 from gallery_gql.api.context import GalleryContext
+from gallery_gql.api.errors import ErrorCode
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
 
 
@@ -37,10 +48,61 @@ async def authenticate(context: GalleryContext) -> None:
         raise ConnectionRejectionError({"message": str(exc)}) from None
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Messages as text frames, as graphql-transport-ws has them: the router encodes JSON
+    as bytes (for HTTP bodies), which strawberry would send as binary frames, and a
+    browser then receives a Blob its JSON.parse refuses."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+def operation_type(payload: Mapping[str, Any], max_tokens: int) -> OperationType | None:
+    """What a `subscribe` message runs (None for a document that does not parse or names
+    no operation: strawberry answers those)."""
+    try:
+        document = parse(str(payload["query"]), max_tokens=max_tokens)
+    except (GraphQLError, KeyError):
+        return None
+    operation = get_operation_ast(document, payload.get("operationName"))
+    return None if operation is None else operation.operation
+
+
+REFUSALS = {
+    OperationType.QUERY: "queries are not run over WebSocket: send them by HTTP GET or POST",
+    OperationType.MUTATION: "mutations are not run over WebSocket: send them by HTTP POST",
+}
+
+
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, None]):
-    """graphql-transport-ws with a `ping` from the server every `ping_seconds`."""
+    """graphql-transport-ws with a `ping` from the server every `ping_seconds`; queries
+    and mutations refused (they go by HTTP, under its rate limit, deadline and, for
+    mutations, consistency token): the socket runs subscriptions only."""
 
     ping_seconds = 15.0
+    max_tokens = 2000
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload = message.get("payload")
+        known = message.get("id") in self.operations
+        if self.connection_acknowledged and not known and isinstance(payload, Mapping):
+            operation = operation_type(payload, self.max_tokens)
+            if operation is not None and operation in REFUSALS:
+                refusal = REFUSALS[operation]
+                error = GraphQLError(refusal, extensions={"code": ErrorCode.BAD_REQUEST.value})
+                await self.send_message(
+                    ErrorMessage(id=message["id"], type="error", payload=[error.formatted])
+                )
+                return
+        await super().handle_subscribe(message)
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        if isinstance(error, WebSocketDisconnected):
+            return  # the client left while an event was being sent: not an error
+        await super().handle_task_exception(error)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,5 +126,6 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, No
         await super().shutdown()
 
 
-def pinging_handler(ping_seconds: float) -> type[PingingTransportWSHandler]:
-    return type("PingingHandler", (PingingTransportWSHandler,), {"ping_seconds": ping_seconds})
+def pinging_handler(ping_seconds: float, max_tokens: int) -> type[PingingTransportWSHandler]:
+    attributes = {"ping_seconds": ping_seconds, "max_tokens": max_tokens}
+    return type("PingingHandler", (PingingTransportWSHandler,), attributes)

@@ -44,7 +44,9 @@ class LiveClient:
         """The next message that is not a ping (pings are answered and counted)."""
         async with asyncio.timeout(seconds):
             while True:
-                message: dict[str, Any] = orjson.loads(await self.ws.recv())
+                raw = await self.ws.recv()
+                assert isinstance(raw, str), "graphql-transport-ws messages are text frames"
+                message: dict[str, Any] = orjson.loads(raw)
                 if message["type"] == "ping":
                     self.pings += 1
                     await self.send({"type": "pong"})

@@ -4,10 +4,13 @@ socket is pinged."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from gallery_gql.settings import Settings
 from tests.api.mutations.calls import BULK_CREATE, new_item
@@ -25,6 +28,7 @@ def live_settings(settings: Settings) -> Settings:
             "live_max_subscriptions_per_worker": 3,
             "live_queue_size": 4,
             "live_ping_seconds": 0.2,
+            "header_timeout_seconds": 1.0,
         }
     )
 
@@ -93,6 +97,21 @@ async def test_a_client_that_stops_reading_is_closed_with_1013(
 async def _read_all(client: LiveClient) -> None:
     for _ in range(2_000):
         await client.receive()
+
+
+async def test_a_socket_that_never_initialises_is_closed_with_4408(workers: Workers) -> None:
+    url = workers.urls[0].replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await _until_closed(ws)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4408
+
+
+async def _until_closed(ws: ClientConnection) -> None:
+    async with asyncio.timeout(10):
+        for _ in range(100):  # pings until the close
+            await ws.recv()
 
 
 async def test_an_idle_socket_is_pinged(gallery: Gallery, workers: Workers) -> None:

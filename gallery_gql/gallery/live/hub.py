@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gallery_gql.db.dedicated import stop_task
 from gallery_gql.db.notifications import NotificationListener
 from gallery_gql.gallery.item_events import CHANNEL, EventKind, ItemEvent, parse_payload
+from gallery_gql.gallery.live.events import LiveEvents, Unobserved
 from gallery_gql.gallery.live.subscription import (
     Delivery,
     EventsInterruptedError,
@@ -42,13 +43,25 @@ BATCH_EVENTS = 1_000
 """Events matched together at most (they arrive in commit order; a backlog drains in
 batches of this many)."""
 
+MAX_PENDING_EVENTS = 100_000
+"""Events waiting to be matched at most; a worker further behind than this drops them and
+tells its subscribers (EventsInterruptedError), rather than holding writes without bound."""
+
 FilterKey = tuple[ContentFilter, UUID | None]
 """A filter with its viewer (ContentFilter equality leaves the viewer out)."""
 
 
 class LiveHub:
-    def __init__(self, engine: AsyncEngine, *, max_subscriptions: int, queue_size: int) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_subscriptions: int,
+        queue_size: int,
+        events: LiveEvents | None = None,
+    ) -> None:
         self.engine = engine
+        self.events: LiveEvents = events or Unobserved()
         """The primary (the events' writes are there; replicas may lag)."""
         self.max_subscriptions = max_subscriptions
         self.queue_size = queue_size
@@ -59,6 +72,7 @@ class LiveHub:
         self._task: asyncio.Task[None] | None = None
         self.processed = 0
         """Events handled since start (matched and offered, or none subscribed)."""
+        self.batches = 0
         self.delivered = 0
         """Deliveries offered to subscribers since start."""
 
@@ -80,7 +94,12 @@ class LiveHub:
             raise SubscriptionLimitError(
                 f"this server serves at most {self.max_subscriptions} live subscriptions"
             )
-        subscription = Subscription(flt, self.queue_size, on_overflow, self._subscriptions.discard)
+
+        def overflowed() -> None:
+            self.events.ended("slow", 1)
+            on_overflow()
+
+        subscription = Subscription(flt, self.queue_size, overflowed, self._subscriptions.discard)
         self._subscriptions.add(subscription)
         return subscription
 
@@ -100,6 +119,11 @@ class LiveHub:
             log.error("unreadable item notification; subscribers told to resubscribe")
             self._end_all(EventsInterruptedError("live events were interrupted; resubscribe"))
             return
+        if len(self._pending) > MAX_PENDING_EVENTS:
+            log.error("live events %d behind; subscribers told to resubscribe", len(self._pending))
+            self._pending.clear()
+            self._end_all(EventsInterruptedError("live events fell behind; resubscribe"))
+            return
         self._wake.set()
 
     def _listening(self, listening: bool) -> None:
@@ -111,8 +135,11 @@ class LiveHub:
             )
 
     def _end_all(self, error: LiveError) -> None:
-        for subscription in list(self._subscriptions):
+        ending = list(self._subscriptions)
+        for subscription in ending:
             subscription.end(error)
+        if ending and isinstance(error, EventsInterruptedError):
+            self.events.ended("interrupted", len(ending))
 
     async def _run(self) -> None:
         while True:
@@ -133,6 +160,7 @@ class LiveHub:
             self.processed += len(batch)
 
     async def _deliver(self, batch: Sequence[ItemEvent]) -> None:
+        self.batches += 1
         groups: dict[FilterKey, list[Subscription]] = {}
         for subscription in self._subscriptions:
             key = (subscription.filter, subscription.viewer_id)
@@ -143,16 +171,18 @@ class LiveHub:
             matched = await matching_items(conn, filters, keys)
             wanted = sorted(set().union(*matched))
             records = await fetch_items(conn, wanted) if wanted else {}
+        offered = self.delivered
         for flt, selected, subscribers in zip(filters, matched, groups.values(), strict=True):
             for event in batch:
                 record = records.get(event.key) if event.key in selected else None
                 if record is not None and not record.visible_to(flt.viewer_id):
-                    record = None  # never the case (the match tests privacy); kept so
+                    record = None  # never so (the match tests privacy): a second guard
                 if record is None and (
                     event.kind is EventKind.CREATED or not could_have_shown(flt, event)
                 ):
                     continue
-                delivery = Delivery(event.kind, event.key, record)
+                delivery = Delivery(event.kind, event.key, record, self.batches)
                 for subscription in subscribers:
                     subscription.offer(delivery)
                     self.delivered += 1
+        self.events.delivered(self.delivered - offered)

@@ -46,6 +46,8 @@ class Delivery:
     item: ItemRecord | None
     """The item as it is after the write, when the filter selects it; None otherwise
     (it left the filter, was deleted, or is not the subscriber's to see any more)."""
+    batch: int = 0
+    """Which of the hub's batches it came in (records read together, in one snapshot)."""
 
 
 def could_have_shown(flt: ContentFilter, event: ItemEvent) -> bool:

@@ -9,6 +9,7 @@ give the result its status code. Queries come by GET or POST, mutations by POST 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, cast
 
 import orjson
@@ -37,7 +38,7 @@ from gallery_gql.web.graphql_http.problems import (
     mutation_by_get,
     not_acceptable,
 )
-from gallery_gql.web.live_socket import authenticate, pinging_handler
+from gallery_gql.web.live_socket import TextWebSocketAdapter, authenticate, pinging_handler
 from gallery_gql.web.pages import graphiql_html
 
 ALLOWED_OPERATIONS = {
@@ -47,6 +48,7 @@ ALLOWED_OPERATIONS = {
 
 
 class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
+    websocket_adapter_class = TextWebSocketAdapter
     max_response_bytes = 8 * 1024 * 1024
     """Set from GALLERY_GQL_MAX_RESPONSE_BYTES by create_app."""
 
@@ -67,8 +69,13 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
             # Operations in flight per WebSocket; subscriptions are capped (with a code)
             # below this, by api/subscriptions.py.
             max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection + 4,
+            # A socket that never says `connection_init` is closed (4408) as a request
+            # whose headers never end is.
+            connection_init_wait_timeout=timedelta(seconds=settings.header_timeout_seconds),
         )
-        self.graphql_transport_ws_handler_class = pinging_handler(settings.live_ping_seconds)
+        self.graphql_transport_ws_handler_class = pinging_handler(
+            settings.live_ping_seconds, settings.max_tokens
+        )
         # Starlette's own 405 names the methods of the first route only (GET).
         self.add_api_route(
             "", _method_not_allowed, methods=["PUT", "PATCH", "DELETE"], include_in_schema=False
