@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 UV := .tools/uv-$(UV_VERSION)/bin/uv
 
-.PHONY: install lock demo test check lint typecheck schema documents postgres-binaries browser-deps peer-deps conformance-deps clean
+.PHONY: install lock demo test check lint typecheck schema documents postgres-binaries browser-deps peer-deps conformance-deps bench-deps clean
 
 install: $(STAMP)
 
@@ -54,6 +54,20 @@ $(PEER_STAMP): peers/postgraphile/package-lock.json
 	npm ci --prefix peers/postgraphile --no-audit --no-fund --loglevel=error \
 		|| echo "npm ci failed: the PostGraphile peer and its test will be skipped" >&2
 
+# wrk, the native load generator of the served comparisons (scripts/served_bench.py and
+# tests/ops/test_bench_native.py skip it with the reason printed when absent), from apt
+# as root. Never fails the build.
+bench-deps:
+	@if command -v wrk >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != "0" ]; then \
+		echo "wrk missing: the native load runs will be skipped (apt-get install wrk)" >&2; \
+		exit 0; fi; \
+	echo "Installing wrk (apt-get)..."; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	{ apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; } \
+		|| echo "apt-get could not install wrk: the native load runs will be skipped" >&2
+
 # The graphql-http audit and relay-compiler, from the lockfile (tests/web/test_conformance.py
 # skips without them). ~5 s; never fails the build.
 CONFORMANCE_STAMP := conformance/node_modules/.package-lock.json
@@ -68,7 +82,7 @@ $(CONFORMANCE_STAMP): conformance/package-lock.json
 		|| echo "npm ci failed: the conformance checks will be skipped" >&2
 
 # What CI runs (.ci/run): the checks the README promises, then the whole suite.
-test: lint typecheck postgres-binaries browser-deps peer-deps conformance-deps
+test: lint typecheck postgres-binaries browser-deps peer-deps conformance-deps bench-deps
 	$(BIN)/python -m pytest
 
 lint: install

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import os
 import signal
 import socket
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -123,20 +124,17 @@ def served(
         "GALLERY_GQL_RATE_LIMIT": "",
         **(env or {}),
     }
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [
-            sys.executable,
-            "-m",
-            "gallery_gql",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    command = [sys.executable, "-m", "gallery_gql", "serve", "--port", str(port)]
+    with serving([*command, "--workers", str(workers)], env, port) as base:
+        yield base
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    """A server process of ours on loopback `port` until the block ends, once its
+    `/readyz` answers; its base URL."""
+    process = subprocess.Popen(  # noqa: S603 - our own modules
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -163,9 +161,11 @@ def document(query: QueryClass) -> str:
     return DOCUMENT % (GRID + (" tags { name }" if query.tag_names else ""))
 
 
-async def post_query(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+async def post_query(
+    client: httpx.AsyncClient, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The answer to a GraphQL request that must succeed."""
-    response = await client.post("/graphql", json=body)
+    response = await client.post("/graphql", json=body, headers=headers)
     payload: dict[str, Any] = response.json()
     if response.status_code != 200 or payload.get("errors"):
         raise RuntimeError(f"benchmark request failed: {response.status_code} {payload}")
@@ -173,14 +173,18 @@ async def post_query(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[st
 
 
 async def prepared_request(
-    client: httpx.AsyncClient, query: QueryClass, tag_ids: dict[int, str]
+    client: httpx.AsyncClient,
+    query: QueryClass,
+    tag_ids: dict[int, str],
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The measured request's body, with cursors followed (untimed) for deep pages."""
     doc, base = document(query), variables(query, tag_ids)
     cursor = None
     forward = query.page - 1 + (5 if query.backward else 0)
     for _ in range(forward):
-        page = await post_query(client, {"query": doc, "variables": {**base, "cursor": cursor}})
+        body = {"query": doc, "variables": {**base, "cursor": cursor}}
+        page = await post_query(client, body, headers)
         cursor = page["data"]["contentItems"]["pageInfo"]["endCursor"] or cursor
     if query.backward:
         return {
@@ -203,6 +207,30 @@ async def time_request(
     return Summary.of(samples)
 
 
+async def time_alternated(
+    requests: Mapping[str, Callable[[], Awaitable[object]]],
+    warmup: int,
+    iterations: int,
+    seconds: float | None = None,
+) -> dict[str, Summary]:
+    """Each named request's latency, the requests taking turns one by one (so a drift of
+    the machine affects them alike), for `iterations` rounds or, with `seconds`, fewer
+    when the rounds have taken that long (at least one)."""
+    for _ in range(warmup):
+        for request in requests.values():
+            await request()
+    samples: dict[str, list[float]] = {name: [] for name in requests}
+    stop_at = time.monotonic() + seconds if seconds is not None else math.inf
+    for _ in range(iterations):
+        for name, request in requests.items():
+            started = time.perf_counter()
+            await request()
+            samples[name].append((time.perf_counter() - started) * 1000)
+        if time.monotonic() > stop_at:
+            break
+    return {name: Summary.of(taken) for name, taken in samples.items()}
+
+
 def cycle(bodies: Sequence[dict[str, Any]]) -> BodyFactory:
     """The bodies in turn."""
     return lambda n: bodies[n % len(bodies)]
@@ -216,9 +244,12 @@ async def load(
     *,
     max_requests: int = 100_000,
     headers: Mapping[str, str] | None = None,
+    headers_of: Callable[[int], Mapping[str, str]] | None = None,
+    method: str = "POST",
 ) -> LoadResult:
     """Closed loop: `clients` concurrent clients, each posting the next body to `url` as
-    soon as its last one is answered, for `seconds` or `max_requests` requests.
+    soon as its last one is answered, for `seconds` or `max_requests` requests (with
+    `headers`, and the n-th request's own `headers_of(n)`; `method` GET sends no body).
 
     The load generator shares the machine's cores with the server, so it is kept cheap:
     aiohttp, one connection per client, orjson both ways. httpx with one shared pool cost
@@ -238,7 +269,9 @@ async def load(
             while time.monotonic() < stop_at and (n := next(sent)) < max_requests:
                 started = time.perf_counter()
                 try:
-                    async with session.post(url, data=orjson.dumps(next_body(n))) as response:
+                    extra = headers_of(n) if headers_of else None
+                    body = orjson.dumps(next_body(n)) if method == "POST" else None
+                    async with session.request(method, url, data=body, headers=extra) as response:
                         _count_errors(response.status, await response.read(), errors)
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     errors[type(exc).__name__] += 1

@@ -3,14 +3,17 @@
 The npm packages are pinned in `peers/postgraphile/` (`make peer-deps` installs them).
 The server reads through read-only sessions with the same session settings our
 gateway's connections use (JIT off, the same statement timeout), exposes the `public`
-tables and the `peer` schema's function as root fields, and runs as many cluster
-workers as our server runs uvicorn workers.
+tables (connections, with cursors, and lists) and the `peer` schema's function as root
+fields, verifies JWTs signed with a secret of its own (their claims reach SQL as
+`jwt.claims.*` settings), and runs as many cluster workers as our server runs uvicorn
+workers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -36,6 +39,7 @@ STOP_SECONDS = 10
 class PeerServer:
     url: str  # the GraphQL endpoint
     description: str  # what ran, with versions
+    jwt_secret: str  # what signs the JWTs it accepts (peer_bodies.peer_token)
 
 
 def _cli(peer_dir: Path) -> Path:
@@ -70,7 +74,9 @@ def connection_string(database_url: str, statement_timeout_ms: int) -> str:
     return f"{base}?options={quote(options, safe='')}"
 
 
-def _command(peer_dir: Path, connection: str, port: int, workers: int) -> list[str]:
+def _command(
+    peer_dir: Path, connection: str, port: int, workers: int, jwt_secret: str
+) -> list[str]:
     node = shutil.which("node")
     assert node is not None
     command = [
@@ -87,7 +93,9 @@ def _command(peer_dir: Path, connection: str, port: int, workers: int) -> list[s
         "--append-plugins",
         FILTER_PLUGIN,
         "--simple-collections",
-        "only",
+        "both",
+        "--jwt-secret",
+        jwt_secret,
         "--no-setof-functions-contain-nulls",
         "--disable-default-mutations",
         "--disable-graphiql",
@@ -109,9 +117,10 @@ def postgraphile(
     port = free_port()
     connection = connection_string(database_url, statement_timeout_ms)
     endpoint = f"http://127.0.0.1:{port}/graphql"
+    jwt_secret = secrets.token_urlsafe(32)
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(  # noqa: S603 - the pinned local package
-            _command(peer_dir, connection, port, workers),
+            _command(peer_dir, connection, port, workers, jwt_secret),
             cwd=peer_dir,
             env={**os.environ, "NODE_ENV": "production"},
             stdout=log,
@@ -134,6 +143,6 @@ def postgraphile(
                 f"{_version(peer_dir, FILTER_PLUGIN)}, {workers} Node process(es) as our server "
                 f"has {workers} worker(s)"
             )
-            yield PeerServer(endpoint, description)
+            yield PeerServer(endpoint, description, jwt_secret)
         finally:
             stop(process, STOP_SECONDS, group=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gallery_gql.ops.bench.classes import QueryClass
 from gallery_gql.ops.bench.database import APPROACHES, ClassResult
 from gallery_gql.ops.bench.http import LoadResult
+from gallery_gql.ops.bench.lean import LEAN, LeanClassResult
+from gallery_gql.ops.bench.lean import OURS as LEAN_OURS
 from gallery_gql.ops.bench.peer import GENERIC, OURS, TARGETS, PeerReport
 from gallery_gql.ops.bench.stats import Summary
 
@@ -20,6 +23,7 @@ class BenchReport:
     peer_skipped: str | None = None  # why there is no peer section
     grid_load: list[LoadResult] = field(default_factory=list)
     """The closed loop over the gallery pages of 25 with grid fields (the target's load)."""
+    lean: list[LeanClassResult] = field(default_factory=list)
 
 
 def _ms(value: float) -> str:
@@ -110,15 +114,18 @@ def _load_table(load: list[LoadResult]) -> list[str]:
     return lines
 
 
-def _three(summary: Summary) -> str:
+def _three(summary: Summary | None) -> str:
+    if summary is None:
+        return "—"
     return f"{_ms(summary.p50)} / {_ms(summary.p95)} / {_ms(summary.p99)}"
 
 
-def _peer_tables(peer: PeerReport) -> list[str]:
+def peer_tables(peer: PeerReport) -> list[str]:
     peers = TARGETS[1:]
     lines = [
         f"- peer: {peer.server}, on loopback, the same database (read-only sessions)",
-        f"- {GENERIC}: both sources' collections in one request, merged by the client",
+        f"- {GENERIC}: both sources' connections in one request, merged by the client",
+        "- one client: the three targets take turns request by request",
         "",
         "| class | "
         + " | ".join(f"{target} p50 / p95 / p99" for target in TARGETS)
@@ -127,11 +134,12 @@ def _peer_tables(peer: PeerReport) -> list[str]:
     ]
     for result in peer.classes:
         cells = " | ".join(_three(result.timings[target]) for target in TARGETS)
-        same = " / ".join("yes" if result.agrees[target] else "**no**" for target in peers)
+        same = " / ".join(result.agrees[target] for target in peers)
         lines.append(f"| {result.name} | {cells} | {same} |")
     lines += [
         "",
-        "Closed loop over these classes (req/s, p50 / p95 ms):",
+        "Closed loop over these classes (those every target answered in time; req/s,",
+        "p50 / p95 ms):",
         "",
         "| clients | " + " | ".join(TARGETS) + " | errors |",
         "|---|" + "---|" * (len(TARGETS) + 1),
@@ -146,6 +154,35 @@ def _peer_tables(peer: PeerReport) -> list[str]:
             "; ".join(f"{target}: {_errors(r)}" for target, r in runs.items() if r.errors) or "0"
         )
         lines.append(f"| {clients} | {cells} | {errors} |")
+    return lines
+
+
+def _named(query: QueryClass) -> str:
+    return f"{query.name} ({query.notes})" if query.notes else query.name
+
+
+def lean_table(results: list[LeanClassResult]) -> list[str]:
+    clients = next((r.load[LEAN_OURS].clients for r in results if r.load), 0)
+    lines = [
+        "| class | ours p50 / p95 | lean REST p50 / p95 | p50 ratio (ours / lean) "
+        f"| ours req/s at {clients} | lean REST req/s at {clients} "
+        "| req/s ratio (lean / ours) | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        if result.timed_out:
+            lines.append(f"| {_named(result.query)} | | lean REST: statement timed out | | | | | |")
+            continue
+        ours, lean = result.timings[LEAN_OURS], result.timings[LEAN]
+        ours_load, lean_load = result.load[LEAN_OURS], result.load[LEAN]
+        errors = [f"{name}: {_errors(loop)}" for name, loop in result.load.items() if loop.errors]
+        if result.timeouts:
+            errors.append(f"lean REST timed out {result.timeouts}x at one client")
+        lines.append(
+            f"| {_named(result.query)} | {_cell(ours)} | {_cell(lean)} | "
+            f"{_ratio(ours.p50 / lean.p50)} | {ours_load.rate:,.0f} | {lean_load.rate:,.0f} | "
+            f"{_ratio(lean_load.rate / ours_load.rate)} | {'; '.join(errors) or '0'} |"
+        )
     return lines
 
 
@@ -183,5 +220,15 @@ def render(report: BenchReport) -> str:
         ]
     if report.peer or report.peer_skipped:
         parts += ["", "### Peer: PostGraphile (ms, one client, then closed loop)", ""]
-        parts += _peer_tables(report.peer) if report.peer else [f"Skipped: {report.peer_skipped}."]
+        parts += peer_tables(report.peer) if report.peer else [f"Skipped: {report.peer_skipped}."]
+    if report.lean:
+        parts += [
+            "",
+            "### Lean REST reference (ms, one client alternating, then closed loop per class)",
+            "",
+            "Genonaut's tag-array query behind a raw ASGI app (uvicorn, asyncpg, orjson; "
+            "ops/bench/lean_rest.py), the same page as our `/graphql`:",
+            "",
+            *lean_table(report.lean),
+        ]
     return "\n".join(parts) + "\n"

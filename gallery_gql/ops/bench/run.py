@@ -26,15 +26,19 @@ from gallery_gql.ops.bench.http import (
     time_request,
     viewer_token,
 )
-from gallery_gql.ops.bench.peer import PeerReport, PeerRun, run_peer
+from gallery_gql.ops.bench.lean import LeanClassResult
+from gallery_gql.ops.bench.peer import PeerReport
 from gallery_gql.ops.bench.peer_server import unavailable
 from gallery_gql.ops.bench.report import BenchReport
+from gallery_gql.ops.bench.served import Gateway, ServedOptions, ServedReport, compare
 from gallery_gql.ops.bench.stats import Summary
 from gallery_gql.ops.progress import ProgressCallback
 from gallery_gql.ops.seed.database import database_is_empty
 from gallery_gql.ops.seed.plan import SeedPlan
 from gallery_gql.ops.seed.run import seed_database
 from gallery_gql.settings import Settings
+
+LEAN_LOAD_CLIENTS = 8
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class BenchOptions:
     load_seconds: float = 10.0
     workers: int = 2
     peer: bool | None = None  # None: run the peer when it is installed
+    lean: bool = True  # our /graphql beside the lean REST endpoint (with http)
     command: str = "gallery-gql bench"
 
 
@@ -93,6 +98,7 @@ class _Served:
     load: list[LoadResult] = field(default_factory=list)
     grid_load: list[LoadResult] = field(default_factory=list)
     peer: PeerReport | None = None
+    lean: list[LeanClassResult] = field(default_factory=list)
 
 
 async def _database_stage(
@@ -167,20 +173,20 @@ async def _served_stages(
             progress("load", 2 * n + 1, 2 * levels)
             out.grid_load.append(await load(f"{base}/graphql", grid, clients, options.load_seconds))
         progress("load", 2 * levels, 2 * levels)
-        if peer_skip_reason(options) is None:
-            peer = PeerRun(
-                database_url=url,
-                statement_timeout_ms=Settings().statement_timeout_ms,
-                our_base=base,
-                our_bodies=bodies,
-                our_http=out.http,
-                tag_ids=ids,
-                iterations=options.iterations,
-                load_clients=options.load_clients,
-                load_seconds=options.load_seconds,
-                workers=options.workers,
-            )
-            out.peer = await run_peer(peer, classes, progress)
+        comparisons = ServedOptions(
+            peer=peer_skip_reason(options) is None,
+            lean=options.lean,
+            native=False,
+            iterations=options.iterations,
+            load_clients=options.load_clients,
+            load_seconds=options.load_seconds,
+            lean_clients=min(LEAN_LOAD_CLIENTS, max(options.load_clients)),
+            workers=options.workers,
+        )
+        report = ServedReport()
+        gateway = Gateway(url, base, token, corpus, ids, classes)
+        await compare(gateway, comparisons, progress, report)
+        out.peer, out.lean = report.peer, report.lean
     return out
 
 
@@ -207,6 +213,7 @@ async def run_bench(url: str, options: BenchOptions, progress: ProgressCallback)
         served_results.peer,
         skip_peer,
         served_results.grid_load,
+        served_results.lean,
     )
 
 
