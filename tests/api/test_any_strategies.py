@@ -7,7 +7,10 @@ equals the plain-Python model (where the planner picks each: tests/gallery/query
   item table's quality index testing the tags; or every matching item found through
   the tag-array GIN index, then sorted.
 - ALL of several tags by date: a walk of the rarest tag's postings probing the others,
-  to the end or capped (then the matching items through the tag-array GIN index)."""
+  to the end or capped (then the matching items through the tag-array GIN index).
+
+The small test gallery's tags are rare enough to be read as one matching set (its own
+model tests: tests/gallery/query/test_fetch.py); here that rule is off."""
 
 from __future__ import annotations
 
@@ -33,6 +36,11 @@ from tests.conftest import GraphQLClient
 from tests.model import expected
 
 __all__ = ["gallery"]  # the fixture, re-used
+
+
+@pytest.fixture(autouse=True)
+def no_matching_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan, "MATCHING_SET_MAX_US", -1.0)
 
 
 @pytest.fixture(params=["tag-walk-merge", "item-walk-overlap"])

@@ -11,6 +11,7 @@ from gallery_gql.db.raw import fetch_rows
 from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.lookups import item_from_columns
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
+from gallery_gql.gallery.query.matching_sql import matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk
 from gallery_gql.gallery.query.sql import page_statement
@@ -56,7 +57,11 @@ async def fetch_page(
         back = Walk(sort, not descending, bound, 1, include_bound=True)
         probe = plan_walk(flt, back, stats, "probe")
         params = {**params, **probe.params}
-    stmt = page_statement(main.shape, probe.shape if probe is not None else None, item_tags)
+    probe_shape = probe.shape if probe is not None else None
+    if main.shape.matching_set and (probe_shape is None or probe_shape.matching_set):
+        stmt = matching_set_statement(main.shape, probe_shape, item_tags)
+    else:
+        stmt = page_statement(main.shape, probe_shape, item_tags)
     rows = await fetch_rows(conn, stmt, params)
     on_page = [row for row in rows if row["part"] == "page"]
     walked = [Position(r["sort_value"], Source(r["source"]), r["id"]) for r in on_page]

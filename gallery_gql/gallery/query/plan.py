@@ -9,6 +9,12 @@ bitmap would cost less), of each tag's postings merged (ANY of rarer tags), or b
 bitmap for rarer ones. Every shape returns the same rows for the same request: the model
 tests force each one. `plan_walk` returns the shape, its parameter values and the name of
 the strategy, derived from the shape.
+
+Before any of these, a filter whose matching items are few (a rare tag, ALL of tags one
+of which is rare, ANY of a few rare tags) is read as one *matching set*: every matching
+item of every source through the bitmap, with its columns, the page and its edge probe
+taken from that set (`matching_sql`); the counts say when it costs less than a walk's
+statement does to plan.
 """
 
 from __future__ import annotations
@@ -65,6 +71,20 @@ microseconds (2.4 us a posting with 2 other tags, 5 with 4)."""
 
 ALL_WALK_MIN_CAP = 100
 """An ALL walk's cap never goes below this many postings: a few tags on small lists."""
+
+GIN_SKIP_US = 1.0
+"""What `tags @> ARRAY[...]` costs per item of the rarest tag for each other tag whose list
+is longer: the GIN scan skips through the longer lists to the rarest tag's items (its
+"fast scan") instead of reading them whole."""
+
+BITMAP_US_PER_ITEM = 1.7
+"""What the bitmap costs per matching item: its heap row read, tested and sorted."""
+
+MATCHING_SET_MAX_US = 1_500.0
+"""A filter is read as one matching set (see the module's docstring) when the bitmap is
+expected to cost at most this: about what planning and running the walks' statement
+costs on the smallest page (0.6-1.2 ms on the long-tail profile at full scale, where
+the matching set answered in 0.2-0.4 ms, docs/decisions.md)."""
 
 
 def rarest(tag_keys: tuple[int, ...], source: Source, stats: TagStats) -> int:
@@ -132,6 +152,30 @@ def all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats) -> int | N
     return cap
 
 
+def bitmap_us(flt: ContentFilter, source: Source, stats: TagStats) -> float:
+    """What the bitmap is expected to cost in `source` (`GIN_US_PER_ENTRY`, `GIN_SKIP_US`,
+    `BITMAP_US_PER_ITEM`), from the exact counts: ANY reads every tag's list and at most
+    all their items; ALL reads the rarest tag's list, each other list or a skip per
+    rarest item, whichever is less, and at most the rarest tag's items."""
+    walked = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
+    counts = [stats.items(key, source) for key in walked]
+    if flt.match is TagMatch.ALL:
+        rare = min(counts, default=0)
+        lists = sum(min(count * GIN_US_PER_ENTRY, rare * GIN_SKIP_US) for count in counts)
+        return lists + rare * BITMAP_US_PER_ITEM
+    return sum(counts) * (GIN_US_PER_ENTRY + BITMAP_US_PER_ITEM)
+
+
+def reads_matching_set(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> bool:
+    """Whether the page is read as one matching set (`MATCHING_SET_MAX_US`): tags whose
+    UUIDs are known (the GIN index is searched by them), no creator (a creator's items
+    are walked, `walks_creator_items`), and a cheap bitmap over every source."""
+    if not shape.tag_ids or any(walks_creator_items(flt, source) for source in flt.sources):
+        return False
+    cost = sum(bitmap_us(flt, source, stats) for source in flt.sources)
+    return cost <= MATCHING_SET_MAX_US
+
+
 def walks_creator_items(flt: ContentFilter, source: Source) -> bool:
     """Whether a tag filter on one creator's items (a `creator` filter, or a source whose
     collections keep only the viewer's) walks that creator's items (its
@@ -158,6 +202,8 @@ def filter_shape(flt: ContentFilter, stats: TagStats) -> FilterShape:
         search=flt.search is not None,
         exclude_tags=bool(flt.exclude_tag_keys),
         tag_ids=bool(flt.tag_keys) and all(key in stats.ids for key in flt.tag_keys),
+        exclude_ids=bool(flt.exclude_tag_keys)
+        and all(key in stats.ids for key in flt.exclude_tag_keys),
     )
 
 
@@ -178,6 +224,8 @@ def _filter_params(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> d
         params[FilterParam.TAG_COUNT] = len(flt.tag_keys)
         if shape.tag_ids:
             params[FilterParam.TAG_IDS] = [stats.ids[key] for key in flt.tag_keys]
+    if shape.exclude_ids:
+        params[FilterParam.EXCLUDE_IDS] = [stats.ids[key] for key in flt.exclude_tag_keys]
     return params
 
 
@@ -201,6 +249,7 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
         params[param(name, WalkParam.BOUND_VALUE)] = walk.bound.value
         params[param(name, WalkParam.BOUND_ID)] = walk.bound.id
     branches: list[BranchShape] = []
+    matching_set = reads_matching_set(flt, stats, shape_of_filter)
 
     for source in flt.sources:
         index = len(branches)
@@ -208,7 +257,10 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
         def value(key: WalkParam, given: Any, index: int = index) -> None:
             params[param(name, key, index)] = given
 
-        branch = _branch(flt, source, walk, stats, shape_of_filter, value)
+        if matching_set:
+            branch: BranchShape | None = BranchShape(source, BranchKind.BITMAP, _set_test(flt))
+        else:
+            branch = _branch(flt, source, walk, stats, shape_of_filter, value)
         if branch is not None:
             branches.append(replace(branch, whose=flt.whose(source) or Whose.ANYONE))
     shape = WalkShape(
@@ -219,8 +271,13 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
         include_bound=walk.include_bound,
         filter=shape_of_filter,
         branches=tuple(branches),
+        matching_set=matching_set,
     )
     return WalkPlan(shape, params, strategy_of(shape))
+
+
+def _set_test(flt: ContentFilter) -> TagTest:
+    return TagTest.ALL_ARRAY if flt.match is TagMatch.ALL else TagTest.ANY
 
 
 def _branch(
@@ -272,6 +329,8 @@ def _branch(
 
 def branch_label(shape: WalkShape, branch: BranchShape) -> str:
     """The name of one source's branch (metrics, the bench's strategy column)."""
+    if shape.matching_set:
+        return "tag-array-set"
     if branch.kind is BranchKind.ITEMS:
         if branch.tags is TagTest.NONE:
             return "sort-index-walk"

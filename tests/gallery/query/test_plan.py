@@ -3,6 +3,10 @@ kind, how it tests the tags, its parameters, and the strategy name derived from 
 
 from __future__ import annotations
 
+from uuid import uuid4
+
+import pytest
+
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query import plan
 from gallery_gql.gallery.query.filters import ContentFilter, Sort, TagMatch
@@ -111,8 +115,6 @@ def test_by_rating_common_tags_walk_the_quality_index_and_rare_ones_use_the_bitm
 
 
 def test_one_creators_tagged_items_walk_that_creators_items() -> None:
-    from uuid import uuid4
-
     flt = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, creator_id=uuid4())
     made = _plan(flt, TagStats({1: {AUTO: 10}, 2: {AUTO: 10}}, {AUTO: 1_000_000}))
     assert [branch.kind for branch in made.shape.branches] == [BranchKind.ITEMS] * 2
@@ -132,3 +134,58 @@ def test_sources_label_their_own_branches() -> None:
         (AUTO, BranchKind.CAPPED_POSTINGS),
     ]
     assert made.strategy == "rarest-tag-walk+rarest-tag-walk-capped"
+
+
+def test_few_matching_items_are_read_as_one_set_through_the_bitmap() -> None:
+    """The long-tail profile's rare classes: the counts bound the bitmap's cost (one tag
+    of 20 items: ~35 us; ALL of mid tags by their rarest: ~0.6 ms), under the set's
+    bound; a common tag's bitmap is far over it, and ALL of a rare and a common tag
+    skips through the common tag's list."""
+    sizes = {Source.REGULAR: 64_000, AUTO: 1_100_000}
+    ids = {k: uuid4() for k in range(1, 30)}
+
+    def stats(counts: dict[int, tuple[int, int]]) -> TagStats:
+        tags = {k: {Source.REGULAR: r, AUTO: a} for k, (r, a) in counts.items()}
+        return TagStats(tags, sizes, ids)
+
+    rare = stats({1: (1, 19)})
+    made = _plan(ContentFilter(tag_keys=(1,)), rare)
+    assert made.shape.matching_set
+    assert made.shape.branches == (
+        BranchShape(Source.REGULAR, BranchKind.BITMAP, TagTest.ANY),
+        BranchShape(AUTO, BranchKind.BITMAP, TagTest.ANY),
+    )
+    assert made.strategy == "tag-array-set"
+    one = plan.GIN_US_PER_ENTRY + plan.BITMAP_US_PER_ITEM
+    assert plan.bitmap_us(ContentFilter(tag_keys=(1,)), AUTO, rare) == pytest.approx(19 * one)
+    mid = stats(dict.fromkeys(range(1, 21), (30, 500)))
+    every = ContentFilter(tag_keys=tuple(range(1, 21)), match=TagMatch.ALL)
+    made = _plan(every, mid, Sort.TOP_RATED)
+    assert made.shape.matching_set
+    assert {branch.tags for branch in made.shape.branches} == {TagTest.ALL_ARRAY}
+    assert not _plan(ContentFilter(tag_keys=tuple(range(1, 21))), mid).shape.matching_set
+    popular = stats({1: (1, 19), 2: (64_000, 1_100_000)})
+    assert not _plan(ContentFilter(tag_keys=(2,)), popular).shape.matching_set
+    both = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL)
+    # the rarest list read whole, a skip per rarest item through the common list
+    skipping = plan.GIN_US_PER_ENTRY + plan.GIN_SKIP_US + plan.BITMAP_US_PER_ITEM
+    assert plan.bitmap_us(both, AUTO, popular) == pytest.approx(19 * skipping)
+    assert _plan(both, popular).shape.matching_set
+    # an excluded tag is tested on the matching items, never searched for
+    excluding = ContentFilter(tag_keys=(1,), exclude_tag_keys=(2,))
+    made = _plan(excluding, popular)
+    assert made.shape.matching_set
+    assert made.shape.filter.exclude_ids
+    assert made.params["exclude_ids"] == [ids[2]]
+
+
+def test_the_matching_set_needs_the_tags_uuids_and_no_creator() -> None:
+    counts = {1: {Source.REGULAR: 1, AUTO: 19}}
+    sizes = {Source.REGULAR: 64_000, AUTO: 1_100_000}
+    flt = ContentFilter(tag_keys=(1,))
+    assert not _plan(flt, TagStats(counts, sizes)).shape.matching_set
+    known = TagStats(counts, sizes, {1: uuid4()})
+    assert _plan(flt, known).shape.matching_set
+    mine = ContentFilter(tag_keys=(1,), creator_id=uuid4())
+    assert _plan(mine, known).strategy == "creator-walk"
+    assert not _plan(ContentFilter(), known).shape.matching_set
