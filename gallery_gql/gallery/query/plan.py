@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from gallery_gql.gallery.keys import Source
@@ -248,21 +249,15 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
     if walk.bound is not None:
         params[param(name, WalkParam.BOUND_VALUE)] = walk.bound.value
         params[param(name, WalkParam.BOUND_ID)] = walk.bound.id
-    branches: list[BranchShape] = []
     matching_set = reads_matching_set(flt, stats, shape_of_filter)
-
-    for source in flt.sources:
-        index = len(branches)
-
-        def value(key: WalkParam, given: Any, index: int = index) -> None:
-            params[param(name, key, index)] = given
-
-        if matching_set:
-            branch: BranchShape | None = BranchShape(source, BranchKind.BITMAP, _set_test(flt))
-        else:
-            branch = _branch(flt, source, walk, stats, shape_of_filter, value)
-        if branch is not None:
-            branches.append(replace(branch, whose=flt.whose(source) or Whose.ANYONE))
+    if matching_set:
+        test = _set_test(flt)
+        branches = [
+            BranchShape(source, BranchKind.BITMAP, test, whose=flt.whose(source) or Whose.ANYONE)
+            for source in flt.sources
+        ]
+    else:
+        branches = _walk_branches(flt, walk, stats, shape_of_filter, params, name)
     shape = WalkShape(
         name=name,
         sort=walk.sort,
@@ -274,6 +269,27 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
         matching_set=matching_set,
     )
     return WalkPlan(shape, params, strategy_of(shape))
+
+
+def _walk_branches(
+    flt: ContentFilter,
+    walk: Walk,
+    stats: TagStats,
+    shape_of_filter: FilterShape,
+    params: dict[str, Any],
+    name: str,
+) -> list[BranchShape]:
+    branches: list[BranchShape] = []
+    for source in flt.sources:
+        index = len(branches)
+
+        def value(key: WalkParam, given: Any, index: int = index) -> None:
+            params[param(name, key, index)] = given
+
+        branch = _branch(flt, source, walk, stats, shape_of_filter, value)
+        if branch is not None:
+            branches.append(replace(branch, whose=flt.whose(source) or Whose.ANYONE))
+    return branches
 
 
 def _set_test(flt: ContentFilter) -> TagTest:
@@ -348,7 +364,9 @@ def branch_label(shape: WalkShape, branch: BranchShape) -> str:
     return labels[branch.kind]
 
 
+@lru_cache(maxsize=1_024)
 def strategy_of(shape: WalkShape) -> str:
-    """The plan's strategy name: its branches' labels, one per distinct label."""
+    """The plan's strategy name: its branches' labels, one per distinct label (kept per
+    shape: planning a page is on every request's path)."""
     labels = sorted({branch_label(shape, branch) for branch in shape.branches})
     return "+".join(labels) or "nothing"
