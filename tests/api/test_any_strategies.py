@@ -7,7 +7,8 @@ equals the plain-Python model (where the planner picks each: tests/gallery/query
   item table's quality index testing the tags; or every matching item found through
   the tag-array GIN index, then sorted.
 - ALL of several tags by date: a walk of the rarest tag's postings probing the others,
-  to the end or capped (then the matching items through the tag-array GIN index).
+  to the end or capped (then the matching items through the tag-array GIN index), or
+  those matching items at once.
 
 The small test gallery's tags are rare enough to be read as one matching set (its own
 model tests: tests/gallery/query/test_fetch.py); here that rule is off."""
@@ -62,14 +63,22 @@ def rated_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture(
-    params=["rarest-tag-walk", "rarest-tag-walk-capped", "rarest-tag-walk-capped, short"]
+    params=[
+        "rarest-tag-walk",
+        "rarest-tag-walk-capped",
+        "rarest-tag-walk-capped, short",
+        "tag-array-bitmap",
+    ]
 )
 def all_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     # Capped at more postings than any tag has, the walk fills every page but the last,
-    # where the bitmap answers; capped at 2, the bitmap answers nearly every page.
+    # where the bitmap answers; capped at 2, the bitmap answers nearly every page; not
+    # expected to fill within its cap, the bitmap answers at once.
     caps = {"rarest-tag-walk": None, "rarest-tag-walk-capped": 10**6}
     cap = caps.get(request.param, 2)
     monkeypatch.setattr(plan, "all_walk_cap", lambda *_: cap)
+    fills = request.param != "tag-array-bitmap"
+    monkeypatch.setattr(plan, "all_walk_fills", lambda *_: fills)
     return str(request.param)
 
 

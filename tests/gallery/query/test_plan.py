@@ -49,6 +49,7 @@ def test_one_tag_walks_its_postings() -> None:
 
 def test_all_walks_the_rarest_tag_probing_the_others_and_caps_where_the_bitmap_is_cheaper() -> None:
     sizes = {AUTO: 1_100_000}
+    ids = {k: uuid4() for k in range(1, 6)}
     both = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, sources=(AUTO,))
     five = ContentFilter(tag_keys=(1, 2, 3, 4, 5), match=TagMatch.ALL, sources=(AUTO,))
     one_rare = TagStats({1: {AUTO: 90}, 2: {AUTO: 900_000}}, sizes)
@@ -57,15 +58,22 @@ def test_all_walks_the_rarest_tag_probing_the_others_and_caps_where_the_bitmap_i
     assert made.params[param("page", WalkParam.DRIVER, 0)] == 1  # the rarest
     assert made.params[param("page", WalkParam.OTHERS, 0)] == [2]
     assert made.strategy == "rarest-tag-walk"
-    # the bitmap reads 5 x 58k entries at 0.025 us (7.3 ms); a posting and its 4 probes
-    # cost 5 us: the walk reads at most 1,450 postings, then the bitmap answers
-    long_tail = TagStats({k: {AUTO: 58_000} for k in range(1, 6)}, sizes)
-    made = _plan(five, long_tail)
+    # the bitmap reads 5 x 580k entries at 0.025 us (72 ms); a posting and its 4 probes
+    # cost 5 us: the walk reads at most 14,500 postings, then the bitmap answers; tags on
+    # half the items are expected to fill a page within 26 / 0.5^4 = 416 postings
+    common = TagStats({k: {AUTO: 580_000} for k in range(1, 6)}, sizes)
+    made = _plan(five, common)
     assert _kinds(made) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
-    assert made.params[param("page", WalkParam.CAP, 0)] == 1_450
+    assert made.params[param("page", WalkParam.CAP, 0)] == 14_500
     assert made.strategy == "rarest-tag-walk-capped"
+    # tags on 5% of the items each: a page is expected after 26 / 0.05^4 = 4.6M postings,
+    # far past the cap (1,450): the bitmap at once
+    long_tail = TagStats({k: {AUTO: 58_000} for k in range(1, 6)}, sizes, ids)
+    made = _plan(five, long_tail)
+    assert made.shape.branches == (BranchShape(AUTO, BranchKind.BITMAP, TagTest.ALL_ARRAY),)
+    assert made.strategy == "tag-array-bitmap"
     small = TagStats({k: {AUTO: 4_000} for k in range(1, 6)}, sizes)
-    assert _plan(five, small).params[param("page", WalkParam.CAP, 0)] == plan.ALL_WALK_MIN_CAP
+    assert plan.all_walk_cap(five, AUTO, small) == plan.ALL_WALK_MIN_CAP
 
 
 def test_any_walks_the_items_only_when_a_page_fills_quickly() -> None:

@@ -90,11 +90,17 @@ def test_every_parameter_of_the_statement_is_planned() -> None:
         source_items={Source.REGULAR: 1_000_000, Source.AUTO: 1_000_000},
         ids=known.ids,
     )
+    common = TagStats(
+        tags={k: {Source.REGULAR: 600_000, Source.AUTO: 600_000} for k in range(1, 9)},
+        source_items={Source.REGULAR: 1_000_000, Source.AUTO: 1_000_000},
+        ids=known.ids,
+    )
     bound = Position(NOW, Source.REGULAR, 3)
     kinds = set()
     cases = (
         (Sort.NEWEST, STATS),
-        (Sort.NEWEST, long_tail),  # ALL capped: the walk, else the bitmap
+        (Sort.NEWEST, common),  # ALL capped: the walk, else the bitmap
+        (Sort.NEWEST, long_tail),  # ALL of tags that seldom meet: the bitmap at once
         (Sort.NEWEST, rare),  # ANY of rare tags: each tag's postings, one LATERAL walk
         (Sort.TOP_RATED, rare),
         (Sort.TOP_RATED, known),
