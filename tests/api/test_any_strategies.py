@@ -7,8 +7,7 @@ equals the plain-Python model (where the planner picks each: tests/gallery/query
   item table's quality index testing the tags; or every matching item found through
   the tag-array GIN index, then sorted.
 - ALL of several tags by date: a walk of the rarest tag's postings probing the others,
-  to the end or capped (then the matching items through the tag-array GIN index), or
-  those matching items at once.
+  to the end or capped (then the matching items through the tag-array GIN index).
 
 The small test gallery's tags are rare enough to be read as one matching set (its own
 model tests: tests/gallery/query/test_fetch.py); here that rule is off."""
@@ -56,29 +55,23 @@ def rated_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     rows = 0.0 if request.param.startswith("item-walk-rated") else math.inf
     monkeypatch.setattr(plan, "rated_rows_to_fill", lambda *_: rows)
     if request.param.endswith("short"):  # the walk often falls short: the bitmap answers
-        monkeypatch.setattr(plan, "RATED_ALL_WALK_CAP", 6)
+        monkeypatch.setattr(plan, "rated_all_walk_cap", lambda *_: 6)
     # ANY of several tags by rating goes by the ANY rule: force it the same way.
     monkeypatch.setattr(plan, "rows_to_fill", lambda *_: rows)
     return str(request.param)
 
 
 @pytest.fixture(
-    params=[
-        "rarest-tag-walk",
-        "rarest-tag-walk-capped",
-        "rarest-tag-walk-capped, short",
-        "tag-array-bitmap",
-    ]
+    params=["rarest-tag-walk", "rarest-tag-walk-capped", "rarest-tag-walk-capped, short"]
 )
 def all_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     # Capped at more postings than any tag has, the walk fills every page but the last,
-    # where the bitmap answers; capped at 2, the bitmap answers nearly every page; not
-    # expected to fill within its cap, the bitmap answers at once.
+    # where the bitmap answers; capped at 2, the bitmap answers nearly every page (the
+    # caps exactly these: not shortened for tags that seldom meet).
     caps = {"rarest-tag-walk": None, "rarest-tag-walk-capped": 10**6}
     cap = caps.get(request.param, 2)
     monkeypatch.setattr(plan, "all_walk_cap", lambda *_: cap)
-    fills = request.param != "tag-array-bitmap"
-    monkeypatch.setattr(plan, "all_walk_fills", lambda *_: fills)
+    monkeypatch.setattr(plan, "all_walk_fills", lambda *_: True)
     return str(request.param)
 
 

@@ -4,8 +4,8 @@ Per source, from the exact per-tag counts (`tag_stats`), it chooses how the page
 (the vocabulary is in `shapes`): a walk of the item table's sort index (no tags; ANY of
 common tags, testing each row's tag array; one creator's items, probing each), of one
 tag's postings (one tag; ALL by its rarest tag, probing the others, capped where the
-bitmap would cost less, or the bitmap at once where the walk is not expected to fill the
-page within that cap), of each tag's postings merged (ANY of rarer tags), or by rating
+bitmap would cost less, and at a quarter of that where the walk is not expected to fill
+the page within it), of each tag's postings merged (ANY of rarer tags), or by rating
 (the junction holds no quality) a walk of the quality index for common tags and the
 bitmap for rarer ones. Every shape returns the same rows for the same request: the model
 tests force each one. `plan_walk` returns the shape, its parameter values and the name of
@@ -51,8 +51,8 @@ tag (one LATERAL branch per source, `page_sql._each_tag_postings_branch`). Commo
 fill a page from the first rows of a single walk."""
 
 RATED_ALL_WALK_CAP = 2_000
-"""ALL of several tags by rating walks at most this many item rows (then the bitmap of
-`page_sql._rated_walk_branch` answers)."""
+"""ALL of several tags by rating walks at least this many item rows before the bitmap of
+`sql._rated_walk_branch` answers (`rated_all_walk_cap`)."""
 
 RATED_WALK_MAX_ROWS = 5_000
 """By rating (the junction has no quality column), a page walks the item table's quality
@@ -73,6 +73,10 @@ microseconds (2.4 us a posting with 2 other tags, 5 with 4)."""
 
 ALL_WALK_MIN_CAP = 100
 """An ALL walk's cap never goes below this many postings: a few tags on small lists."""
+
+SPARSE_ALL_CAP_SHARE = 4
+"""An ALL walk by date not expected to fill a page within its cap (`all_walk_fills`) is
+capped at this fraction of it: the bitmap answers sooner where the tags seldom meet."""
 
 GIN_SKIP_US = 1.0
 """What `tags @> ARRAY[...]` costs per item of the rarest tag for each other tag whose list
@@ -134,6 +138,24 @@ def walks_items_for_rating(
     return rated_rows_to_fill(flt, source, stats, limit) <= RATED_WALK_MAX_ROWS
 
 
+def rated_all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats, limit: int) -> int:
+    """How many item rows an ALL walk by rating reads before the bitmap answers: twice
+    the rows expected to fill `limit` with the tags taken as independent, within
+    `RATED_ALL_WALK_CAP` and `RATED_WALK_MAX_ROWS`; `RATED_ALL_WALK_CAP` when that
+    expectation is past `RATED_WALK_MAX_ROWS` (tags that seldom meet: the walk is
+    insurance against their going together) or unknown.
+
+    The fixed 2,000 rows fell short of pairs that fill at ~2,900 (the long tail's ranks
+    50-51: 26 ms p95, the bitmap then sorting ~11k items)."""
+    size = stats.source_items.get(source)
+    if not size:
+        return RATED_ALL_WALK_CAP
+    share = math.prod(stats.items(key, source) / size for key in flt.tag_keys)
+    if share <= 0 or limit / share > RATED_WALK_MAX_ROWS:
+        return RATED_ALL_WALK_CAP
+    return int(min(RATED_WALK_MAX_ROWS, max(RATED_ALL_WALK_CAP, 2 * limit / share)))
+
+
 def all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats) -> int | None:
     """How many postings of its rarest tag an ALL walk by date reads before the GIN bitmap
     answers instead, or None when the walk is not capped (one tag, or a cap that is not
@@ -182,14 +204,17 @@ def all_walk_fills(
     flt: ContentFilter, source: Source, stats: TagStats, limit: int, cap: int
 ) -> bool:
     """Whether an ALL walk by date is expected to fill `limit` rows within `cap` postings
-    of its rarest tag, the tags taken as independent; when not, the bitmap answers at
-    once instead of after the capped walk (which costs about as much again).
+    of its rarest tag, the tags taken as independent; when not, the walk is capped at a
+    `SPARSE_ALL_CAP_SHARE`th of `cap`, so the bitmap answers sooner.
 
-    Independence errs both ways (see `all_walk_cap`), and both errors are bounded: tags
-    that go together fill from the first postings (the genonaut profile's ALL 20, 19 tags
-    on 75% of the items: ~6k postings expected, under its ~20k cap, walked), and tags
-    that meet more often than expected cost the bitmap, which the cap bounds the walk to
-    anyway. Without the source's size there is no estimate: the capped walk."""
+    Independence errs both ways (see `all_walk_cap`): tags that go together fill from the
+    first postings (the genonaut profile's ALL 20, 19 tags on 75% of the items: ~6k
+    postings expected, under its ~20k cap); tags that meet more often than expected but
+    not often enough to fill within the smaller cap pay the bitmap, whose matching items
+    are then many. Going to the bitmap at once (no walk) would leave that unbounded (all
+    of the rarest tag's items sorted when the tags go together); the short walk keeps a
+    page of strongly related tags at a few hundred postings. Without the source's size
+    there is no estimate: the full cap."""
     size = stats.source_items.get(source)
     if not size:
         return True
@@ -339,7 +364,7 @@ def _branch(
     if walks_items_for_rating(flt, walk.sort, source, stats, walk.limit):
         if flt.match is not TagMatch.ALL:
             return BranchShape(source, BranchKind.ITEMS, _item_test(flt, source))
-        value(WalkParam.CAP, RATED_ALL_WALK_CAP)
+        value(WalkParam.CAP, rated_all_walk_cap(flt, source, stats, walk.limit))
         test = TagTest.ALL_ARRAY if shape_of_filter.tag_ids else TagTest.ALL_PROBES
         return BranchShape(source, BranchKind.RATED_WALK, test)
     if walk.sort.column == "quality_score":
@@ -348,7 +373,7 @@ def _branch(
     if flt.match is TagMatch.ALL:
         cap = all_walk_cap(flt, source, stats)
         if cap is not None and not all_walk_fills(flt, source, stats, walk.limit, cap):
-            return BranchShape(source, BranchKind.BITMAP, TagTest.ALL_ARRAY)
+            cap = max(ALL_WALK_MIN_CAP, cap // SPARSE_ALL_CAP_SHARE)
         driver = rarest(flt.tag_keys, source, stats)
         others = [key for key in flt.tag_keys if key != driver]
         value(WalkParam.DRIVER, driver)

@@ -67,11 +67,11 @@ def test_all_walks_the_rarest_tag_probing_the_others_and_caps_where_the_bitmap_i
     assert made.params[param("page", WalkParam.CAP, 0)] == 14_500
     assert made.strategy == "rarest-tag-walk-capped"
     # tags on 5% of the items each: a page is expected after 26 / 0.05^4 = 4.6M postings,
-    # far past the cap (1,450): the bitmap at once
+    # far past the cap the bitmap's cost gives (1,450): a quarter of it
     long_tail = TagStats({k: {AUTO: 58_000} for k in range(1, 6)}, sizes, ids)
     made = _plan(five, long_tail)
-    assert made.shape.branches == (BranchShape(AUTO, BranchKind.BITMAP, TagTest.ALL_ARRAY),)
-    assert made.strategy == "tag-array-bitmap"
+    assert _kinds(made) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
+    assert made.params[param("page", WalkParam.CAP, 0)] == 1_450 // plan.SPARSE_ALL_CAP_SHARE
     small = TagStats({k: {AUTO: 4_000} for k in range(1, 6)}, sizes)
     assert plan.all_walk_cap(five, AUTO, small) == plan.ALL_WALK_MIN_CAP
 
@@ -113,6 +113,14 @@ def test_by_rating_common_tags_walk_the_quality_index_and_rare_ones_use_the_bitm
     made = _plan(both, common, Sort.LOWEST_RATED)
     assert _kinds(made) == [(AUTO, BranchKind.RATED_WALK)]
     assert made.params[param("page", WalkParam.CAP, 0)] == plan.RATED_ALL_WALK_CAP
+    # a pair on 9% of the items each is expected to fill 26 rows after ~3,200: the walk
+    # goes to twice that, within RATED_WALK_MAX_ROWS, before the bitmap answers
+    mid = TagStats({1: {AUTO: 90_000}, 2: {AUTO: 90_000}}, {AUTO: 1_000_000})
+    assert plan.rated_rows_to_fill(both, AUTO, mid, 26) <= plan.RATED_WALK_MAX_ROWS
+    assert _plan(both, mid, Sort.TOP_RATED).params[param("page", WalkParam.CAP, 0)] == 5_000
+    # tags expected to meet too seldom keep the least cap
+    sparse = TagStats({1: {AUTO: 30_000}, 2: {AUTO: 30_000}}, {AUTO: 1_000_000})
+    assert plan.rated_all_walk_cap(both, AUTO, sparse, 26) == plan.RATED_ALL_WALK_CAP
     assert made.strategy == "item-walk-rated-capped"
     # ALL goes by its rarest tag, however common the others
     made = _plan(both, rare, Sort.TOP_RATED)

@@ -100,7 +100,7 @@ def test_every_parameter_of_the_statement_is_planned() -> None:
     cases = (
         (Sort.NEWEST, STATS),
         (Sort.NEWEST, common),  # ALL capped: the walk, else the bitmap
-        (Sort.NEWEST, long_tail),  # ALL of tags that seldom meet: the bitmap at once
+        (Sort.NEWEST, long_tail),  # ALL of tags that seldom meet: a shorter cap
         (Sort.NEWEST, rare),  # ANY of rare tags: each tag's postings, one LATERAL walk
         (Sort.TOP_RATED, rare),
         (Sort.TOP_RATED, known),
