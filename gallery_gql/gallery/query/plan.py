@@ -139,21 +139,23 @@ def walks_items_for_rating(
 
 
 def rated_all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats, limit: int) -> int:
-    """How many item rows an ALL walk by rating reads before the bitmap answers: twice
-    the rows expected to fill `limit` with the tags taken as independent, within
-    `RATED_ALL_WALK_CAP` and `RATED_WALK_MAX_ROWS`; `RATED_ALL_WALK_CAP` when that
-    expectation is past `RATED_WALK_MAX_ROWS` (tags that seldom meet: the walk is
-    insurance against their going together) or unknown.
+    """How many item rows an ALL walk by rating reads before the bitmap answers. The tags
+    taken as independent, a page is expected after `limit / Π share` rows: up to half of
+    `RATED_WALK_MAX_ROWS`, the walk goes to twice that (at least `RATED_ALL_WALK_CAP`);
+    past `RATED_WALK_MAX_ROWS`, or unknown, the walk is insurance against the tags'
+    going together and reads `RATED_ALL_WALK_CAP`; in between, a walk to the expectation
+    would cost as much as the bitmap it falls back to: `RATED_ALL_WALK_CAP` too.
 
     The fixed 2,000 rows fell short of pairs that fill at ~2,900 (the long tail's ranks
-    50-51: 26 ms p95, the bitmap then sorting ~11k items)."""
+    50-51: 26 ms p95, the bitmap then sorting ~11k items); a cap of 5,000 for pairs
+    expected at ~4,400 (ranks 70-71) walked it all and then the bitmap (26 ms)."""
     size = stats.source_items.get(source)
     if not size:
         return RATED_ALL_WALK_CAP
     share = math.prod(stats.items(key, source) / size for key in flt.tag_keys)
-    if share <= 0 or limit / share > RATED_WALK_MAX_ROWS:
+    if share <= 0 or 2 * limit / share > RATED_WALK_MAX_ROWS:
         return RATED_ALL_WALK_CAP
-    return int(min(RATED_WALK_MAX_ROWS, max(RATED_ALL_WALK_CAP, 2 * limit / share)))
+    return int(max(RATED_ALL_WALK_CAP, 2 * limit / share))
 
 
 def all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats) -> int | None:

@@ -93,14 +93,19 @@ async def _timed(run: Callable[[], Awaitable[object]]) -> float:
 async def _alternated(
     runs: dict[str, Callable[[], Awaitable[object]]], warmup: int, iterations: int
 ) -> dict[str, Summary]:
-    """Each run in turn, `iterations` rounds after `warmup` (drift hits them alike)."""
+    """Each run in turn, `iterations` rounds after `warmup` (drift hits them alike), the
+    order rotating each round: a run right after the junction GROUP BY (which sweeps
+    the CPU caches) or right after a run reading the same pages is slower or faster for
+    it, so each follows each other equally often."""
     for _ in range(warmup):
         for run in runs.values():
             await run()
     samples: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(iterations):
-        for name, run in runs.items():
-            samples[name].append(await _timed(run))
+    names = list(runs)
+    for round_ in range(iterations):
+        turn = round_ % len(names)
+        for name in names[turn:] + names[:turn]:
+            samples[name].append(await _timed(runs[name]))
     return {name: Summary.of(taken) for name, taken in samples.items()}
 
 
