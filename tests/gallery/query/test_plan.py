@@ -72,6 +72,12 @@ def test_all_walks_the_rarest_tag_probing_the_others_and_caps_where_the_bitmap_i
     made = _plan(five, long_tail)
     assert _kinds(made) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
     assert made.params[param("page", WalkParam.CAP, 0)] == 1_450 // plan.SPARSE_ALL_CAP_SHARE
+    # tags on 24% of the items: expected after 26 / 0.236^4 = 8,400 postings, past the
+    # cap (6,500) but within four times it: the full cap
+    quarter = TagStats({k: {AUTO: 260_000} for k in range(1, 6)}, sizes)
+    made = _plan(five, quarter)
+    assert made.params[param("page", WalkParam.CAP, 0)] == 6_500
+    assert 6_500 < 26 / (260_000 / 1_100_000) ** 4 < 4 * 6_500
     small = TagStats({k: {AUTO: 4_000} for k in range(1, 6)}, sizes)
     assert plan.all_walk_cap(five, AUTO, small) == plan.ALL_WALK_MIN_CAP
 
