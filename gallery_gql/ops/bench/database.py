@@ -94,9 +94,9 @@ async def _alternated(
     runs: dict[str, Callable[[], Awaitable[object]]], warmup: int, iterations: int
 ) -> dict[str, Summary]:
     """Each run in turn, `iterations` rounds after `warmup` (drift hits them alike), the
-    order rotating each round: a run right after the junction GROUP BY (which sweeps
-    the CPU caches) or right after a run reading the same pages is slower or faster for
-    it, so each follows each other equally often."""
+    order rotating each round: each follows each other equally often (in a fixed order
+    ours always followed the junction GROUP BY, and the array query always followed ours
+    on the pages ours had just read)."""
     for _ in range(warmup):
         for run in runs.values():
             await run()
