@@ -140,22 +140,23 @@ def walks_items_for_rating(
 
 def rated_all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats, limit: int) -> int:
     """How many item rows an ALL walk by rating reads before the bitmap answers. The tags
-    taken as independent, a page is expected after `limit / Π share` rows: up to half of
-    `RATED_WALK_MAX_ROWS`, the walk goes to twice that (at least `RATED_ALL_WALK_CAP`);
-    past `RATED_WALK_MAX_ROWS`, or unknown, the walk is insurance against the tags'
-    going together and reads `RATED_ALL_WALK_CAP`; in between, a walk to the expectation
-    would cost as much as the bitmap it falls back to: `RATED_ALL_WALK_CAP` too.
+    taken as independent, a page is expected after `limit / Π share` rows: within half
+    of `RATED_WALK_MAX_ROWS`, the walk goes to four times that, between
+    `RATED_ALL_WALK_CAP` and `RATED_WALK_MAX_ROWS` (independence is only an estimate);
+    further, or unknown, it is insurance against the tags' going together and reads
+    `RATED_ALL_WALK_CAP`.
 
-    The fixed 2,000 rows fell short of pairs that fill at ~2,900 (the long tail's ranks
-    50-51: 26 ms p95, the bitmap then sorting ~11k items); a cap of 5,000 for pairs
-    expected at ~4,400 (ranks 70-71) walked it all and then the bitmap (26 ms)."""
+    The fixed 2,000 rows fell short of the long tail's pair of ranks 50-51 (expected at
+    ~2,250 rows, filled at ~4,600: 34-38 ms p95, the bitmap then sorting ~11k items);
+    5,000 for pairs expected at ~4,400 rows (ranks 70-71) walked all of it and then the
+    bitmap: no gain (25-26 ms either way)."""
     size = stats.source_items.get(source)
     if not size:
         return RATED_ALL_WALK_CAP
     share = math.prod(stats.items(key, source) / size for key in flt.tag_keys)
     if share <= 0 or 2 * limit / share > RATED_WALK_MAX_ROWS:
         return RATED_ALL_WALK_CAP
-    return int(max(RATED_ALL_WALK_CAP, 2 * limit / share))
+    return int(min(RATED_WALK_MAX_ROWS, max(RATED_ALL_WALK_CAP, 4 * limit / share)))
 
 
 def all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats) -> int | None:
