@@ -148,9 +148,8 @@ def rated_all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats, limi
 
     The fixed 2,000 rows fell short of the long tail's pair of ranks 50-51 (expected at
     ~2,250 rows, filled between 4,500 and 5,000: 34-38 ms p95, the bitmap then sorting
-    ~11k items);
-    5,000 for pairs expected at ~4,400 rows (ranks 70-71) walked all of it and then the
-    bitmap: no gain (25-26 ms either way)."""
+    ~11k items); 5,000 for pairs expected at ~4,400 rows (ranks 70-71) walked all of it
+    and then the bitmap: no gain (25-26 ms either way)."""
     size = stats.source_items.get(source)
     if not size:
         return RATED_ALL_WALK_CAP
