@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
+from starlette.websockets import WebSocket
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gallery_gql.api.consistency import HEADER as CONSISTENCY_HEADER
@@ -32,10 +33,16 @@ from gallery_gql.db.engine import (
 )
 from gallery_gql.db.failures import classify
 from gallery_gql.db.routing import create_router
+from gallery_gql.gallery.live.hub import LiveHub
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.gallery.tag_changes import listen_for_tag_changes
 from gallery_gql.observability.logs import configure_logging
-from gallery_gql.observability.metrics import ROUTING_METRICS, watch_pool
+from gallery_gql.observability.metrics import (
+    LIVE_METRICS,
+    ROUTING_METRICS,
+    watch_live,
+    watch_pool,
+)
 from gallery_gql.observability.tracing import configure_tracer_provider
 from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
@@ -71,11 +78,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         watch_pool(app.state.engine)
         app.state.listener = listen_for_tag_changes(url, tag_directory)
+        app.state.live = LiveHub(
+            app.state.read_engine,
+            max_subscriptions=settings.live_max_subscriptions_per_worker,
+            queue_size=settings.live_queue_size,
+            events=LIVE_METRICS,
+        )
+        watch_live(lambda: app.state.live.subscriptions)
+        app.state.live.attach(app.state.listener)
+        await app.state.live.start()
         await app.state.listener.start(wait_seconds=min(1.0, settings.connect_timeout_seconds))
         try:
             yield
         finally:
             await app.state.listener.stop()
+            await app.state.live.stop()
             await app.state.router.close()
             await app.state.engine.dispose()
 
@@ -94,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             viewer=viewer,
             client=connection.client.host if connection.client else "unknown",
             hidden_lookups=hidden_lookups,
+            live=getattr(state, "live", None),
+            websocket=connection if isinstance(connection, WebSocket) else None,
         )
 
     async def get_context(
@@ -110,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         build_schema(settings),
         context_getter=get_context,  # a yield dependency (FastAPI runs it)
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        settings=settings,
     )
     router.max_response_bytes = settings.max_response_bytes
     app.include_router(router, prefix="/graphql")

@@ -28,6 +28,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # No uvicorn access log (observability/logs.py says why).
         "access_log": False,
         "limit_concurrency": settings.max_connections,
+        # A WebSocket message (a subscription's document) is bounded as a request body is.
+        "ws_max_size": settings.max_body_bytes,
         # X-Forwarded-For is read by the app, from the configured proxies only
         # (app.py); uvicorn's own handling trusts any peer on loopback.
         "proxy_headers": False,

@@ -78,6 +78,22 @@ class Settings(BaseSettings):
     count_cap: int = 1000
     tag_stats_ttl_seconds: float = 30.0
     """How long a process reuses a filter tag's key and counts (gallery/tag_stats.py)."""
+    live_max_subscriptions_per_connection: int = Field(
+        default=16, ge=1, description="Live subscriptions one WebSocket may hold."
+    )
+    live_max_subscriptions_per_worker: int = Field(
+        default=2000, ge=1, description="Live subscriptions one worker process serves."
+    )
+    live_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Events a live subscription may fall behind before its WebSocket is "
+        "closed (code 1013). One bulk write sends up to 500 at once: keep it above that. "
+        "A worker holds at most this many deliveries per subscription (72 bytes each at most).",
+    )
+    live_ping_seconds: float = Field(
+        default=15.0, gt=0, description="graphql-transport-ws pings on an idle WebSocket."
+    )
     max_body_bytes: int = 1024 * 1024
     max_response_bytes: int = Field(
         default=8 * 1024 * 1024,

@@ -34,6 +34,7 @@ def test_workers_run_uvicorn_with_the_connection_bounds(monkeypatch: pytest.Monk
     config = worker.config
     assert config.access_log is False
     assert config.limit_concurrency == 77
+    assert config.ws_max_size == get_settings().max_body_bytes  # a WebSocket message too
     assert config.proxy_headers is False  # X-Forwarded-For only from configured proxies
     assert issubclass(config.http, BoundedHttpProtocol)
     assert config.http.max_header_bytes == 4096

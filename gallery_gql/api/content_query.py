@@ -4,7 +4,6 @@ sizes (api/paging.py) and the shape of cursors (their scalar) were checked befor
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -35,7 +34,7 @@ from gallery_gql.gallery.query.filters import (
     check_search,
 )
 from gallery_gql.gallery.query.tag_stats import TagStats
-from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH
+from gallery_gql.gallery.tag_tree import name_fault
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,12 +48,13 @@ class ContentArgs:
     sources: Sequence[ContentSource] | None
     collections: Sequence[ContentCollection] | None
     search: str | None
-    sort: ContentSort
-    first: int | None
-    cursor: str | None
-    after: str | None
-    last: int | None
-    before: str | None
+    # Order and paging (`contentItems` only; a live subscription has neither).
+    sort: ContentSort = ContentSort.NEWEST
+    first: int | None = None
+    cursor: str | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,11 @@ def _bounded(values: Sequence[str] | None, argument: str, limit: int) -> list[st
 
 
 def _tag_names(values: Sequence[str] | None, argument: str, limit: int) -> list[str]:
-    """Names that could be a tag's: longer ones, or ones with control characters (no tag
-    has them, and PostgreSQL refuses a NUL), are refused before any SQL."""
+    """Names that could be a tag's (others are refused before any SQL)."""
     names = _bounded(values, argument, limit)
-    if any(len(name) > MAX_NAME_LENGTH for name in names):
-        raise bad_input(f"`{argument}`: a tag name is at most {MAX_NAME_LENGTH} characters")
-    if any(unicodedata.category(char).startswith("C") for name in names for char in name):
-        raise bad_input(f"`{argument}`: a tag name has no control characters")
+    for name in names:
+        if (fault := name_fault(name)) is not None:
+            raise bad_input(f"`{argument}`: {fault}")
     return names
 
 
@@ -147,6 +145,17 @@ async def build_content_query(
     conn: AsyncConnection, args: ContentArgs, context: GalleryContext
 ) -> ContentQuery:
     """Validate and resolve the arguments (one statement when tags are given)."""
+    content_filter, stats = await build_content_filter(conn, args, context)
+    sort = args.sort.to_domain()
+    page = _page_request(args, context, content_filter.digest(sort), sort)
+    return ContentQuery(content_filter, sort, page, stats)
+
+
+async def build_content_filter(
+    conn: AsyncConnection, args: ContentArgs, context: GalleryContext
+) -> tuple[ContentFilter, TagStats]:
+    """The filter arguments (not sort or paging) validated and resolved, with the
+    filter tags' counts."""
     try:
         search = check_search(args.search)
     except SearchTooLongError as exc:
@@ -190,6 +199,4 @@ async def build_content_query(
         collections=collections,
         viewer_id=context.viewer_id,
     )
-    sort = args.sort.to_domain()
-    page = _page_request(args, context, content_filter.digest(sort), sort)
-    return ContentQuery(content_filter, sort, page, found.stats)
+    return content_filter, found.stats

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from asgi_correlation_id import correlation_id
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.websockets import WebSocket
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info
 
@@ -15,6 +16,7 @@ from gallery_gql.api.errors import unauthenticated
 from gallery_gql.api.hidden_lookups import HiddenLookups
 from gallery_gql.api.loaders import Loaders
 from gallery_gql.db.routing import ReadRoute
+from gallery_gql.gallery.live.hub import LiveHub
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.gallery.records import UserRecord
 from gallery_gql.settings import Settings
@@ -37,6 +39,14 @@ class GalleryContext(BaseContext):
     """The client's address (a configured proxy's X-Forwarded-For, else the peer)."""
     hidden_lookups: HiddenLookups | None = None
     """Process-wide: misses of lookups by id per client (None: not limited)."""
+    live: LiveHub | None = None
+    """Process-wide: the worker's live subscriptions (None: not served)."""
+    websocket: WebSocket | None = None
+    """The WebSocket a subscription runs on (None over HTTP)."""
+    live_subscriptions: int = 0
+    """Live subscriptions this WebSocket holds (the context lives as long as it)."""
+    live_batch: int = 0
+    """The live batch the loaders' caches were last dropped for (api/subscriptions.py)."""
     request_id: str = field(default_factory=lambda: correlation_id.get() or uuid.uuid4().hex)
 
     def __post_init__(self) -> None:

@@ -44,6 +44,11 @@ class ErrorCode(StrEnum):
     the endpoint speaks."""
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     """An HTTP method the URL does not take, or a mutation sent by GET (HTTP 405)."""
+    TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+    """A WebSocket, or the server, holds as many live subscriptions as it may."""
+    EVENTS_INTERRUPTED = "EVENTS_INTERRUPTED"
+    """Live events may have been missed (the server lost its database listener): read
+    again and subscribe again."""
 
 
 class PublicError(GraphQLError):

@@ -28,6 +28,7 @@ from gallery_gql.api.operation_resolution import OperationResolution
 from gallery_gql.api.queries.content import ContentQueries
 from gallery_gql.api.queries.tags import TagQueries
 from gallery_gql.api.queries.viewer import ViewerQueries
+from gallery_gql.api.subscriptions import Subscription
 from gallery_gql.api.types.content import ContentItem, thumbnail_resolver
 from gallery_gql.api.types.scalars import scalar_map
 from gallery_gql.api.types.tag import Tag
@@ -108,6 +109,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     schema = GallerySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[ContentItem, Tag, User],
         extensions=[
             lambda: OperationMetrics(known_operations, known_codes),

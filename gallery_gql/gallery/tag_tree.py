@@ -7,6 +7,7 @@ ancestor or descendant appears once and a cycle in bad data cannot loop forever.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -27,6 +28,16 @@ from gallery_gql.gallery.lookups import tag_record
 from gallery_gql.gallery.records import TagRecord
 
 MAX_NAME_LENGTH = 255
+
+
+def name_fault(name: str) -> str | None:
+    """Why no tag can have this name (empty, too long, control characters: PostgreSQL
+    refuses a NUL), or None. Names that fail are refused before any SQL."""
+    if not name or len(name) > MAX_NAME_LENGTH:
+        return f"a tag name is 1 to {MAX_NAME_LENGTH} characters"
+    if any(unicodedata.category(char).startswith("C") for char in name):
+        return "a tag name has no control characters"
+    return None
 
 
 async def _related(

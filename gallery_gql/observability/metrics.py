@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 import structlog
 from prometheus_client import (
@@ -104,6 +104,43 @@ class RoutingMetrics:
 
 ROUTING_METRICS = RoutingMetrics()
 
+LIVE_DELIVERIES = Counter(
+    "gallery_live_deliveries",
+    "Live events offered to subscribers (one per subscriber).",
+    registry=REGISTRY,
+)
+LIVE_ENDED = Counter(
+    "gallery_live_subscriptions_ended",
+    "Live subscriptions the server ended, by reason: interrupted (the worker lost its "
+    "listener, or a batch failed), slow (a subscriber too far behind, closed with 1013).",
+    ["reason"],
+    registry=REGISTRY,
+)
+LIVE_SUBSCRIPTIONS = Gauge(
+    "gallery_live_subscriptions",
+    "Live subscriptions served.",
+    multiprocess_mode="livesum",
+    registry=REGISTRY,
+)
+
+
+class LiveMetrics:
+    """A live hub's events as the metrics above (gallery/live/events.LiveEvents)."""
+
+    def delivered(self, count: int) -> None:
+        LIVE_DELIVERIES.inc(count)
+
+    def ended(self, reason: str, count: int) -> None:
+        LIVE_ENDED.labels(reason).inc(count)
+
+
+LIVE_METRICS = LiveMetrics()
+
+
+def watch_live(subscriptions: Callable[[], int]) -> None:
+    """Report the worker's live subscriptions at scrape time."""
+    LIVE_SUBSCRIPTIONS.set_function(lambda: float(subscriptions()))
+
 
 def exposition_app() -> object:
     """The ASGI app behind /metrics: this process's metrics, or, with
@@ -128,6 +165,7 @@ KNOWN_OPERATIONS = (
     # the gallery page and GraphiQL's examples
     "GalleryPage",
     "GalleryItem",
+    "GalleryLive",
     "NextPage",
     "TagAutocomplete",
     "TagNames",

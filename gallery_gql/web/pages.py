@@ -22,7 +22,7 @@ router = APIRouter()
 
 @router.get("/", include_in_schema=False)
 async def gallery_page() -> FileResponse:
-    """The gallery: plain HTML, one JS module and a stylesheet under /static/gallery/."""
+    """The gallery: plain HTML, its JS modules and a stylesheet under /static/gallery/."""
     return FileResponse(STATIC_DIR / "gallery" / "index.html", media_type="text/html")
 
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
 from gallery_gql.app import create_app
 from gallery_gql.server import uvicorn_options
@@ -17,13 +18,14 @@ from gallery_gql.settings import Settings
 
 
 @asynccontextmanager
-async def served(settings: Settings) -> AsyncIterator[tuple[str, int]]:
-    """(host, port) of the app served with `settings` until the block ends."""
+async def served(settings: Settings, app: FastAPI | None = None) -> AsyncIterator[tuple[str, int]]:
+    """(host, port) of the app (by default, one created with `settings`) served with
+    `settings` until the block ends."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     options = {**uvicorn_options(settings), "loop": "none"}
-    config = uvicorn.Config(create_app(settings), log_level="warning", **options)
+    config = uvicorn.Config(app or create_app(settings), log_level="warning", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

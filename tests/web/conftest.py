@@ -24,6 +24,18 @@ from tests.factories import Dataset, build_gallery
 from tests.web.support import CHROMEDRIVER, CHROMIUM, LiveServer, serve_in_thread
 
 
+def page_settings(database_url: str, home: Path) -> Settings:
+    """The pages' app: GraphiQL on, the media root as `seed` writes it, no rate limit."""
+    return Settings(
+        database_url=database_url,
+        secret="test-secret-" + "x" * 32,
+        home=home,
+        rate_limit="",
+        graphiql=True,
+        media_root=home / "media",
+    )
+
+
 @pytest.fixture(scope="module")
 async def gallery_data(
     module_database_url: str, tmp_path_factory: pytest.TempPathFactory
@@ -42,14 +54,7 @@ async def gallery_data(
 def live_server(gallery_data: tuple[str, Dataset, Path]) -> Iterator[LiveServer]:
     """The app served by uvicorn in a thread, on a free loopback port, shut down after."""
     database_url, dataset, home = gallery_data
-    settings = Settings(
-        database_url=database_url,
-        secret="test-secret-" + "x" * 32,
-        home=home,
-        rate_limit="",
-        graphiql=True,
-        media_root=home / "media",
-    )
+    settings = page_settings(database_url, home)
     with serve_in_thread(create_app(settings)) as url:
         yield LiveServer(url, settings, dataset)
 

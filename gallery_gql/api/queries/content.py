@@ -15,13 +15,18 @@ from gallery_gql.api.paging import BOUNDS
 from gallery_gql.api.selection import selects
 from gallery_gql.api.types.connection import ContentItemConnection, ContentItemEdge, PageInfo
 from gallery_gql.api.types.content import ContentItem
-from gallery_gql.api.types.enums import (
-    ContentCollection,
-    ContentSort,
-    ContentSource,
-    TagMatchMode,
+from gallery_gql.api.types.enums import ContentSort, TagMatchMode
+from gallery_gql.api.types.filter_args import (
+    CollectionsArg,
+    CreatorArg,
+    ExcludeTagNamesArg,
+    ExcludeTagsArg,
+    MatchArg,
+    SearchArg,
+    SourcesArg,
+    TagNamesArg,
+    TagsArg,
 )
-from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.api.types.scalars import CursorToken
 from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.keys import ItemKey
@@ -52,56 +57,15 @@ class ContentQueries:
     async def content_items(
         self,
         info: Ctx,
-        tags: Annotated[
-            list[strawberry.ID] | None,
-            strawberry.argument(description="Tag ids (UUIDs or Tag.id values), at most 20."),
-        ] = None,
-        tag_names: Annotated[
-            list[str] | None,
-            strawberry.argument(
-                description="Tags by exact name, at most 20; they join `tags` (an unknown "
-                "name is BAD_USER_INPUT listing every unknown name)."
-            ),
-        ] = None,
-        match: Annotated[
-            TagMatchMode,
-            strawberry.argument(description="Whether items need ANY or ALL of `tags`."),
-        ] = TagMatchMode.ANY,
-        exclude_tags: Annotated[
-            list[strawberry.ID] | None,
-            strawberry.argument(description="Drop items carrying any of these tags (at most 20)."),
-        ] = None,
-        exclude_tag_names: Annotated[
-            list[str] | None,
-            strawberry.argument(
-                description="Drop items carrying any of these tags, by exact name (at most 20)."
-            ),
-        ] = None,
-        creator: Annotated[
-            CreatorFilter | None,
-            strawberry.argument(
-                description="Whose items: anyone, the viewer, others, or one user."
-            ),
-        ] = None,
-        sources: Annotated[
-            list[ContentSource] | None,
-            strawberry.argument(description="Which sources to include (default: both)."),
-        ] = None,
-        collections: Annotated[
-            list[ContentCollection] | None,
-            strawberry.argument(
-                description="Which of the gallery's collections to show (default: every item "
-                "the viewer may see); `[]` shows nothing. Intersects `sources`; with a "
-                "`creator` scope other than ANYONE it is BAD_USER_INPUT."
-            ),
-        ] = None,
-        search: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Words that must all appear in the title or prompt (at most 200 "
-                "characters and 16 words)."
-            ),
-        ] = None,
+        tags: TagsArg = None,
+        tag_names: TagNamesArg = None,
+        match: MatchArg = TagMatchMode.ANY,
+        exclude_tags: ExcludeTagsArg = None,
+        exclude_tag_names: ExcludeTagNamesArg = None,
+        creator: CreatorArg = None,
+        sources: SourcesArg = None,
+        collections: CollectionsArg = None,
+        search: SearchArg = None,
         sort: Annotated[
             ContentSort, strawberry.argument(description="Page order.")
         ] = ContentSort.NEWEST,

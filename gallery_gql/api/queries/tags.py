@@ -24,7 +24,7 @@ from gallery_gql.gallery.query.tag_search import (
     search_tags,
 )
 from gallery_gql.gallery.records import TagRecord
-from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH, fetch_roots
+from gallery_gql.gallery.tag_tree import fetch_roots, name_fault
 
 DEFAULT_FIRST = 20
 
@@ -77,8 +77,8 @@ def _connection(page: TagSearchPage, after: TagPosition | None) -> TagConnection
 
 
 async def _tag_by_name(info: Ctx, name: str) -> TagRecord | None:
-    if not name or len(name) > MAX_NAME_LENGTH or "\x00" in name:
-        return None  # no tag can have such a name
+    if name_fault(name) is not None:
+        return None
     return await info.context.loaders.tags.by_name.load(name)
 
 

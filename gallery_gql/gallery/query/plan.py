@@ -263,7 +263,7 @@ def filter_shape(flt: ContentFilter, stats: TagStats) -> FilterShape:
     )
 
 
-def _filter_params(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> dict[str, Any]:
+def filter_params(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if flt.viewer_id is not None:
         params[FilterParam.VIEWER_ID] = flt.viewer_id
@@ -299,7 +299,7 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
     """The per-source (and, for ANY, per-tag) walks whose merge is the page, with the
     values of their parameters."""
     shape_of_filter = filter_shape(flt, stats)
-    params = _filter_params(flt, stats, shape_of_filter)
+    params = filter_params(flt, stats, shape_of_filter)
     params[param(name, WalkParam.LIMIT)] = walk.limit
     if walk.bound is not None:
         params[param(name, WalkParam.BOUND_VALUE)] = walk.bound.value

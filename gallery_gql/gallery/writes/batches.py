@@ -12,6 +12,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gallery_gql.gallery.item_events import EventKind, ItemEvent, announce_item_events
 from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.records import ItemRecord
 from gallery_gql.gallery.writes import idempotency
@@ -260,6 +261,13 @@ async def retag_batch(
             problems[index].extend(change)
     _raise_if(problems)
     tagged = await retag(conn, list(changes.values()), locked)
+    await announce_item_events(
+        conn,
+        [
+            ItemEvent(EventKind.RETAGGED, key, locked[key].creator_id, locked[key].is_private)
+            for key in (change.item for change in changes.values())
+        ],
+    )
     results = {
         index: ItemWrite(change.item, tagged[change.item].version, tagged[change.item].tags)
         for index, change in changes.items()

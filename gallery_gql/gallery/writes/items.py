@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_int
 from gallery_gql.db.tables import CONTENT_TABLES
+from gallery_gql.gallery.item_events import EventKind, ItemEvent, announce_item_events
 from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.lookups import item_record
 from gallery_gql.gallery.records import ItemRecord
@@ -85,6 +86,13 @@ async def create_items(
     inserted = {key: _Inserted(item.is_private) for key, item in zip(keys, items, strict=True)}
     changes = [Retag(key, set=item.tags) for key, item in zip(keys, items, strict=True)]
     tagged = await retag(conn, changes, inserted, fresh=True)
+    await announce_item_events(
+        conn,
+        [
+            ItemEvent(EventKind.CREATED, key, creator_id, item.is_private)
+            for key, item in zip(keys, items, strict=True)
+        ],
+    )
     return [ItemWrite(key, tagged[key].version, tagged[key].tags) for key in keys]
 
 
@@ -126,6 +134,8 @@ async def update_item(
     after = item_record((await conn.execute(stmt)).one())
     if after.is_private != before.is_private:
         await move_privacy(conn, key, before.is_private)
+    event = ItemEvent(EventKind.UPDATED, key, before.creator_id, before.is_private)
+    await announce_item_events(conn, [event])
     return after
 
 
@@ -152,4 +162,11 @@ async def delete_items(
         table = CONTENT_TABLES[source]
         ids = [key.id for key in wanted if key.source is source]
         await conn.execute(delete(table).where(table.c.id == any_int("delete_ids", ids)))
+    await announce_item_events(
+        conn,
+        [
+            ItemEvent(EventKind.DELETED, key, locked[key].creator_id, locked[key].is_private)
+            for key in wanted
+        ],
+    )
     return wanted

@@ -7,7 +7,6 @@ created implicitly elsewhere: content writes reject unknown tags.
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from uuid import UUID
@@ -20,7 +19,7 @@ from gallery_gql.db.params import any_uuid
 from gallery_gql.db.tables import tag_parents, tags
 from gallery_gql.gallery.lookups import tag_record
 from gallery_gql.gallery.records import TagRecord
-from gallery_gql.gallery.tag_tree import MAX_NAME_LENGTH, fetch_ancestors
+from gallery_gql.gallery.tag_tree import fetch_ancestors, name_fault
 from gallery_gql.gallery.writes.errors import (
     DuplicateTagNameError,
     InvalidParentsError,
@@ -37,12 +36,10 @@ _HIERARCHY_LOCK = 0x7A67_0001  # pg_advisory_xact_lock key for hierarchy edits
 
 def check_tag_name(name: str) -> str:
     """The name if it is acceptable for a new tag, else InvalidTagNameError."""
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidTagNameError(f"a tag name is 1 to {MAX_NAME_LENGTH} characters")
+    if (fault := name_fault(name)) is not None:
+        raise InvalidTagNameError(fault)
     if name != name.strip():
         raise InvalidTagNameError("a tag name must not start or end with whitespace")
-    if any(unicodedata.category(char).startswith("C") for char in name):
-        raise InvalidTagNameError("a tag name must not contain control characters")
     try:
         UUID(name)
     except ValueError:

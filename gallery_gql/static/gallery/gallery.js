@@ -1,8 +1,12 @@
 // The gallery page: every read goes through the public GraphQL API at /graphql.
 // The whole view state (filters, sort, page size, cursor and direction) lives in the URL
-// query string; an open item lives in the hash (#/item/<id>).
+// query string; an open item lives in the hash (#/item/<id>). The first page of a filter
+// is live (live.js).
+import { TOKEN_KEY, gql } from "./api.js";
+import { $, el, picture, tile } from "./dom.js";
+import { startLive, stopLive, wireLive } from "./live.js";
+import { tagCombo } from "./tag_combo.js";
 
-const TOKEN_KEY = "gallery-gql.token";
 const SORTS = { newest: "NEWEST", top: "TOP_RATED" };
 
 // The gallery's four collections, as the URL (`show=`) and the API name them.
@@ -28,46 +32,7 @@ const ITEM_QUERY = `query GalleryItem($id: ID!) {
     qualityScore isPrivate createdAt source creator { username } tags { id name }
   }
 }`;
-const TAG_SEARCH_QUERY = `query TagSearch($search: String) {
-  tags(search: $search, first: 8) { edges { node { id name itemCount } } }
-}`;
 
-const $ = (id) => document.getElementById(id);
-
-// ---------------------------------------------------------------------------- the API
-
-class ApiError extends Error {
-  constructor(errors) {
-    super(errors.map((e) => `${e.code}: ${e.message}`).join("; "));
-    this.errors = errors;
-  }
-}
-
-async function gql(query, variables = {}) {
-  const headers = { "Content-Type": "application/json" };
-  const token = localStorage.getItem(TOKEN_KEY);
-  if (token) headers.Authorization = `Bearer ${token}`;
-  let response;
-  try {
-    response = await fetch("/graphql", {
-      method: "POST", headers, body: JSON.stringify({ query, variables }),
-    });
-  } catch {
-    throw new ApiError([{ code: "NETWORK", message: "the server could not be reached" }]);
-  }
-  let body;
-  try {
-    body = await response.json();
-  } catch {
-    throw new ApiError([{ code: `HTTP_${response.status}`, message: "unexpected response" }]);
-  }
-  if (body.errors?.length) {
-    throw new ApiError(body.errors.map((e) => ({
-      code: e.extensions?.code ?? `HTTP_${response.status}`, message: e.message,
-    })));
-  }
-  return body.data;
-}
 
 // ---------------------------------------------------------------------------- state ⇄ URL
 
@@ -114,39 +79,6 @@ function navigate(changes, { paging = false } = {}) {
   loadPage();
 }
 
-// ---------------------------------------------------------------------------- DOM helpers
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (value !== false && value != null) node.setAttribute(key, value === true ? "" : value);
-  }
-  node.append(...children.flat().filter((c) => c != null));
-  return node;
-}
-
-function hue(text) {
-  let h = 0;
-  for (const ch of text) h = (h * 31 + ch.codePointAt(0)) % 360;
-  return h;
-}
-
-// `thumbnail` is a URL the server serves (under /media/, or the configured CDN). The
-// generated placeholder (a colored tile with the title) underneath shows while the image
-// loads, and stays when it cannot be loaded (the image is then removed). Tiles below the
-// fold load as they come near (a page may hold 100).
-function picture(url, title, key) {
-  const img = el("img", { src: url, alt: title, decoding: "async", loading: "lazy" });
-  img.onerror = () => img.remove();
-  const tile = el("div", { class: "picture" },
-    el("div", { class: "placeholder", "aria-hidden": "true" }, el("span", {}, title)), img);
-  // Through the CSSOM: the page's Content-Security-Policy refuses inline style attributes.
-  tile.style.setProperty("--hue", String(hue(key)));
-  return tile;
-}
-
 function showErrors(error) {
   const box = $("errors");
   if (!error) {
@@ -163,12 +95,17 @@ function showErrors(error) {
 // ---------------------------------------------------------------------------- the page
 
 // Tags go by name: the API reports every unknown name (BAD_USER_INPUT), never an empty page.
-function pageVariables(s) {
-  const v = { sort: SORTS[s.sort], match: s.match.toUpperCase() };
+function filterVariables(s) {
+  const v = { match: s.match.toUpperCase() };
   if (s.tags.length) v.tagNames = s.tags;
   if (s.exclude.length) v.excludeTagNames = s.exclude;
   if (s.show.length < Object.keys(COLLECTIONS).length) v.collections = s.show.map((c) => COLLECTIONS[c]);
   if (s.q.trim()) v.search = s.q.trim();
+  return v;
+}
+
+function pageVariables(s) {
+  const v = { ...filterVariables(s), sort: SORTS[s.sort] };
   if (s.before) Object.assign(v, { last: s.size, before: s.before });
   else Object.assign(v, { first: s.size, cursor: s.after ?? undefined });
   return v;
@@ -191,9 +128,11 @@ async function loadPage() {
     lastPage = data.contentItems;
     renderPage(lastPage);
     showErrors(null);
+    goLive(s);
     document.body.dataset.state = "ready";
   } catch (error) {
     if (request !== pageRequest) return;
+    stopLive();
     lastPage = null;
     renderPage(null);
     showErrors(error);
@@ -204,12 +143,7 @@ async function loadPage() {
 
 function renderPage(page) {
   const edges = page?.edges ?? [];
-  $("grid").replaceChildren(...edges.map(({ node }) =>
-    el("a", { class: "tile", href: `#/item/${encodeURIComponent(node.id)}`, title: node.title,
-      dataset: { id: node.id } },
-    picture(node.thumbnail, node.title, node.id),
-    el("span", { class: "caption" }, el("span", { class: "title" }, node.title),
-      el("span", { class: "score" }, node.qualityScore.toFixed(2))))));
+  $("grid").replaceChildren(...edges.map(({ node }) => tile(node)));
   if (page && !edges.length) $("grid").append(el("p", { class: "empty" }, "No items match."));
   const total = page?.totalCount;
   $("total").textContent = total
@@ -217,6 +151,23 @@ function renderPage(page) {
     : "";
   $("prev").disabled = !page?.pageInfo.hasPreviousPage;
   $("next").disabled = !page?.pageInfo.hasNextPage;
+}
+
+// Only the first page is live: new items belong before it. By date they are put at the
+// top of the grid; in another order the page is read again.
+function goLive(s) {
+  if (s.after || s.before) {
+    stopLive();
+    return;
+  }
+  startLive(filterVariables(s), localStorage.getItem(TOKEN_KEY), (items) => {
+    if (s.sort !== "newest") {
+      loadPage();
+      return;
+    }
+    $("grid").querySelector(".empty")?.remove();
+    $("grid").prepend(...items.map(tile));
+  });
 }
 
 // ---------------------------------------------------------------------------- controls
@@ -271,73 +222,9 @@ function wireControls() {
   $("prev").addEventListener("click", () =>
     lastPage && navigate({ before: lastPage.pageInfo.startCursor, after: null }, { paging: true }));
   tagCombo("tag-input", "tag-options", (name) =>
-    navigate({ tags: [...new Set([...readState().tags, name])] }));
+    navigate({ tags: [...new Set([...readState().tags, name])] }), showErrors);
   tagCombo("exclude-input", "exclude-options", (name) =>
-    navigate({ exclude: [...new Set([...readState().exclude, name])] }));
-}
-
-// Tag autocomplete over tags(search:): type, then arrows and Enter, or click.
-function tagCombo(inputId, listId, onPick) {
-  const input = $(inputId);
-  const list = $(listId);
-  let options = [];
-  let active = 0;
-  let timer = null;
-  let request = 0;
-  const close = () => {
-    list.hidden = true;
-    input.setAttribute("aria-expanded", "false");
-  };
-  const draw = () => {
-    list.replaceChildren(...options.map((tag, i) =>
-      el("li", { role: "option", "aria-selected": String(i === active), dataset: { name: tag.name },
-        onmousedown: (e) => { e.preventDefault(); pick(tag.name); } },
-      el("span", {}, tag.name), el("small", {}, String(tag.itemCount)))));
-    list.hidden = !options.length;
-    input.setAttribute("aria-expanded", String(!list.hidden));
-  };
-  const pick = (name) => {
-    input.value = "";
-    options = [];
-    close();
-    onPick(name);
-  };
-  const search = async () => {
-    const text = input.value.trim();
-    const mine = ++request;
-    if (!text) {
-      options = [];
-      draw();
-      return;
-    }
-    try {
-      const data = await gql(TAG_SEARCH_QUERY, { search: text });
-      if (mine !== request) return;
-      options = data.tags.edges.map((e) => e.node);
-      active = 0;
-      draw();
-    } catch (error) {
-      showErrors(error);
-    }
-  };
-  input.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(search, 150);
-  });
-  input.addEventListener("keydown", (e) => {
-    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-      e.preventDefault();
-      const step = e.key === "ArrowDown" ? 1 : -1;
-      active = (active + step + options.length) % Math.max(options.length, 1);
-      draw();
-    } else if (e.key === "Enter") {
-      e.preventDefault();
-      if (options[active]) pick(options[active].name);
-    } else if (e.key === "Escape") {
-      close();
-    }
-  });
-  input.addEventListener("blur", close);
+    navigate({ exclude: [...new Set([...readState().exclude, name])] }), showErrors);
 }
 
 // ---------------------------------------------------------------------------- the token
@@ -449,6 +336,7 @@ window.addEventListener("popstate", () => {
   showItem();
 });
 wireControls();
+wireLive(loadPage);
 wireToken();
 wireItemView();
 showViewer();

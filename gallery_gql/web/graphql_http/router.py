@@ -9,6 +9,7 @@ give the result its status code. Queries come by GET or POST, mutations by POST 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, cast
 
 import orjson
@@ -20,12 +21,14 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http.ides import GraphQL_IDE
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
+from gallery_gql.settings import Settings
 from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
 from gallery_gql.web.graphql_http.answers import error_answer, graphql_response, problem_response
 from gallery_gql.web.graphql_http.params import GraphQLParams, read_params
@@ -35,6 +38,7 @@ from gallery_gql.web.graphql_http.problems import (
     mutation_by_get,
     not_acceptable,
 )
+from gallery_gql.web.live_socket import TextWebSocketAdapter, authenticate, pinging_handler
 from gallery_gql.web.pages import graphiql_html
 
 ALLOWED_OPERATIONS = {
@@ -44,6 +48,7 @@ ALLOWED_OPERATIONS = {
 
 
 class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
+    websocket_adapter_class = TextWebSocketAdapter
     max_response_bytes = 8 * 1024 * 1024
     """Set from GALLERY_GQL_MAX_RESPONSE_BYTES by create_app."""
 
@@ -52,6 +57,7 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
         schema: BaseSchema,
         context_getter: Callable[..., Any],
         graphql_ide: GraphQL_IDE | None,
+        settings: Settings,
     ) -> None:
         super().__init__(
             schema,
@@ -59,11 +65,25 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
             graphql_ide=graphql_ide,
             allow_queries_via_get=True,
             multipart_uploads_enabled=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Operations in flight per WebSocket; subscriptions are capped (with a code)
+            # below this, by api/subscriptions.py.
+            max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection + 4,
+            # A socket that never says `connection_init` is closed (4408) as a request
+            # whose headers never end is.
+            connection_init_wait_timeout=timedelta(seconds=settings.header_timeout_seconds),
+        )
+        self.graphql_transport_ws_handler_class = pinging_handler(
+            settings.live_ping_seconds, settings.max_tokens
         )
         # Starlette's own 405 names the methods of the first route only (GET).
         self.add_api_route(
             "", _method_not_allowed, methods=["PUT", "PATCH", "DELETE"], include_in_schema=False
         )
+
+    async def on_ws_connect(self, context: GalleryContext) -> UnsetType | None:
+        await authenticate(context)
+        return cast(UnsetType, UNSET)  # acknowledged without a payload
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -1,0 +1,1 @@
+"""Live subscriptions to content writes: one hub per worker (hub.py)."""
