@@ -147,9 +147,10 @@ def rated_all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats, limi
     `RATED_ALL_WALK_CAP`.
 
     The fixed 2,000 rows fell short of the long tail's pair of ranks 50-51 (expected at
-    ~2,250 rows, filled between 4,500 and 5,000: 34-38 ms p95, the bitmap then sorting
-    ~11k items); 5,000 for pairs expected at ~4,400 rows (ranks 70-71) walked all of it
-    and then the bitmap: no gain (25-26 ms either way)."""
+    ~2,250 rows; 38 ms p95, the bitmap then sorting ~11k items); at ~4,500 it filled
+    (9.8 ms in one sweep, 32-34 ms in two later ones on a busier machine); 5,000 for
+    pairs expected at ~4,400 rows (ranks 70-71) walked all of it and then the bitmap: no
+    gain (25-26 ms either way)."""
     size = stats.source_items.get(source)
     if not size:
         return RATED_ALL_WALK_CAP
