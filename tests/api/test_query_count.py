@@ -46,6 +46,8 @@ UNTAGGED = TAGGED - Counter(["resolve tags"])  # 3 statements, as tagged within 
 
 
 def _kind(statement: str) -> str:
+    if KINDS["page"] in statement:  # it reads the items' columns too
+        return "page"
     found = [kind for kind, marker in KINDS.items() if marker in statement]
     assert len(found) == 1, statement
     return found[0]

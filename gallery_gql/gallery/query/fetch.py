@@ -3,14 +3,17 @@ probe."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.raw import fetch_rows
-from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.keys import ItemKey
 from gallery_gql.gallery.lookups import item_from_columns
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
+from gallery_gql.gallery.query.matching_sql import matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk
 from gallery_gql.gallery.query.sql import page_statement
@@ -56,17 +59,38 @@ async def fetch_page(
         back = Walk(sort, not descending, bound, 1, include_bound=True)
         probe = plan_walk(flt, back, stats, "probe")
         params = {**params, **probe.params}
-    stmt = page_statement(main.shape, probe.shape if probe is not None else None, item_tags)
+    probe_shape = probe.shape if probe is not None else None
+    if main.shape.matching_set and (probe_shape is None or probe_shape.matching_set):
+        stmt = matching_set_statement(main.shape, probe_shape, item_tags)
+    else:
+        stmt = page_statement(main.shape, probe_shape, item_tags)
     rows = await fetch_rows(conn, stmt, params)
-    on_page = [row for row in rows if row["part"] == "page"]
-    walked = [Position(r["sort_value"], Source(r["source"]), r["id"]) for r in on_page]
-    # UNION ALL does not promise to keep each part's order: restore the walk order.
-    walked.sort(key=lambda p: (p.value, p.source, p.id), reverse=descending)
-    across = any(r["part"] == "probe" for r in rows)
+    walked, across = _page_rows(rows, descending)
     more = len(walked) > request.size
-    walked = walked[: request.size]
-    records = {record.key: record for record in map(item_from_columns, on_page)}
-    items = {position.item: records[position.item] for position in walked}
+    positions = []
+    items = {}
+    for value, _, item_id, row in walked[: request.size]:
+        record = item_from_columns(row)
+        positions.append(Position(value, record.source, item_id))
+        items[record.key] = record
     if request.backward:
-        return Page(walked[::-1], across, more, items, main.strategy)
-    return Page(walked, more, across, items, main.strategy)
+        return Page(positions[::-1], across, more, items, main.strategy)
+    return Page(positions, more, across, items, main.strategy)
+
+
+def _page_rows(rows: Sequence[Any], descending: bool) -> tuple[list[tuple[Any, ...]], bool]:
+    """The page's rows as (sort value, source, id, row) in walk order (UNION ALL does not
+    promise to keep each part's order), and whether the probe found a row."""
+    walked = []
+    across = False
+    for row in rows:
+        if row["part"] == "page":
+            walked.append((row["sort_value"], row["source"], row["id"], row))
+        else:
+            across = True
+    walked.sort(key=_walk_key, reverse=descending)
+    return walked, across
+
+
+def _walk_key(entry: tuple[Any, ...]) -> tuple[Any, ...]:
+    return entry[:3]

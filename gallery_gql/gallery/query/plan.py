@@ -4,11 +4,18 @@ Per source, from the exact per-tag counts (`tag_stats`), it chooses how the page
 (the vocabulary is in `shapes`): a walk of the item table's sort index (no tags; ANY of
 common tags, testing each row's tag array; one creator's items, probing each), of one
 tag's postings (one tag; ALL by its rarest tag, probing the others, capped where the
-bitmap would cost less), of each tag's postings merged (ANY of rarer tags), or by rating
+bitmap would cost less, and at a quarter of that where the walk is not expected to fill
+the page within it), of each tag's postings merged (ANY of rarer tags), or by rating
 (the junction holds no quality) a walk of the quality index for common tags and the
 bitmap for rarer ones. Every shape returns the same rows for the same request: the model
 tests force each one. `plan_walk` returns the shape, its parameter values and the name of
 the strategy, derived from the shape.
+
+Before any of these, a filter whose matching items are few (a rare tag, ALL of tags one
+of which is rare, ANY of a few rare tags) is read as one *matching set*: every matching
+item of every source through the bitmap, with its columns, the page and its edge probe
+taken from that set (`matching_sql`); the counts say when it costs less than a walk's
+statement does to plan.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from gallery_gql.gallery.keys import Source
@@ -43,8 +51,8 @@ tag (one LATERAL branch per source, `page_sql._each_tag_postings_branch`). Commo
 fill a page from the first rows of a single walk."""
 
 RATED_ALL_WALK_CAP = 2_000
-"""ALL of several tags by rating walks at most this many item rows (then the bitmap of
-`page_sql._rated_walk_branch` answers)."""
+"""ALL of several tags by rating walks at least this many item rows before the bitmap of
+`sql._rated_walk_branch` answers (`rated_all_walk_cap`)."""
 
 RATED_WALK_MAX_ROWS = 5_000
 """By rating (the junction has no quality column), a page walks the item table's quality
@@ -65,6 +73,24 @@ microseconds (2.4 us a posting with 2 other tags, 5 with 4)."""
 
 ALL_WALK_MIN_CAP = 100
 """An ALL walk's cap never goes below this many postings: a few tags on small lists."""
+
+SPARSE_ALL_CAP_SHARE = 4
+"""An ALL walk by date not expected to fill a page within its cap (`all_walk_fills`) is
+capped at this fraction of it: the bitmap answers sooner where the tags seldom meet."""
+
+GIN_SKIP_US = 1.0
+"""What `tags @> ARRAY[...]` costs per item of the rarest tag for each other tag whose list
+is longer: the GIN scan skips through the longer lists to the rarest tag's items (its
+"fast scan") instead of reading them whole."""
+
+BITMAP_US_PER_ITEM = 1.7
+"""What the bitmap costs per matching item: its heap row read, tested and sorted."""
+
+MATCHING_SET_MAX_US = 1_500.0
+"""A filter is read as one matching set (see the module's docstring) when the bitmap is
+expected to cost at most this: about what planning and running the walks' statement
+costs on the smallest page (0.6-1.2 ms on the long-tail profile at full scale, where
+the matching set answered in 0.2-0.4 ms, docs/decisions.md)."""
 
 
 def rarest(tag_keys: tuple[int, ...], source: Source, stats: TagStats) -> int:
@@ -112,6 +138,28 @@ def walks_items_for_rating(
     return rated_rows_to_fill(flt, source, stats, limit) <= RATED_WALK_MAX_ROWS
 
 
+def rated_all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats, limit: int) -> int:
+    """How many item rows an ALL walk by rating reads before the bitmap answers. The tags
+    taken as independent, a page is expected after `limit / Π share` rows: within half
+    of `RATED_WALK_MAX_ROWS`, the walk goes to four times that, between
+    `RATED_ALL_WALK_CAP` and `RATED_WALK_MAX_ROWS` (independence is only an estimate);
+    further, or unknown, it is insurance against the tags' going together and reads
+    `RATED_ALL_WALK_CAP`.
+
+    The fixed 2,000 rows fell short of the long tail's pair of ranks 50-51 (expected at
+    ~2,250 rows; 38 ms p95, the bitmap then sorting ~11k items); at ~4,500 it filled
+    (9.8 ms in one sweep, 32-34 ms in two later ones on a busier machine); 5,000 for
+    pairs expected at ~4,400 rows (ranks 70-71) walked all of it and then the bitmap: no
+    gain (25-26 ms either way)."""
+    size = stats.source_items.get(source)
+    if not size:
+        return RATED_ALL_WALK_CAP
+    share = math.prod(stats.items(key, source) / size for key in flt.tag_keys)
+    if share <= 0 or 2 * limit / share > RATED_WALK_MAX_ROWS:
+        return RATED_ALL_WALK_CAP
+    return int(min(RATED_WALK_MAX_ROWS, max(RATED_ALL_WALK_CAP, 4 * limit / share)))
+
+
 def all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats) -> int | None:
     """How many postings of its rarest tag an ALL walk by date reads before the GIN bitmap
     answers instead, or None when the walk is not capped (one tag, or a cap that is not
@@ -130,6 +178,59 @@ def all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats) -> int | N
     if cap >= stats.items(rarest(flt.tag_keys, source, stats), source):
         return None
     return cap
+
+
+def bitmap_us(flt: ContentFilter, source: Source, stats: TagStats) -> float:
+    """What the bitmap is expected to cost in `source` (`GIN_US_PER_ENTRY`, `GIN_SKIP_US`,
+    `BITMAP_US_PER_ITEM`), from the exact counts: ANY reads every tag's list and at most
+    all their items; ALL reads the rarest tag's list, each other list or a skip per
+    rarest item, whichever is less, and at most the rarest tag's items."""
+    walked = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
+    counts = [stats.items(key, source) for key in walked]
+    if flt.match is TagMatch.ALL:
+        rare = min(counts, default=0)
+        lists = sum(min(count * GIN_US_PER_ENTRY, rare * GIN_SKIP_US) for count in counts)
+        return lists + rare * BITMAP_US_PER_ITEM
+    return sum(counts) * (GIN_US_PER_ENTRY + BITMAP_US_PER_ITEM)
+
+
+def reads_matching_set(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> bool:
+    """Whether the page is read as one matching set (`MATCHING_SET_MAX_US`): tags whose
+    UUIDs are known (the GIN index is searched by them), no creator (a creator's items
+    are walked, `walks_creator_items`), and a cheap bitmap over every source."""
+    if not shape.tag_ids or any(walks_creator_items(flt, source) for source in flt.sources):
+        return False
+    cost = sum(bitmap_us(flt, source, stats) for source in flt.sources)
+    return cost <= MATCHING_SET_MAX_US
+
+
+def all_walk_fills(
+    flt: ContentFilter, source: Source, stats: TagStats, limit: int, cap: int
+) -> bool:
+    """Whether an ALL walk by date may fill `limit` rows within `cap` postings of its
+    rarest tag: the tags taken as independent, a page is expected within
+    `SPARSE_ALL_CAP_SHARE` times the cap. When not, the walk is capped at that fraction
+    of `cap`, so the bitmap answers sooner. (Shortened whenever the expectation passed
+    the cap itself, ALL 5 of the long tail's ranks 20-24, expected at 1.2 times the
+    cap, filled within it before and paid the bitmap after: 28 -> 46 ms p95.)
+
+    Independence errs both ways (see `all_walk_cap`): tags that go together fill from the
+    first postings (the genonaut profile's ALL 20, 19 tags on 75% of the items: ~6k
+    postings expected, under its ~20k cap); tags that meet more often than expected but
+    not often enough to fill within the smaller cap pay the bitmap, whose matching items
+    are then many. Going to the bitmap at once (no walk) would leave that unbounded (all
+    of the rarest tag's items sorted when the tags go together); the short walk keeps a
+    page of strongly related tags at a few hundred postings. Without the source's size
+    there is no estimate: the full cap."""
+    size = stats.source_items.get(source)
+    if not size:
+        return True
+    driver = rarest(flt.tag_keys, source, stats)
+    share = 1.0
+    for key in flt.tag_keys:
+        if key != driver:
+            share *= stats.items(key, source) / size
+    return share > 0 and limit / share <= cap * SPARSE_ALL_CAP_SHARE
 
 
 def walks_creator_items(flt: ContentFilter, source: Source) -> bool:
@@ -158,6 +259,8 @@ def filter_shape(flt: ContentFilter, stats: TagStats) -> FilterShape:
         search=flt.search is not None,
         exclude_tags=bool(flt.exclude_tag_keys),
         tag_ids=bool(flt.tag_keys) and all(key in stats.ids for key in flt.tag_keys),
+        exclude_ids=bool(flt.exclude_tag_keys)
+        and all(key in stats.ids for key in flt.exclude_tag_keys),
     )
 
 
@@ -178,6 +281,8 @@ def filter_params(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> di
         params[FilterParam.TAG_COUNT] = len(flt.tag_keys)
         if shape.tag_ids:
             params[FilterParam.TAG_IDS] = [stats.ids[key] for key in flt.tag_keys]
+    if shape.exclude_ids:
+        params[FilterParam.EXCLUDE_IDS] = [stats.ids[key] for key in flt.exclude_tag_keys]
     return params
 
 
@@ -200,8 +305,37 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
     if walk.bound is not None:
         params[param(name, WalkParam.BOUND_VALUE)] = walk.bound.value
         params[param(name, WalkParam.BOUND_ID)] = walk.bound.id
-    branches: list[BranchShape] = []
+    matching_set = reads_matching_set(flt, stats, shape_of_filter)
+    if matching_set:
+        test = _set_test(flt)
+        branches = [
+            BranchShape(source, BranchKind.BITMAP, test, whose=flt.whose(source) or Whose.ANYONE)
+            for source in flt.sources
+        ]
+    else:
+        branches = _walk_branches(flt, walk, stats, shape_of_filter, params, name)
+    shape = WalkShape(
+        name=name,
+        sort=walk.sort,
+        descending=walk.descending,
+        bound_source=walk.bound.source if walk.bound is not None else None,
+        include_bound=walk.include_bound,
+        filter=shape_of_filter,
+        branches=tuple(branches),
+        matching_set=matching_set,
+    )
+    return WalkPlan(shape, params, strategy_of(shape))
 
+
+def _walk_branches(
+    flt: ContentFilter,
+    walk: Walk,
+    stats: TagStats,
+    shape_of_filter: FilterShape,
+    params: dict[str, Any],
+    name: str,
+) -> list[BranchShape]:
+    branches: list[BranchShape] = []
     for source in flt.sources:
         index = len(branches)
 
@@ -211,16 +345,11 @@ def plan_walk(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) -> Wal
         branch = _branch(flt, source, walk, stats, shape_of_filter, value)
         if branch is not None:
             branches.append(replace(branch, whose=flt.whose(source) or Whose.ANYONE))
-    shape = WalkShape(
-        name=name,
-        sort=walk.sort,
-        descending=walk.descending,
-        bound_source=walk.bound.source if walk.bound is not None else None,
-        include_bound=walk.include_bound,
-        filter=shape_of_filter,
-        branches=tuple(branches),
-    )
-    return WalkPlan(shape, params, strategy_of(shape))
+    return branches
+
+
+def _set_test(flt: ContentFilter) -> TagTest:
+    return TagTest.ALL_ARRAY if flt.match is TagMatch.ALL else TagTest.ANY
 
 
 def _branch(
@@ -242,19 +371,21 @@ def _branch(
     if walks_items_for_rating(flt, walk.sort, source, stats, walk.limit):
         if flt.match is not TagMatch.ALL:
             return BranchShape(source, BranchKind.ITEMS, _item_test(flt, source))
-        value(WalkParam.CAP, RATED_ALL_WALK_CAP)
+        value(WalkParam.CAP, rated_all_walk_cap(flt, source, stats, walk.limit))
         test = TagTest.ALL_ARRAY if shape_of_filter.tag_ids else TagTest.ALL_PROBES
         return BranchShape(source, BranchKind.RATED_WALK, test)
     if walk.sort.column == "quality_score":
         test = TagTest.ALL_ARRAY if flt.match is TagMatch.ALL else TagTest.ANY
         return BranchShape(source, BranchKind.BITMAP, test)
     if flt.match is TagMatch.ALL:
+        cap = all_walk_cap(flt, source, stats)
+        if cap is not None and not all_walk_fills(flt, source, stats, walk.limit, cap):
+            cap = max(ALL_WALK_MIN_CAP, cap // SPARSE_ALL_CAP_SHARE)
         driver = rarest(flt.tag_keys, source, stats)
         others = [key for key in flt.tag_keys if key != driver]
         value(WalkParam.DRIVER, driver)
         value(WalkParam.OTHERS, others)
         value(WalkParam.OTHERS_COUNT, len(others))
-        cap = all_walk_cap(flt, source, stats)
         if cap is None:
             return BranchShape(source, BranchKind.POSTINGS, probes_others=True)
         value(WalkParam.CAP, cap)
@@ -272,6 +403,8 @@ def _branch(
 
 def branch_label(shape: WalkShape, branch: BranchShape) -> str:
     """The name of one source's branch (metrics, the bench's strategy column)."""
+    if shape.matching_set:
+        return "tag-array-set"
     if branch.kind is BranchKind.ITEMS:
         if branch.tags is TagTest.NONE:
             return "sort-index-walk"
@@ -289,7 +422,9 @@ def branch_label(shape: WalkShape, branch: BranchShape) -> str:
     return labels[branch.kind]
 
 
+@lru_cache(maxsize=1_024)
 def strategy_of(shape: WalkShape) -> str:
-    """The plan's strategy name: its branches' labels, one per distinct label."""
+    """The plan's strategy name: its branches' labels, one per distinct label (kept per
+    shape: planning a page is on every request's path)."""
     labels = sorted({branch_label(shape, branch) for branch in shape.branches})
     return "+".join(labels) or "nothing"

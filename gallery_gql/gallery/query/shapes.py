@@ -12,7 +12,9 @@ The vocabulary (docs/architecture.md, "The read planner"):
 - the *bitmap* is every item carrying the tags, found through the GIN index on the items'
   tag arrays and sorted: it reads whole posting lists, never walks in order;
 - a *capped walk* reads at most a planned number of rows, and when they do not fill the
-  page the bitmap answers instead, in the same statement.
+  page the bitmap answers instead, in the same statement;
+- the *matching set* is the bitmap of every source at once, with the items' columns: the
+  page and its edge probe are taken from it (`matching_sql`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class FilterParam(StrEnum):
     TAG_KEYS = "tag_keys"
     TAG_COUNT = "tag_count"
     TAG_IDS = "tag_ids"
+    EXCLUDE_IDS = "exclude_ids"
 
 
 class WalkParam(StrEnum):
@@ -104,6 +107,7 @@ class FilterShape:
     search: bool
     exclude_tags: bool
     tag_ids: bool  # the tags' UUIDs are known: array tests bind them (planned by value)
+    exclude_ids: bool = False  # the excluded tags' UUIDs are known (the matching set's test)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class WalkShape:
     include_bound: bool
     filter: FilterShape
     branches: tuple[BranchShape, ...]
+    matching_set: bool = False  # every branch BITMAP, read as one set (`matching_sql`)
 
     @property
     def merges_repeats(self) -> bool:

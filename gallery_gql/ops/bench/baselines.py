@@ -1,7 +1,8 @@
 """Genonaut's two approaches (the system gallery-gql replaces), as it ran them, for
 side-by-side timing: the tag array filtered with `@>`/`&&` inside each UNION branch (left
 to the planner), and the junction `GROUP BY … HAVING count(*) = k`. Both page by OFFSET,
-as it did."""
+as it did, and return the page's items with the columns our page statement reads (the
+tag arrays only when the class asks for tag names), so both sides decode the same rows."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ from typing import Any
 from sqlalchemy import TextClause, text
 
 from gallery_gql.gallery.query.filters import Sort, TagMatch
+from gallery_gql.gallery.query.sql import ITEM_DATA_COLUMNS
 from gallery_gql.ops.bench.classes import QueryClass
 
 _TABLES = (("0", "content_items"), ("1", "content_items_auto"))
+
+
+def _columns(query: QueryClass, alias: str = "") -> str:
+    """The item columns a page of the class reads besides (source, id)."""
+    names = (name for name in ITEM_DATA_COLUMNS if query.tag_names or name != "tags")
+    return ", ".join(f"{alias}{name}" for name in names)
 
 
 def _order(sort: Sort, alias: str = "") -> str:
@@ -29,12 +37,11 @@ def array_union(query: QueryClass) -> TextClause:
         conditions.append("NOT tags && CAST(:exclude_ids AS uuid[])")
     where = " AND ".join(conditions)
     branches = " UNION ALL ".join(
-        f"SELECT {source} AS source, id, created_at, quality_score FROM {table} WHERE {where}"
+        f"SELECT {source} AS source, id, {_columns(query)} FROM {table} WHERE {where}"
         for source, table in _TABLES
     )
     return text(
-        f"SELECT source, id FROM ({branches}) u ORDER BY {_order(query.sort)}"
-        " OFFSET :offset LIMIT :size"
+        f"SELECT * FROM ({branches}) u ORDER BY {_order(query.sort)} OFFSET :offset LIMIT :size"
     )
 
 
@@ -47,11 +54,12 @@ def junction_group_by(query: QueryClass) -> TextClause:
             " AND x.item_id = m.item_id AND x.tag_key = ANY(CAST(:exclude AS int[])))"
         )
     items = " UNION ALL ".join(
-        f"SELECT {source} AS source, id, created_at, quality_score, is_private FROM {table}"
+        f"SELECT {source} AS source, id, {_columns(query)} FROM {table}"
         for source, table in _TABLES
     )
     return text(
-        "SELECT i.source, i.id FROM (SELECT source, item_id FROM content_tags"
+        f"SELECT i.source, i.id, {_columns(query, 'i.')}"
+        " FROM (SELECT source, item_id FROM content_tags"
         " WHERE tag_key = ANY(CAST(:tags AS int[])) GROUP BY source, item_id"
         f" HAVING count(*) >= {needed}) m"
         f" JOIN ({items}) i ON i.source = m.source AND i.id = m.item_id"

@@ -1,8 +1,10 @@
 """The domain read path without GraphQL: `fetch_page` paged to the end in both directions,
-and `count_matches`, equal the plain-Python model for every filter Hypothesis draws."""
+and `count_matches`, equal the plain-Python model for every filter Hypothesis draws, with
+tagged filters read as one matching set and by the walks (each forced in turn)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query import plan
 from gallery_gql.gallery.query.count import count_matches
 from gallery_gql.gallery.query.fetch import fetch_page
 from gallery_gql.gallery.query.filters import (
@@ -26,6 +29,14 @@ from tests.factories import Dataset, build_gallery
 from tests.model import ModelItem, ModelQuery, expected, load_items
 
 SOURCES = {"REGULAR": Source.REGULAR, "AUTO": Source.AUTO}
+
+
+@pytest.fixture(params=["walks", "matching-set"])
+def set_rule(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Tagged filters read by the walks, or as one matching set whatever their counts."""
+    limit = math.inf if request.param == "matching-set" else -1.0
+    monkeypatch.setattr(plan, "MATCHING_SET_MAX_US", limit)
+    return str(request.param)
 
 
 @pytest.fixture
@@ -104,7 +115,10 @@ async def _all_pages(
 )
 @given(data=st.data())
 async def test_pages_and_counts_match_the_model(
-    data: st.DataObject, engine: AsyncEngine, gallery: tuple[Dataset, list[ModelItem]]
+    data: st.DataObject,
+    engine: AsyncEngine,
+    gallery: tuple[Dataset, list[ModelItem]],
+    set_rule: str,
 ) -> None:
     dataset, items = gallery
     r = data.draw(filters(dataset))

@@ -3,6 +3,10 @@ kind, how it tests the tags, its parameters, and the strategy name derived from 
 
 from __future__ import annotations
 
+from uuid import uuid4
+
+import pytest
+
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query import plan
 from gallery_gql.gallery.query.filters import ContentFilter, Sort, TagMatch
@@ -45,6 +49,7 @@ def test_one_tag_walks_its_postings() -> None:
 
 def test_all_walks_the_rarest_tag_probing_the_others_and_caps_where_the_bitmap_is_cheaper() -> None:
     sizes = {AUTO: 1_100_000}
+    ids = {k: uuid4() for k in range(1, 6)}
     both = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, sources=(AUTO,))
     five = ContentFilter(tag_keys=(1, 2, 3, 4, 5), match=TagMatch.ALL, sources=(AUTO,))
     one_rare = TagStats({1: {AUTO: 90}, 2: {AUTO: 900_000}}, sizes)
@@ -53,15 +58,28 @@ def test_all_walks_the_rarest_tag_probing_the_others_and_caps_where_the_bitmap_i
     assert made.params[param("page", WalkParam.DRIVER, 0)] == 1  # the rarest
     assert made.params[param("page", WalkParam.OTHERS, 0)] == [2]
     assert made.strategy == "rarest-tag-walk"
-    # the bitmap reads 5 x 58k entries at 0.025 us (7.3 ms); a posting and its 4 probes
-    # cost 5 us: the walk reads at most 1,450 postings, then the bitmap answers
-    long_tail = TagStats({k: {AUTO: 58_000} for k in range(1, 6)}, sizes)
+    # the bitmap reads 5 x 580k entries at 0.025 us (72 ms); a posting and its 4 probes
+    # cost 5 us: the walk reads at most 14,500 postings, then the bitmap answers; tags on
+    # half the items are expected to fill a page within 26 / 0.5^4 = 416 postings
+    common = TagStats({k: {AUTO: 580_000} for k in range(1, 6)}, sizes)
+    made = _plan(five, common)
+    assert _kinds(made) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
+    assert made.params[param("page", WalkParam.CAP, 0)] == 14_500
+    assert made.strategy == "rarest-tag-walk-capped"
+    # tags on 5% of the items each: a page is expected after 26 / 0.05^4 = 4.6M postings,
+    # far past the cap the bitmap's cost gives (1,450): a quarter of it
+    long_tail = TagStats({k: {AUTO: 58_000} for k in range(1, 6)}, sizes, ids)
     made = _plan(five, long_tail)
     assert _kinds(made) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
-    assert made.params[param("page", WalkParam.CAP, 0)] == 1_450
-    assert made.strategy == "rarest-tag-walk-capped"
+    assert made.params[param("page", WalkParam.CAP, 0)] == 1_450 // plan.SPARSE_ALL_CAP_SHARE
+    # tags on 24% of the items: expected after 26 / 0.236^4 = 8,400 postings, past the
+    # cap (6,500) but within four times it: the full cap
+    quarter = TagStats({k: {AUTO: 260_000} for k in range(1, 6)}, sizes)
+    made = _plan(five, quarter)
+    assert made.params[param("page", WalkParam.CAP, 0)] == 6_500
+    assert 6_500 < 26 / (260_000 / 1_100_000) ** 4 < 4 * 6_500
     small = TagStats({k: {AUTO: 4_000} for k in range(1, 6)}, sizes)
-    assert _plan(five, small).params[param("page", WalkParam.CAP, 0)] == plan.ALL_WALK_MIN_CAP
+    assert plan.all_walk_cap(five, AUTO, small) == plan.ALL_WALK_MIN_CAP
 
 
 def test_any_walks_the_items_only_when_a_page_fills_quickly() -> None:
@@ -101,6 +119,18 @@ def test_by_rating_common_tags_walk_the_quality_index_and_rare_ones_use_the_bitm
     made = _plan(both, common, Sort.LOWEST_RATED)
     assert _kinds(made) == [(AUTO, BranchKind.RATED_WALK)]
     assert made.params[param("page", WalkParam.CAP, 0)] == plan.RATED_ALL_WALK_CAP
+    # a pair on 11% of the items each is expected to fill 26 rows after ~2,150: the walk
+    # goes to four times that, at most RATED_WALK_MAX_ROWS, before the bitmap answers
+    mid = TagStats({1: {AUTO: 110_000}, 2: {AUTO: 110_000}}, {AUTO: 1_000_000})
+    assert plan.rated_rows_to_fill(both, AUTO, mid, 26) <= plan.RATED_WALK_MAX_ROWS
+    cap = _plan(both, mid, Sort.TOP_RATED).params[param("page", WalkParam.CAP, 0)]
+    assert cap == plan.RATED_WALK_MAX_ROWS
+    # expected at ~3,200 rows (9% each), past half the bound: the least cap
+    later = TagStats({1: {AUTO: 90_000}, 2: {AUTO: 90_000}}, {AUTO: 1_000_000})
+    assert plan.rated_all_walk_cap(both, AUTO, later, 26) == plan.RATED_ALL_WALK_CAP
+    # tags expected to meet too seldom keep the least cap
+    sparse = TagStats({1: {AUTO: 30_000}, 2: {AUTO: 30_000}}, {AUTO: 1_000_000})
+    assert plan.rated_all_walk_cap(both, AUTO, sparse, 26) == plan.RATED_ALL_WALK_CAP
     assert made.strategy == "item-walk-rated-capped"
     # ALL goes by its rarest tag, however common the others
     made = _plan(both, rare, Sort.TOP_RATED)
@@ -111,8 +141,6 @@ def test_by_rating_common_tags_walk_the_quality_index_and_rare_ones_use_the_bitm
 
 
 def test_one_creators_tagged_items_walk_that_creators_items() -> None:
-    from uuid import uuid4
-
     flt = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, creator_id=uuid4())
     made = _plan(flt, TagStats({1: {AUTO: 10}, 2: {AUTO: 10}}, {AUTO: 1_000_000}))
     assert [branch.kind for branch in made.shape.branches] == [BranchKind.ITEMS] * 2
@@ -132,3 +160,58 @@ def test_sources_label_their_own_branches() -> None:
         (AUTO, BranchKind.CAPPED_POSTINGS),
     ]
     assert made.strategy == "rarest-tag-walk+rarest-tag-walk-capped"
+
+
+def test_few_matching_items_are_read_as_one_set_through_the_bitmap() -> None:
+    """The long-tail profile's rare classes: the counts bound the bitmap's cost (one tag
+    of 20 items: ~35 us; ALL of mid tags by their rarest: ~0.6 ms), under the set's
+    bound; a common tag's bitmap is far over it, and ALL of a rare and a common tag
+    skips through the common tag's list."""
+    sizes = {Source.REGULAR: 64_000, AUTO: 1_100_000}
+    ids = {k: uuid4() for k in range(1, 30)}
+
+    def stats(counts: dict[int, tuple[int, int]]) -> TagStats:
+        tags = {k: {Source.REGULAR: r, AUTO: a} for k, (r, a) in counts.items()}
+        return TagStats(tags, sizes, ids)
+
+    rare = stats({1: (1, 19)})
+    made = _plan(ContentFilter(tag_keys=(1,)), rare)
+    assert made.shape.matching_set
+    assert made.shape.branches == (
+        BranchShape(Source.REGULAR, BranchKind.BITMAP, TagTest.ANY),
+        BranchShape(AUTO, BranchKind.BITMAP, TagTest.ANY),
+    )
+    assert made.strategy == "tag-array-set"
+    one = plan.GIN_US_PER_ENTRY + plan.BITMAP_US_PER_ITEM
+    assert plan.bitmap_us(ContentFilter(tag_keys=(1,)), AUTO, rare) == pytest.approx(19 * one)
+    mid = stats(dict.fromkeys(range(1, 21), (30, 500)))
+    every = ContentFilter(tag_keys=tuple(range(1, 21)), match=TagMatch.ALL)
+    made = _plan(every, mid, Sort.TOP_RATED)
+    assert made.shape.matching_set
+    assert {branch.tags for branch in made.shape.branches} == {TagTest.ALL_ARRAY}
+    assert not _plan(ContentFilter(tag_keys=tuple(range(1, 21))), mid).shape.matching_set
+    popular = stats({1: (1, 19), 2: (64_000, 1_100_000)})
+    assert not _plan(ContentFilter(tag_keys=(2,)), popular).shape.matching_set
+    both = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL)
+    # the rarest list read whole, a skip per rarest item through the common list
+    skipping = plan.GIN_US_PER_ENTRY + plan.GIN_SKIP_US + plan.BITMAP_US_PER_ITEM
+    assert plan.bitmap_us(both, AUTO, popular) == pytest.approx(19 * skipping)
+    assert _plan(both, popular).shape.matching_set
+    # an excluded tag is tested on the matching items, never searched for
+    excluding = ContentFilter(tag_keys=(1,), exclude_tag_keys=(2,))
+    made = _plan(excluding, popular)
+    assert made.shape.matching_set
+    assert made.shape.filter.exclude_ids
+    assert made.params["exclude_ids"] == [ids[2]]
+
+
+def test_the_matching_set_needs_the_tags_uuids_and_no_creator() -> None:
+    counts = {1: {Source.REGULAR: 1, AUTO: 19}}
+    sizes = {Source.REGULAR: 64_000, AUTO: 1_100_000}
+    flt = ContentFilter(tag_keys=(1,))
+    assert not _plan(flt, TagStats(counts, sizes)).shape.matching_set
+    known = TagStats(counts, sizes, {1: uuid4()})
+    assert _plan(flt, known).shape.matching_set
+    mine = ContentFilter(tag_keys=(1,), creator_id=uuid4())
+    assert _plan(mine, known).strategy == "creator-walk"
+    assert not _plan(ContentFilter(), known).shape.matching_set

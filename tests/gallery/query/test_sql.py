@@ -12,7 +12,14 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from gallery_gql.gallery.keys import Source
-from gallery_gql.gallery.query.filters import ContentFilter, Position, Sort, TagMatch
+from gallery_gql.gallery.query.filters import (
+    Collection,
+    ContentFilter,
+    Position,
+    Sort,
+    TagMatch,
+)
+from gallery_gql.gallery.query.matching_sql import matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import BranchKind, TagTest, Walk, WalkPlan
 from gallery_gql.gallery.query.sql import count_statement, page_statement, walk_statement
@@ -83,11 +90,17 @@ def test_every_parameter_of_the_statement_is_planned() -> None:
         source_items={Source.REGULAR: 1_000_000, Source.AUTO: 1_000_000},
         ids=known.ids,
     )
+    common = TagStats(
+        tags={k: {Source.REGULAR: 600_000, Source.AUTO: 600_000} for k in range(1, 9)},
+        source_items={Source.REGULAR: 1_000_000, Source.AUTO: 1_000_000},
+        ids=known.ids,
+    )
     bound = Position(NOW, Source.REGULAR, 3)
     kinds = set()
     cases = (
         (Sort.NEWEST, STATS),
-        (Sort.NEWEST, long_tail),  # ALL capped: the walk, else the bitmap
+        (Sort.NEWEST, common),  # ALL capped: the walk, else the bitmap
+        (Sort.NEWEST, long_tail),  # ALL of tags that seldom meet: a shorter cap
         (Sort.NEWEST, rare),  # ANY of rare tags: each tag's postings, one LATERAL walk
         (Sort.TOP_RATED, rare),
         (Sort.TOP_RATED, known),
@@ -106,6 +119,48 @@ def test_every_parameter_of_the_statement_is_planned() -> None:
             kinds |= {(branch.kind, branch.tags) for branch in main.shape.branches}
     assert {kind for kind, _ in kinds} == set(BranchKind)
     assert {test for _, test in kinds} == set(TagTest)
+
+
+def test_every_parameter_of_the_matching_set_statement_is_planned() -> None:
+    """First and later pages (a bound: the probe reads the same set), both sorts, with
+    excluded tags tested on the array (UUIDs known) or probed, collections and privacy."""
+    ids = {k: uuid4() for k in range(1, 9)}
+    viewer = uuid4()
+    filters = [
+        ContentFilter(tag_keys=(1,)),
+        ContentFilter(tag_keys=(1, 2, 3), match=TagMatch.ALL, exclude_tag_keys=(4,)),
+        ContentFilter(tag_keys=(7, 8), exclude_creator_id=uuid4(), viewer_id=viewer),
+        ContentFilter(
+            tag_keys=(2,),
+            collections=frozenset({Collection.COMMUNITY_REGULAR, Collection.COMMUNITY_AUTO}),
+            viewer_id=viewer,
+            search="red fox",
+        ),
+    ]
+    excluded_unknown = TagStats(STATS.tags, STATS.source_items, {k: ids[k] for k in (1, 2, 3)})
+    for stats in (TagStats(STATS.tags, STATS.source_items, ids), excluded_unknown):
+        for flt in filters[:2]:
+            for sort in (Sort.NEWEST, Sort.LOWEST_RATED):
+                value = NOW if sort is Sort.NEWEST else 0.5
+                for bound in (None, Position(value, Source.AUTO, 3)):
+                    main = plan_walk(flt, Walk(sort, True, bound, 26), stats, "page")
+                    assert main.shape.matching_set
+                    probe = None
+                    params = main.params
+                    if bound is not None:
+                        probe = plan_walk(flt, Walk(sort, False, bound, 1, True), stats, "probe")
+                        params = {**params, **probe.params}
+                    stmt = matching_set_statement(main.shape, probe and probe.shape, False)
+                    assert _required(stmt) <= params.keys()
+    for flt in filters[2:]:
+        main = plan_walk(
+            flt,
+            Walk(Sort.NEWEST, True, None, 26),
+            TagStats(STATS.tags, STATS.source_items, ids),
+            "page",
+        )
+        assert main.shape.matching_set
+        assert _required(matching_set_statement(main.shape, None, True)) <= main.params.keys()
 
 
 def _required(stmt: ClauseElement) -> set[str]:
