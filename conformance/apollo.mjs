@@ -1,12 +1,13 @@
 // Apollo Client (core, no React) against a GraphQL-over-HTTP endpoint, as a JavaScript app
 // would drive it; prints one JSON report:
-//   {pages, merged, cachedItems, persisted: {first, second, requests}, error}
-//   node apollo.mjs http://127.0.0.1:8000/graphql [PAGE_SIZE]
+//   {pages, merged, cachedItems, persisted: {first, second, requests}, error, renamed}
+//   node apollo.mjs http://127.0.0.1:8000/graphql [PAGE_SIZE [TOKEN]]
 // pages: each page's item ids (a first page, then fetchMore twice with `after`); merged:
 // the connection as the cache holds it after merging them (relayStylePagination);
 // cachedItems: the normalized ContentItem entries. persisted.requests: every HTTP request
 // the automatic persisted queries link made, in order. error: a bad page size as the
-// client reports it.
+// client reports it. renamed (with a bearer TOKEN of an admin or the first item's creator):
+// the first item retitled by `updateContent`, and its title as the cache then holds it.
 import { createHash } from "node:crypto";
 import { ApolloClient, HttpLink, InMemoryCache, gql } from "@apollo/client/core/index.js";
 import { createPersistedQueryLink } from "@apollo/client/link/persisted-queries/index.js";
@@ -14,6 +15,7 @@ import { relayStylePagination } from "@apollo/client/utilities/index.js";
 
 const url = process.argv[2];
 const pageSize = Number(process.argv[3] ?? 4);
+const token = process.argv[4];
 if (!url) {
   console.error("usage: node apollo.mjs URL [PAGE_SIZE]");
   process.exit(2);
@@ -25,6 +27,11 @@ const PAGE = gql`
       edges { cursor node { id title } }
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     }
+  }
+`;
+const RENAME = gql`
+  mutation ApolloRename($input: UpdateContentInput!) {
+    updateContent(input: $input) { item { id title } errors { code } }
   }
 `;
 const PERSISTED = gql`
@@ -71,7 +78,8 @@ function client(link) {
 const ids = (data) => data.contentItems.edges.map((edge) => edge.node.id);
 
 // (1) Paging, normalized and merged by the cache.
-const paging = client(new HttpLink({ uri: url, fetch: recordingFetch([]) }));
+const headers = token ? { authorization: `Bearer ${token}` } : {};
+const paging = client(new HttpLink({ uri: url, headers, fetch: recordingFetch([]) }));
 const watched = paging.watchQuery({ query: PAGE, variables: { first: pageSize } });
 const firstPage = await watched.result();
 const pages = [ids(firstPage.data)];
@@ -111,6 +119,24 @@ try {
   };
 }
 
+// (4) A mutation whose answer updates the normalized item in place.
+let renamed = null;
+if (token) {
+  const id = pages[0][0];
+  const title = "Retitled by Apollo Client";
+  const answer = await paging.mutate({ mutation: RENAME, variables: { input: { id, title } } });
+  const cached = paging.cache.readFragment({
+    id: paging.cache.identify({ __typename: "ContentItem", id }),
+    fragment: gql`fragment ApolloRenamed on ContentItem { title }`,
+  });
+  renamed = {
+    id,
+    errors: answer.data.updateContent.errors.map((e) => e.code),
+    title: answer.data.updateContent.item?.title ?? null,
+    cachedTitle: cached?.title ?? null,
+  };
+}
+
 console.log(
   JSON.stringify({
     pages,
@@ -118,5 +144,6 @@ console.log(
     cachedItems,
     persisted: { first: ids(persistedFirst.data), second: ids(persistedSecond.data), requests },
     error,
+    renamed,
   }),
 );

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from gallery_gql.app import create_app
+from gallery_gql.auth import mint_token
 from gallery_gql.settings import Settings
 from tests.conftest import GraphQLClient
+from tests.factories import Dataset
 from tests.web.support import (
     CONFORMANCE,
     requires_conformance,
@@ -27,17 +29,24 @@ EVERYTHING = "query ($first: Int) { contentItems(first: $first) { edges { node {
 
 
 @pytest.fixture
-async def database_url(module_database_url: str) -> str:
-    await seed_gallery(module_database_url, regular=10, auto=20)
+async def gallery(module_database_url: str) -> Dataset:
+    return await seed_gallery(module_database_url, regular=10, auto=20)
+
+
+@pytest.fixture
+def database_url(gallery: Dataset, module_database_url: str) -> str:
     return module_database_url
 
 
 @pytest.fixture
-def report(settings: Settings) -> dict[str, Any]:
-    """What conformance/apollo.mjs saw of the app served on loopback."""
+def report(settings: Settings, gallery: Dataset) -> dict[str, Any]:
+    """What conformance/apollo.mjs saw of the app served on loopback, signed in as the
+    admin (who may retitle any item)."""
+    admin = mint_token(gallery.users[0], settings)
+    script = str(CONFORMANCE / "apollo.mjs")
     with serve_in_thread(create_app(settings)) as url:
         run = subprocess.run(
-            ["node", str(CONFORMANCE / "apollo.mjs"), f"{url}/graphql", str(PAGE_SIZE)],
+            ["node", script, f"{url}/graphql", str(PAGE_SIZE), admin],
             capture_output=True,
             text=True,
             timeout=120,
@@ -81,3 +90,11 @@ async def test_apollo_client_pages_persists_and_reports_codes(
     error = report["error"]
     assert error["name"] == "ApolloError"
     assert error["graphQLErrorCodes"] == ["BAD_USER_INPUT"]
+
+    # The mutation's answer updates the item where the cache holds it.
+    assert report["renamed"] == {
+        "id": expected[0],
+        "errors": [],
+        "title": "Retitled by Apollo Client",
+        "cachedTitle": "Retitled by Apollo Client",
+    }
