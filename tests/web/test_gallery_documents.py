@@ -4,6 +4,7 @@ manifest holds, and nothing else; with only trusted documents allowed, the page 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,28 @@ def test_with_only_trusted_documents_the_page_still_works(
         open_first_item(browser)
         sent = assert_sent_by_trusted_hash(browser)
     assert {"GalleryPage", "Viewer", "GalleryItem"} <= sent
+
+
+def test_an_unknown_hash_is_sent_again_in_full_and_a_long_url_goes_by_post(
+    browser: Any, live_server: LiveServer
+) -> None:
+    browser.get(live_server.url + "/")
+    wait_gallery(browser)
+    browser.execute_script("performance.clearResourceTimings()")
+    # Not in the manifest; a fresh name so no worker has it registered yet.
+    document = f"query Unlisted{time.monotonic_ns()} {{ viewer {{ username }} }}"
+    answers = browser.execute_async_script(
+        """const [document, done] = [arguments[0], arguments[arguments.length - 1]];
+        import("/static/gallery/api.js").then(async ({ gql }) => done([
+          await gql(document),
+          await gql(document, { padding: "x".repeat(7000) }),
+        ])).catch((error) => done(String(error)));""",
+        document,
+    )
+    assert answers == [{"viewer": None}, {"viewer": None}], answers
+    sent = [
+        ("extensions" in r["params"], "query" in r["params"], r["status"])
+        for r in graphql_requests(browser)
+    ]
+    # By hash (404), again in full by POST (registered), by hash (its URL too long: POST).
+    assert sent == [(True, False, 404), (False, False, 200), (False, False, 200)]
