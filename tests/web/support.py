@@ -1,7 +1,9 @@
-"""Helpers for the browser tests: the skip marker, the live server handle, waits."""
+"""Helpers for the browser and conformance tests: the skip markers, the live server handle,
+waits."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -14,14 +16,16 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.auth import mint_token
 from gallery_gql.settings import Settings
-from tests.factories import Dataset
+from tests.factories import Dataset, build_gallery
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CONFORMANCE = Path(__file__).resolve().parents[2] / "conformance"
 
 
 def _browser_missing() -> str | None:
@@ -36,8 +40,32 @@ def _browser_missing() -> str | None:
     return None
 
 
+def conformance_missing(package: str) -> str | None:
+    """Why a check with conformance/'s npm `package` cannot run, or None."""
+    if shutil.which("node") is None:
+        return "needs Node.js 18+ (node is not on PATH)"
+    if not (CONFORMANCE / "node_modules" / package).is_dir():
+        return f"needs conformance/node_modules/{package}: run `make conformance-deps` (npm)"
+    return None
+
+
+def requires_conformance(package: str) -> pytest.MarkDecorator:
+    """Skip, saying why, unless conformance/'s npm `package` can run."""
+    missing = conformance_missing(package)
+    return pytest.mark.skipif(missing is not None, reason=missing or "")
+
+
 _MISSING = _browser_missing()
 requires_browser = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+
+
+async def seed_gallery(database_url: str, regular: int, auto: int) -> Dataset:
+    """build_gallery's users, tags and items written into the database at database_url."""
+    engine = create_async_engine(database_url)
+    try:
+        return await build_gallery(engine, regular=regular, auto=auto)
+    finally:
+        await engine.dispose()
 
 
 @contextmanager

@@ -23,29 +23,16 @@ from gallery_gql.app import create_app
 from gallery_gql.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.factories import Dataset, build_gallery
-from tests.web.support import serve_in_thread
+from tests.web.support import CONFORMANCE, requires_conformance, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFORMANCE = ROOT / "conformance"
 RELAY_COMPILER = CONFORMANCE / "node_modules" / ".bin" / "relay-compiler"
 # Audits whose documents ask `__type`: with introspection off they meet a validation error.
 INTROSPECTING_AUDITS = {"2EA1", "28B9", "D6D5", "6A70"}
 
 
-def _missing(package: str) -> str | None:
-    if shutil.which("node") is None:
-        return "needs Node.js 18+ (node is not on PATH)"
-    if not (CONFORMANCE / "node_modules" / package).is_dir():
-        return f"needs conformance/node_modules/{package}: run `make conformance-deps` (npm)"
-    return None
-
-
-requires_audit = pytest.mark.skipif(
-    _missing("graphql-http") is not None, reason=_missing("graphql-http") or ""
-)
-requires_relay = pytest.mark.skipif(
-    _missing("relay-compiler") is not None, reason=_missing("relay-compiler") or ""
-)
+requires_audit = requires_conformance("graphql-http")
+requires_relay = requires_conformance("relay-compiler")
 
 
 @pytest.fixture

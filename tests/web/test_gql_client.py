@@ -12,12 +12,10 @@ import pytest
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.app import create_app
 from gallery_gql.settings import Settings
-from tests.factories import build_gallery
-from tests.web.support import serve_in_thread
+from tests.web.support import seed_gallery, serve_in_thread
 
 PAGE = gql(
     """
@@ -43,9 +41,7 @@ ACCEPT = {
 
 @pytest.fixture(scope="module")
 async def gallery_url(module_database_url: str) -> str:
-    engine = create_async_engine(module_database_url)
-    await build_gallery(engine, regular=15, auto=30)
-    await engine.dispose()
+    await seed_gallery(module_database_url, regular=15, auto=30)
     return module_database_url
 
 
