@@ -4,7 +4,7 @@ probe."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,7 +15,7 @@ from gallery_gql.gallery.lookups import item_from_columns
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
 from gallery_gql.gallery.query.matching_sql import matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
-from gallery_gql.gallery.query.shapes import Walk
+from gallery_gql.gallery.query.shapes import Walk, WalkParam, WalkPlan, param
 from gallery_gql.gallery.query.sql import page_statement
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.records import ItemRecord
@@ -57,7 +57,7 @@ async def fetch_page(
     probe = None
     if bound is not None:
         back = Walk(sort, not descending, bound, 1, include_bound=True)
-        probe = plan_walk(flt, back, stats, "probe")
+        probe = probe_plan(main, flt, back, stats)
         params = {**params, **probe.params}
     probe_shape = probe.shape if probe is not None else None
     if main.shape.matching_set and (probe_shape is None or probe_shape.matching_set):
@@ -76,6 +76,28 @@ async def fetch_page(
     if request.backward:
         return Page(positions[::-1], across, more, items, main.strategy)
     return Page(positions, more, across, items, main.strategy)
+
+
+def probe_plan(main: WalkPlan, flt: ContentFilter, back: Walk, stats: TagStats) -> WalkPlan:
+    """The edge probe's plan: `plan_walk`'s for `back` named "probe". A page read as one
+    matching set has a probe over the same set (its branches and filter depend on the
+    filter and counts alone), so only the walk's own fields and parameters differ: the
+    filter is not planned a second time (~15-35 us a page, docs/benchmarks.md)."""
+    if not main.shape.matching_set or back.bound is None:
+        return plan_walk(flt, back, stats, "probe")
+    shape = replace(
+        main.shape,
+        name="probe",
+        descending=back.descending,
+        bound_source=back.bound.source,
+        include_bound=back.include_bound,
+    )
+    params = {
+        param("probe", WalkParam.LIMIT): back.limit,
+        param("probe", WalkParam.BOUND_VALUE): back.bound.value,
+        param("probe", WalkParam.BOUND_ID): back.bound.id,
+    }
+    return WalkPlan(shape, params, main.strategy)
 
 
 def _page_rows(rows: Sequence[Any], descending: bool) -> tuple[list[tuple[Any, ...]], bool]:
