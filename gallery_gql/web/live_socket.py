@@ -71,6 +71,8 @@ def operation_type(payload: Mapping[str, Any], max_tokens: int) -> OperationType
     return None if operation is None else operation.operation
 
 
+NOT_TRUSTED = "only trusted documents run here: send one of the bundled clients' operations"
+
 REFUSALS = {
     OperationType.QUERY: "queries are not run over WebSocket: send them by HTTP GET or POST",
     OperationType.MUTATION: "mutations are not run over WebSocket: send them by HTTP POST",
@@ -80,24 +82,34 @@ REFUSALS = {
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, None]):
     """graphql-transport-ws with a `ping` from the server every `ping_seconds`; queries
     and mutations refused (they go by HTTP, under its rate limit, deadline and, for
-    mutations, consistency token): the socket runs subscriptions only."""
+    mutations, consistency token): the socket runs subscriptions only, and with
+    `trusted_documents_only` only the trusted ones."""
 
     ping_seconds = 15.0
     max_tokens = 2000
+    trusted_texts: frozenset[str] | None = None
+    """With `trusted_documents_only`: the only documents a socket may run, as over HTTP."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload = message.get("payload")
         known = message.get("id") in self.operations
         if self.connection_acknowledged and not known and isinstance(payload, Mapping):
-            operation = operation_type(payload, self.max_tokens)
-            if operation is not None and operation in REFUSALS:
-                refusal = REFUSALS[operation]
-                error = GraphQLError(refusal, extensions={"code": ErrorCode.BAD_REQUEST.value})
+            refusal = self._refusal(payload)
+            if refusal is not None:
+                error = GraphQLError(refusal[1], extensions={"code": refusal[0].value})
                 await self.send_message(
                     ErrorMessage(id=message["id"], type="error", payload=[error.formatted])
                 )
                 return
         await super().handle_subscribe(message)
+
+    def _refusal(self, payload: Mapping[str, Any]) -> tuple[ErrorCode, str] | None:
+        if self.trusted_texts is not None and payload.get("query") not in self.trusted_texts:
+            return ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, NOT_TRUSTED
+        operation = operation_type(payload, self.max_tokens)
+        if operation is not None and operation in REFUSALS:
+            return ErrorCode.BAD_REQUEST, REFUSALS[operation]
+        return None
 
     async def handle_task_exception(self, error: Exception) -> None:
         if isinstance(error, WebSocketDisconnected):
@@ -126,6 +138,12 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, No
         await super().shutdown()
 
 
-def pinging_handler(ping_seconds: float, max_tokens: int) -> type[PingingTransportWSHandler]:
-    attributes = {"ping_seconds": ping_seconds, "max_tokens": max_tokens}
+def pinging_handler(
+    ping_seconds: float, max_tokens: int, trusted_texts: frozenset[str] | None
+) -> type[PingingTransportWSHandler]:
+    attributes = {
+        "ping_seconds": ping_seconds,
+        "max_tokens": max_tokens,
+        "trusted_texts": trusted_texts,
+    }
     return type("PingingHandler", (PingingTransportWSHandler,), attributes)

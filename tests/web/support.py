@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from gallery_gql.auth import mint_token
 from gallery_gql.settings import Settings
 from tests.factories import Dataset, build_gallery
 
@@ -142,3 +143,32 @@ def tile_ids(driver: Any) -> list[str]:
         "return [...document.querySelectorAll('#grid .tile')].map(t => t.dataset.id)"
     )
     return ids
+
+
+@contextmanager
+def signed_in(driver: Any, server: LiveServer) -> Iterator[str]:
+    """The page loaded with the first user's token in localStorage (cleared on exit), its
+    gallery shown; the token."""
+    token = mint_token(server.dataset.users[0], server.settings)
+    driver.get(server.url + "/")
+    driver.execute_script("localStorage.setItem('gallery-gql.token', arguments[0])", token)
+    try:
+        driver.refresh()
+        wait_gallery(driver)
+        wait_for(driver, lambda d: "user0" in d.find_element("id", "viewer").text, "no viewer")
+        yield token
+    finally:
+        driver.execute_script("localStorage.clear()")
+
+
+def open_first_item(driver: Any) -> str:
+    """Click the grid's first tile and wait for its item view; the item's id."""
+    tile = driver.find_elements("css selector", "#grid .tile")[0]
+    item_id: str = tile.get_attribute("data-id")
+    tile.click()
+    wait_for(
+        driver,
+        lambda d: d.find_elements("css selector", f'#item-body .item[data-id="{item_id}"]'),
+        "the item view did not open",
+    )
+    return item_id

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from gallery_gql.auth import mint_token
 from tests.web.support import (
     LiveServer,
+    open_first_item,
     requires_browser,
     screenshot,
+    signed_in,
     tile_ids,
     wait_for,
     wait_gallery,
@@ -154,14 +155,7 @@ def test_next_then_previous_returns_to_the_same_first_tile(
 def test_an_item_view_shows_the_items_tags(browser: Any, live_server: LiveServer) -> None:
     browser.get(live_server.url + "/?tag=tag-0")
     wait_gallery(browser, "tag=tag-0")
-    tile = browser.find_elements("css selector", "#grid .tile")[0]
-    item_id = tile.get_attribute("data-id")
-    tile.click()
-    wait_for(
-        browser,
-        lambda d: d.find_elements("css selector", f'#item-body .item[data-id="{item_id}"]'),
-        "the item view did not open",
-    )
+    item_id = open_first_item(browser)
     assert "#/item/" in browser.current_url
     item = live_server.gql(
         """query ($id: ID!) { contentItem(id: $id) {
@@ -183,13 +177,7 @@ def test_an_item_view_shows_the_items_tags(browser: Any, live_server: LiveServer
 def test_with_a_token_the_four_collections_toggle_independently(
     browser: Any, live_server: LiveServer
 ) -> None:
-    token = mint_token(live_server.dataset.users[0], live_server.settings)
-    browser.get(live_server.url + "/")
-    browser.execute_script("localStorage.setItem('gallery-gql.token', arguments[0])", token)
-    try:
-        browser.refresh()
-        wait_gallery(browser)
-        wait_for(browser, lambda d: "user0" in d.find_element("id", "viewer").text, "no viewer")
+    with signed_in(browser, live_server) as token:
         # A diagonal: my regular items and the community's auto-generated ones.
         browser.find_element("id", "show-my-auto").click()
         wait_gallery(browser, "show=my-regular")
@@ -206,8 +194,6 @@ def test_with_a_token_the_four_collections_toggle_independently(
         browser.find_element("id", "show-community-auto").click()
         wait_gallery(browser, "show=none")
         assert tile_ids(browser) == []
-    finally:
-        browser.execute_script("localStorage.clear()")
 
 
 def test_an_unknown_tag_name_is_reported_not_an_empty_page(

@@ -238,7 +238,7 @@ async function showViewer() {
     return;
   }
   try {
-    const data = await gql("query Viewer { viewer { username } }");
+    const data = await gql(`query Viewer { viewer { username } }`);
     $("viewer").textContent = data.viewer ? `Signed in as ${data.viewer.username}` : "Unknown user";
   } catch (error) {
     $("viewer").textContent = "Token rejected";
