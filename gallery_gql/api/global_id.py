@@ -13,7 +13,7 @@ _MAX_LENGTH = 200
 
 
 def encode_global_id(type_name: str, key: str) -> str:
-    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+    return binascii.b2a_base64(f"{type_name}:{key}".encode(), newline=False).decode()
 
 
 def decode_global_id(value: str) -> tuple[str, str]:
@@ -31,7 +31,14 @@ def decode_global_id(value: str) -> tuple[str, str]:
 
 
 def item_global_id(key: ItemKey) -> str:
-    return encode_global_id("ContentItem", f"{key.source.name}:{key.id}")
+    return item_global_id_of(key.source, key.id)
+
+
+def item_global_id_of(source: Source, item_id: int) -> str:
+    """`item_global_id` without building the key (each item of a page has its id)."""
+    return binascii.b2a_base64(
+        f"ContentItem:{source.name}:{item_id}".encode(), newline=False
+    ).decode()
 
 
 def decode_item_key(key: str) -> ItemKey:

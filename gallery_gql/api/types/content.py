@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gallery_gql.api.context import Ctx
-from gallery_gql.api.global_id import item_global_id
+from gallery_gql.api.global_id import item_global_id_of
 from gallery_gql.api.types.enums import ContentSource
 from gallery_gql.api.types.node import Node
 from gallery_gql.api.types.tag import Tag
@@ -46,7 +46,7 @@ class ContentItem(Node):
 
     def __init__(self, record: ItemRecord) -> None:  # dataclasses keep an explicit __init__
         self.record = record
-        self.id = strawberry.ID(item_global_id(record.key))
+        self.id = strawberry.ID(item_global_id_of(record.source, record.id))
         self.database_id = record.id
         self.source = ContentSource.from_domain(record.source)
         self.title = record.title

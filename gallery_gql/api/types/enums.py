@@ -20,7 +20,10 @@ class ContentSource(Enum):
 
     @classmethod
     def from_domain(cls, source: Source) -> ContentSource:
-        return cls(source.name)
+        return _CONTENT_SOURCES[source]  # a lookup: each item of a page converts its source
+
+
+_CONTENT_SOURCES = {source: ContentSource(source.name) for source in Source}
 
 
 @strawberry.enum(
