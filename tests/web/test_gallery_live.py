@@ -42,7 +42,7 @@ def served_app(gallery_data: tuple[str, Dataset, Path]) -> Iterator[tuple[LiveSe
 @pytest.fixture(autouse=True)
 def leave_the_page(browser: Any) -> Iterator[None]:
     """Close the page (and its socket) while the server still runs, and leave no log
-    behind: the session's other page tests assert that the browser logged no error (the
+    behind: the run's other page tests assert that the browser logged no error (the
     items created here have no thumbnail file)."""
     yield
     browser.get("about:blank")
