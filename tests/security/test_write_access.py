@@ -19,20 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gallery_gql.api.global_id import item_global_id
 from gallery_gql.db.tables import CONTENT_TABLES
 from gallery_gql.gallery.keys import ItemKey, Source
+from tests.api.mutations.calls import BULK_RETAG, RETAG, UPDATE
 from tests.conftest import GraphQLClient
 from tests.security.conftest import World
 
-ITEM = "item { id title prompt version tags { name } }"
-ERRORS = "errors { code field message }"
-RETAG = f"""mutation Retag($input: RetagContentInput!) {{
-  retagContent(input: $input) {{ {ITEM} version replayed {ERRORS} }}
-}}"""
-UPDATE = f"""mutation Update($input: UpdateContentInput!) {{
-  updateContent(input: $input) {{ {ITEM} {ERRORS} }}
-}}"""
-BULK_RETAG = f"""mutation BulkRetag($input: BulkRetagContentInput!) {{
-  bulkRetagContent(input: $input) {{ count results {{ index {ERRORS} }} {ERRORS} }}
-}}"""
 OWNER_VIEW = "query V($id: ID!) { contentItem(id: $id) { title version tags { name } } }"
 
 
