@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, cast
 
 import orjson
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
@@ -31,6 +31,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.api.viewer import AuthenticationError, load_viewer
+from gallery_gql.web.graphql_http.persisted import NOT_IN_LIST, PersistedDocuments
 
 
 async def authenticate(context: GalleryContext) -> None:
@@ -71,24 +72,26 @@ def operation_type(payload: Mapping[str, Any], max_tokens: int) -> OperationType
     return None if operation is None else operation.operation
 
 
-NOT_TRUSTED = "only trusted documents run here: send one of the bundled clients' operations"
-
 REFUSALS = {
     OperationType.QUERY: "queries are not run over WebSocket: send them by HTTP GET or POST",
     OperationType.MUTATION: "mutations are not run over WebSocket: send them by HTTP POST",
 }
 
 
+class _DocumentsView(Protocol):
+    """The endpoint (web/graphql_http/router.py) that runs the socket."""
+
+    documents: PersistedDocuments
+
+
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, None]):
     """graphql-transport-ws with a `ping` from the server every `ping_seconds`; queries
     and mutations refused (they go by HTTP, under its rate limit, deadline and, for
     mutations, consistency token): the socket runs subscriptions only, and with
-    `trusted_documents_only` only the trusted ones."""
+    `trusted_documents_only` only the trusted ones, as the endpoint's HTTP side does."""
 
     ping_seconds = 15.0
     max_tokens = 2000
-    trusted_texts: frozenset[str] | None = None
-    """With `trusted_documents_only`: the only documents a socket may run, as over HTTP."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload = message.get("payload")
@@ -104,8 +107,8 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, No
         await super().handle_subscribe(message)
 
     def _refusal(self, payload: Mapping[str, Any]) -> tuple[ErrorCode, str] | None:
-        if self.trusted_texts is not None and payload.get("query") not in self.trusted_texts:
-            return ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, NOT_TRUSTED
+        if cast(_DocumentsView, self.view).documents.refuses(payload.get("query")):
+            return ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, NOT_IN_LIST
         operation = operation_type(payload, self.max_tokens)
         if operation is not None and operation in REFUSALS:
             return ErrorCode.BAD_REQUEST, REFUSALS[operation]
@@ -138,12 +141,6 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[GalleryContext, No
         await super().shutdown()
 
 
-def pinging_handler(
-    ping_seconds: float, max_tokens: int, trusted_texts: frozenset[str] | None
-) -> type[PingingTransportWSHandler]:
-    attributes = {
-        "ping_seconds": ping_seconds,
-        "max_tokens": max_tokens,
-        "trusted_texts": trusted_texts,
-    }
+def pinging_handler(ping_seconds: float, max_tokens: int) -> type[PingingTransportWSHandler]:
+    attributes = {"ping_seconds": ping_seconds, "max_tokens": max_tokens}
     return type("PingingHandler", (PingingTransportWSHandler,), attributes)

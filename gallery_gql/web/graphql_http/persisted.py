@@ -50,6 +50,9 @@ class Document:
     """Named by `extensions.persistedQuery` (by hash, or registered with it)."""
 
 
+NOT_IN_LIST = "only trusted documents run here: send one of the bundled clients' operations"
+
+
 class PersistedDocuments:
     """Turns a request's parameters into the text of the document to run."""
 
@@ -61,11 +64,15 @@ class PersistedDocuments:
         self.trusted_only = trusted_only
         self._trusted_texts = frozenset(trusted.values())
 
+    def refuses(self, text: object) -> bool:
+        """A document sent in full that may not run (trusted-only, and not trusted)."""
+        return self.trusted_only and text not in self._trusted_texts
+
     def document(self, params: GraphQLParams) -> Document:
         digest = _persisted_hash(params.extensions)
         if digest is None:
             assert params.query is not None  # params.py requires one or the other
-            if self.trusted_only and params.query not in self._trusted_texts:
+            if self.refuses(params.query):
                 raise _not_in_list()
             return Document(params.query, persisted=False)
         if params.query is None:
@@ -87,11 +94,7 @@ class PersistedDocuments:
 
 
 def _not_in_list() -> ProtocolError:
-    return ProtocolError(
-        403,
-        ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
-        "only trusted documents run here: send one of the bundled clients' operations",
-    )
+    return ProtocolError(403, ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, NOT_IN_LIST)
 
 
 def _persisted_hash(extensions: Mapping[str, object] | None) -> str | None:

@@ -30,7 +30,6 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.documents.compiled import CompiledDocuments
-from gallery_gql.api.documents.manifest import trusted_documents
 from gallery_gql.api.errors import ErrorCode
 from gallery_gql.settings import Settings
 from gallery_gql.web.graphql_http.accept import ResponseMedia, negotiate
@@ -85,11 +84,8 @@ class GalleryGraphQLRouter(GraphQLRouter[GalleryContext, None]):
             # whose headers never end is.
             connection_init_wait_timeout=timedelta(seconds=settings.header_timeout_seconds),
         )
-        trusted = frozenset(trusted_documents().values())
         self.graphql_transport_ws_handler_class = pinging_handler(
-            settings.live_ping_seconds,
-            settings.max_tokens,
-            trusted if settings.trusted_documents_only else None,
+            settings.live_ping_seconds, settings.max_tokens
         )
         # Starlette's own 405 names the methods of the first route only (GET).
         self.add_api_route(
