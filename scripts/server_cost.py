@@ -152,8 +152,8 @@ async def main(
     keys = list(next(iter(results.values())))
     print("| server | " + " | ".join(keys) + " |")
     print("|---|" + "---|" * len(keys))
-    for server, figures in results.items():
-        cells = [_range(figures[key], 0 if key.endswith("rate") else 2) for key in keys]
+    for server, runs in results.items():
+        cells = [_range(runs[key], 0 if key.endswith("rate") else 2) for key in keys]
         print(f"| {server} | " + " | ".join(cells) + " |")
 
 

@@ -9,8 +9,7 @@ worker, driven by wrk over 8 keep-alive connections; CPU of the server's process
 
 - `gunicorn`: `serve`'s server (gunicorn, uvicorn worker, `uvicorn_options`: the bounded
   httptools protocol);
-- `gunicorn-two-writes`: the same, the head and the body written apart (as uvicorn does);
-- `gunicorn-plain`: uvicorn's own httptools protocol (no header bounds, two writes);
+- `gunicorn-plain`: the same with uvicorn's own httptools protocol (no header bounds);
 - `uvicorn`: uvicorn's own process manager, the same options;
 - `granian`: Granian (`pip install granian`) with the bounds it has.
 
@@ -45,7 +44,7 @@ HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
-VARIANTS = ("gunicorn", "gunicorn-two-writes", "gunicorn-plain", "uvicorn", "granian")
+VARIANTS = ("gunicorn", "gunicorn-plain", "uvicorn", "granian")
 CONNECTIONS = 8
 
 
@@ -63,7 +62,7 @@ async def fixed_answer(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": BODY})
 
 
-class FixedAnswerServer(GatewayServer):  # type: ignore[misc]  # untyped base
+class FixedAnswerServer(GatewayServer):
     def __init__(self, port: int, worker_class: str) -> None:
         super().__init__("127.0.0.1", port, 1)
         self.options["worker_class"] = worker_class
@@ -73,24 +72,16 @@ class FixedAnswerServer(GatewayServer):  # type: ignore[misc]  # untyped base
         return fixed_answer
 
 
-class PlainWorker(GatewayWorker):  # type: ignore[misc]  # untyped base
+class PlainWorker(GatewayWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config.http = HttpToolsProtocol
-
-
-class TwoWritesWorker(GatewayWorker):  # type: ignore[misc]  # untyped base
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.config.http = type("TwoWrites", (self.config.http,), {"head_with_body": False})
 
 
 def child(variant: str, port: int) -> None:
     """Serve the fixed answer with `variant` on `port` until terminated."""
     if variant == "gunicorn":
         FixedAnswerServer(port, "gallery_gql.server.GatewayWorker").run()
-    elif variant == "gunicorn-two-writes":
-        FixedAnswerServer(port, f"{Path(__file__).stem}.TwoWritesWorker").run()
     elif variant == "gunicorn-plain":
         FixedAnswerServer(port, f"{Path(__file__).stem}.PlainWorker").run()
     elif variant == "uvicorn":

@@ -7,72 +7,23 @@ client liked. This protocol counts the request line and header bytes (→ 431 pa
 `max_header_bytes`) and gives a connection `header_timeout` seconds from its first byte,
 or from connecting, to finish a request's headers (→ 408). The body's read time is
 bounded by `web/body_guard.py`; concurrent connections by uvicorn's `limit_concurrency`.
-
-It also sends a response's status line and headers with the first part of its body, in
-one write, where uvicorn writes them apart (docs/benchmarks.md, "The HTTP server layer").
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import (
-    STATUS_LINE,
-    HttpToolsProtocol,
-    RequestResponseCycle,
-)
-
-if TYPE_CHECKING:
-    from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 
 class _RefusedError(Exception):
     """Stops the parser; the protocol has already answered."""
 
 
-class _HeadWithBody:
-    """A response cycle's transport that holds the status line and headers (the cycle's
-    first write) until the body's first write, and sends the two as one. Only when a body
-    follows: not for HEAD, 204, 304 or an empty body, whose headers are all there is."""
-
-    __slots__ = ("_cycle", "_head", "_transport")
-
-    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
-        self._transport = transport
-        self._cycle: RequestResponseCycle | None = cycle
-        self._head: bytes | None = None
-
-    def write(self, data: bytes) -> None:
-        head, cycle = self._head, self._cycle
-        if head is not None:
-            self._head = None
-            self._transport.write(head + data)
-        elif cycle is not None:  # the first write: the head
-            self._cycle = None
-            if cycle.scope["method"] != "HEAD" and (
-                cycle.chunked_encoding or cycle.expected_content_length > 0
-            ):
-                self._head = data
-            else:
-                self._transport.write(data)
-        else:
-            self._transport.write(data)
-
-    def close(self) -> None:
-        if self._head is not None:  # the app failed before its body: the head as written
-            self._transport.write(self._head)
-            self._head = None
-        self._transport.close()
-
-    def is_closing(self) -> bool:
-        return self._transport.is_closing()
-
-
 class BoundedHttpProtocol(HttpToolsProtocol):
     max_header_bytes = 16 * 1024
     header_timeout = 10.0
-    head_with_body = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -156,9 +107,3 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._headers_done()
         super().on_headers_complete()
-
-    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
-        # Not under `Expect: 100-continue`, whose interim answer is the cycle's first write.
-        if self.head_with_body and not cycle.waiting_for_100_continue:
-            cycle.transport = _HeadWithBody(self.transport, cycle)  # type: ignore[assignment]
-        super()._start_asgi_task(cycle, app)
