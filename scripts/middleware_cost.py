@@ -4,7 +4,7 @@
 Takes the middleware `create_app` installs (production settings, as `serve` runs them;
 `--cors` and `--proxies` turn on the optional ones), wraps each alone, and all together,
 around a fixed answer shaped like a grid page (`server_layer_cost.fixed_answer`), and
-times raw ASGI calls of a grid request's POST: CPU µs a call less the fixed answer's
+times raw ASGI calls of `request_cost.py`'s grid request: CPU µs a call less the fixed answer's
 own. Rounds alternate the stacks; ranges over the rounds.
 
     .venv/bin/python scripts/middleware_cost.py --calls 20000 --rounds 5
@@ -20,6 +20,7 @@ from collections import defaultdict
 from typing import Any
 
 import uvloop
+from request_cost import _request
 from server_layer_cost import fixed_answer
 from starlette.middleware import Middleware
 from starlette.middleware.errors import ServerErrorMiddleware
@@ -27,27 +28,6 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 
 from gallery_gql.app import create_app
 from gallery_gql.settings import Settings
-
-BODY = b'{"query": "query Grid { contentItems(first: 25) { edges { cursor } } }"}'
-SCOPE: dict[str, Any] = {
-    "type": "http",
-    "asgi": {"version": "3.0"},
-    "http_version": "1.1",
-    "method": "POST",
-    "scheme": "http",
-    "path": "/graphql",
-    "raw_path": b"/graphql",
-    "root_path": "",
-    "query_string": b"",
-    "headers": [
-        (b"host", b"127.0.0.1:8000"),
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(BODY)).encode()),
-        (b"x-forwarded-for", b"203.0.113.7"),
-    ],
-    "client": ("127.0.0.1", 50000),
-    "server": ("127.0.0.1", 8000),
-}
 
 
 def wrapped(layers: list[Middleware]) -> Any:
@@ -57,26 +37,10 @@ def wrapped(layers: list[Middleware]) -> Any:
     return app
 
 
-async def _call(app: Any) -> None:
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": BODY, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        pass
-
-    await app({**SCOPE, "state": {}}, receive, send)
-
-
 async def _micros(app: Any, calls: int) -> float:
     started = time.process_time()
     for _ in range(calls):
-        await _call(app)
+        await _request(app)
     return (time.process_time() - started) / calls * 1e6
 
 

@@ -3,15 +3,17 @@
 
 Each server runs the served app (`create_served_app`, production settings) with the same
 worker count on the same database; rounds alternate the servers, and each round drives
-the no-filter grid page of 25 with wrk and with the bench's Python load generator (8
-keep-alive clients each), reading the CPU that the server's processes used from /proc.
+the no-filter grid page of 25 with wrk at each `--clients` level (keep-alive
+connections; 8 by default), then with the bench's Python load generator at the first
+level, reading the CPU that the server's processes used from /proc.
 
 Servers, chosen with `--server` (repeatable):
 
 - `serve`: `gallery-gql serve` as this tree runs it;
 - `serve@PATH`: `gallery-gql serve` from another source tree (a `git worktree` of an
   earlier commit), the same venv: before/after of a change to the server layer;
-- `granian`: Granian (`pip install granian`) with the bounds it can express
+- `granian`: Granian (not a dependency: `pip install granian`, or `uv pip install
+  --target DIR granian` with DIR on PYTHONPATH) with the bounds it can express
   (`granian_command` below; docs/benchmarks.md says what it cannot); more of its options
   may follow in the same argument (`"granian --runtime-mode st"`).
 
@@ -74,7 +76,7 @@ def command(server: str, port: int, workers: int, settings: Settings) -> tuple[l
     return [*serve, "--workers", str(workers)], str(Path(tree).resolve())
 
 
-def _server_cpu(port: int) -> float:
+def server_cpu(port: int) -> float:
     """CPU seconds so far of the processes whose command line names `--port port` (every
     server here forks its workers from one command line, so they all carry it)."""
     marker = f"--port {port} "
@@ -113,15 +115,15 @@ async def _one(
         endpoint = f"{base}/graphql"
         await load(endpoint, cycle([BODY]), max(levels), 2)  # warm-up
         for clients in levels:
-            before = _server_cpu(port)
+            before = server_cpu(port)
             native = run_wrk(endpoint, BODY, clients, seconds)
-            figures[f"wrk {clients} cpu"] = 1000 * (_server_cpu(port) - before) / native.requests
+            figures[f"wrk {clients} cpu"] = 1000 * (server_cpu(port) - before) / native.requests
             figures[f"wrk {clients} rate"] = native.rate
             if native.errors:
                 print(f"  {server}: wrk errors {native.errors}", file=sys.stderr)
-        before = _server_cpu(port)
+        before = server_cpu(port)
         result = await load(endpoint, cycle([BODY]), levels[0], seconds)
-        figures[f"python {levels[0]} cpu"] = 1000 * (_server_cpu(port) - before) / result.requests
+        figures[f"python {levels[0]} cpu"] = 1000 * (server_cpu(port) - before) / result.requests
         figures[f"python {levels[0]} rate"] = result.rate
         if result.errors:
             print(f"  {server}: errors {result.errors}", file=sys.stderr)

@@ -26,6 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from server_cost import server_cpu
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gallery_gql.ops.bench.http import free_port, serving
@@ -115,22 +116,6 @@ def command(variant: str, port: int) -> list[str]:
     return [sys.executable, __file__, "--child", variant, "--port", str(port), "--"]
 
 
-def _cpu(port: int) -> float:
-    marker = f"--port {port} "
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            if marker in cmdline:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime + stime
-        except OSError:
-            continue
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def measure(variant: str, seconds: float) -> tuple[float, float]:
     """CPU µs a request and req/s of one run."""
     port = free_port()
@@ -139,9 +124,9 @@ def measure(variant: str, seconds: float) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
     with serving(command(variant, port), env, port) as base:
         run_wrk(f"{base}/graphql", {}, CONNECTIONS, 1)  # warm-up
-        before = _cpu(port)
+        before = server_cpu(port)
         result = run_wrk(f"{base}/graphql", {}, CONNECTIONS, seconds)
-        used = _cpu(port) - before
+        used = server_cpu(port) - before
     return 1e6 * used / result.requests, result.rate
 
 
