@@ -62,7 +62,8 @@ async def fetch_page(
     probe_shape = probe.shape if probe is not None else None
     if main.shape.matching_set and (probe_shape is None or probe_shape.matching_set):
         stmt = matching_set_statement(main.shape, probe_shape, item_tags)
-        rows = await fetch_rows(conn, stmt, params, generic_plan=plans_once(main.shape))
+        generic = plans_once(main.shape, probe_shape)
+        rows = await fetch_rows(conn, stmt, params, generic_plan=generic)
         value_column = sort.column
     else:
         stmt = page_statement(main.shape, probe_shape, item_tags)

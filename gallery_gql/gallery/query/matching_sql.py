@@ -9,7 +9,7 @@ the long-tail profile at full scale, where this one plans in ~0.1 ms (docs/decis
 The set is a CTE: referenced by the page and its probe, PostgreSQL builds it once.
 
 The statement's SQL fixes its plan (the set through the tag-array GIN index, fenced,
-then sorted), so it runs under a generic plan, planned once per connection
+then sorted), so it can run under a generic plan, planned once per connection
 (`db/raw.fetch_rows`): `plans_once` says when. Its constants (the sources, the fence's
 OFFSET 0, the parts' names) are written into the SQL rather than bound, and the rows
 carry the sort column once, as the item's own column.
@@ -58,11 +58,14 @@ def _not_excluded(item: Any, branch: BranchShape, flt: FilterShape) -> ColumnEle
     return excluded(branch.source, item.c.id, item.c.created_at, flt)
 
 
-def plans_once(walk: WalkShape) -> bool:
-    """Whether the matching set's statement runs under a generic plan: always, but with a
-    search, whose words' index the planner may prefer to the tags' when it cannot see
-    either's values."""
-    return not walk.filter.search
+def plans_once(page: WalkShape, probe: WalkShape | None) -> bool:
+    """Whether the statement runs under a generic plan (`db/raw.fetch_rows`): a page with
+    its edge probe (after a cursor), whose custom plan costs ~0.18-0.25 ms, more than the
+    round trip that switches the session to generic plans costs even on a busy machine;
+    a first page plans in ~0.08 ms, about that round trip (docs/decisions.md). Never with
+    a search, whose words' index the planner may prefer to the tags' when it sees neither
+    value."""
+    return probe is not None and not page.filter.search
 
 
 def _constant(value: int) -> Any:
