@@ -13,7 +13,7 @@ from gallery_gql.db.raw import fetch_rows
 from gallery_gql.gallery.keys import ItemKey
 from gallery_gql.gallery.lookups import item_from_columns
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
-from gallery_gql.gallery.query.matching_sql import matching_set_statement
+from gallery_gql.gallery.query.matching_sql import matching_set_statement, plans_once
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk, WalkParam, WalkPlan, param
 from gallery_gql.gallery.query.sql import page_statement
@@ -62,10 +62,14 @@ async def fetch_page(
     probe_shape = probe.shape if probe is not None else None
     if main.shape.matching_set and (probe_shape is None or probe_shape.matching_set):
         stmt = matching_set_statement(main.shape, probe_shape, item_tags)
+        generic = plans_once(main.shape, probe_shape)
+        rows = await fetch_rows(conn, stmt, params, generic_plan=generic)
+        value_column = sort.column
     else:
         stmt = page_statement(main.shape, probe_shape, item_tags)
-    rows = await fetch_rows(conn, stmt, params)
-    walked, across = _page_rows(rows, descending)
+        rows = await fetch_rows(conn, stmt, params)
+        value_column = "sort_value"
+    walked, across = _page_rows(rows, descending, value_column, probe is not None)
     more = len(walked) > request.size
     positions = []
     items = {}
@@ -100,14 +104,17 @@ def probe_plan(main: WalkPlan, flt: ContentFilter, back: Walk, stats: TagStats) 
     return WalkPlan(shape, params, main.strategy)
 
 
-def _page_rows(rows: Sequence[Any], descending: bool) -> tuple[list[tuple[Any, ...]], bool]:
+def _page_rows(
+    rows: Sequence[Any], descending: bool, value_column: str, probed: bool
+) -> tuple[list[tuple[Any, ...]], bool]:
     """The page's rows as (sort value, source, id, row) in walk order (UNION ALL does not
-    promise to keep each part's order), and whether the probe found a row."""
+    promise to keep each part's order), and whether the probe found a row. The sort
+    value is the row's `value_column`; rows are tagged with their part when `probed`."""
     walked = []
     across = False
     for row in rows:
-        if row["part"] == "page":
-            walked.append((row["sort_value"], row["source"], row["id"], row))
+        if not probed or row["part"] == "page":
+            walked.append((row[value_column], row["source"], row["id"], row))
         else:
             across = True
     walked.sort(key=_walk_key, reverse=descending)

@@ -7,6 +7,12 @@ whole cost of a page: the walks' statement, with a branch and a limit per source
 merge and the items joined back by id, cost 0.4-0.9 ms to plan for 0.1-0.5 ms of work on
 the long-tail profile at full scale, where this one plans in ~0.1 ms (docs/decisions.md).
 The set is a CTE: referenced by the page and its probe, PostgreSQL builds it once.
+
+The statement's SQL fixes its plan (the set through the tag-array GIN index, fenced,
+then sorted), so it can run under a generic plan, planned once per connection
+(`db/raw.fetch_rows`): `plans_once` says when. Its constants (the sources, the fence's
+OFFSET 0, the parts' names) are written into the SQL rather than bound, and the rows
+carry the sort column once, as the item's own column.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from sqlalchemy import (
     Integer,
     Select,
     bindparam,
-    literal,
+    literal_column,
     select,
     true,
     tuple_,
@@ -52,24 +58,34 @@ def _not_excluded(item: Any, branch: BranchShape, flt: FilterShape) -> ColumnEle
     return excluded(branch.source, item.c.id, item.c.created_at, flt)
 
 
+def plans_once(page: WalkShape, probe: WalkShape | None) -> bool:
+    """Whether the statement runs under a generic plan (`db/raw.fetch_rows`): a page with
+    its edge probe (after a cursor), whose custom plan costs ~0.18-0.25 ms, more than the
+    round trip that switches the session to generic plans costs even on a busy machine;
+    a first page plans in ~0.08 ms, about that round trip (docs/decisions.md). Never with
+    a search, whose words' index the planner may prefer to the tags' when it sees neither
+    value."""
+    return probe is not None and not page.filter.search
+
+
+def _constant(value: int) -> Any:
+    """An integer written into the SQL (a bound one would be one more parameter)."""
+    return literal_column(str(value), Integer)
+
+
 def _source_set(walk: WalkShape, branch: BranchShape, item_tags: bool) -> Select[Any]:
     """One source's matching items with their columns. OFFSET 0 fences the set, as in
     `sql._bitmap_branch`: the planner must not walk a sort index for the page's order."""
     item = CONTENT_TABLES[branch.source]
     columns = [item.c[name] for name in ITEM_DATA_COLUMNS if item_tags or name != "tags"]
     return (
-        select(
-            literal(int(branch.source)).label("source"),
-            item.c.id,
-            item.c[walk.sort.column].label("sort_value"),
-            *columns,
-        )
+        select(_constant(int(branch.source)).label("source"), item.c.id, *columns)
         .where(
             tag_test(branch.tags, branch.source, item, item.c.created_at, walk.filter),
             *item_conditions(item, walk.filter, branch.whose),
             _not_excluded(item, branch, walk.filter),
         )
-        .offset(0)
+        .offset(_constant(0))
     )
 
 
@@ -78,22 +94,23 @@ def _past_bound(matching: Any, walk: WalkShape) -> ColumnElement[bool]:
     row, all three in the walk's direction (the bound itself only with `include_bound`)."""
     if walk.bound_source is None:
         return true()
-    row = tuple_(matching.c.sort_value, matching.c.source, matching.c.id)
-    value = bindparam(
-        param(walk.name, WalkParam.BOUND_VALUE), type_=matching.c.sort_value.type, required=True
-    )
+    sort_value = matching.c[walk.sort.column]
+    row = tuple_(sort_value, matching.c.source, matching.c.id)
+    value = bindparam(param(walk.name, WalkParam.BOUND_VALUE), type_=sort_value.type, required=True)
     item_id = bindparam(param(walk.name, WalkParam.BOUND_ID), type_=Integer, required=True)
-    bound = tuple_(value, literal(int(walk.bound_source)), item_id)
+    bound = tuple_(value, _constant(int(walk.bound_source)), item_id)
     if walk.descending:
         return row <= bound if walk.include_bound else row < bound
     return row >= bound if walk.include_bound else row > bound
 
 
-def _taken(part: str, matching: Any, walk: WalkShape) -> Select[Any]:
-    """The walk's first rows of the set, tagged with the part of the statement."""
-    cols = (matching.c.sort_value, matching.c.source, matching.c.id)
+def _taken(part: str | None, matching: Any, walk: WalkShape) -> Select[Any]:
+    """The walk's first rows of the set, tagged with the part of the statement (none
+    when the statement has one part)."""
+    cols = (matching.c[walk.sort.column], matching.c.source, matching.c.id)
+    tagged: list[Any] = [] if part is None else [literal_column(f"'{part}'").label("part")]
     return (
-        select(literal(part).label("part"), matching)
+        select(*tagged, matching)
         .where(_past_bound(matching, walk))
         .order_by(*(c.desc() if walk.descending else c.asc() for c in cols))
         .limit(limit_of(walk))
@@ -104,16 +121,16 @@ def _taken(part: str, matching: Any, walk: WalkShape) -> Select[Any]:
 def matching_set_statement(
     page: WalkShape, probe: WalkShape | None, item_tags: bool
 ) -> Select[Any]:
-    """Rows (part, source, id, sort_value, the item's columns) of the page and, with a
-    bound, of the probe across it, as `sql.page_statement` returns them; `page` (and
-    `probe`) read as one matching set, over the same sources.
+    """Rows (source, id, the item's columns) of the page and, with a bound, of the probe
+    across it, tagged with their part ("page" or "probe") as `sql.page_statement` tags
+    them; `page` (and `probe`) read as one matching set, over the same sources.
 
     A first page reads the set as a subquery (a CTE around it cost ~15 us more to plan);
     with a probe, the set is a CTE both read (built once)."""
     sets = [_source_set(page, branch, item_tags) for branch in page.branches]
     union = union_all(*sets) if len(sets) > 1 else sets[0]
     if probe is None:
-        return _taken("page", union.subquery("matching"), page)
+        return _taken(None, union.subquery("matching"), page)
     matching = union.cte("matching")
     parts = union_all(
         _taken("page", matching, page).subquery("page_rows").select(),

@@ -55,7 +55,7 @@ def content_filter(query: QueryClass, viewer: UUID) -> ContentFilter:
     )
 
 
-async def _request(
+async def measured_request(
     conn: AsyncConnection, query: QueryClass, flt: ContentFilter, stats: TagStats
 ) -> PageRequest:
     """The measured page's request: cursors followed (untimed) to reach deep pages."""
@@ -121,7 +121,7 @@ async def measure_class(
     flt = content_filter(query, viewer)
     uuids = [UUID(tag_ids[key]) for key in (*query.tags, *query.exclude)]
     stats = (await resolve_tags(conn, uuids)).stats
-    request = await _request(conn, query, flt, stats)
+    request = await measured_request(conn, query, flt, stats)
     # As the served workers run (`app.create_served_app`): what lives on is frozen, so the
     # cyclic collector does not rescan it (the corpus' 20k tags) inside a timed run.
     gc.collect()
