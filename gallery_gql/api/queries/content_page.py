@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gallery_gql.api.content_query import ContentArgs, ContentQuery, build_content_query
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.types.scalars import CursorToken
-from gallery_gql.db.reads import run_read
+from gallery_gql.db.reads import on_held_connection, run_read
 from gallery_gql.gallery.query.count import Count, count_matches
 from gallery_gql.gallery.query.cursor import encode_cursors
 from gallery_gql.gallery.query.fetch import Page, PageRows, fetch_page, fetch_page_rows
@@ -47,7 +47,7 @@ class ContentRows:
 async def read_content_page(
     context: GalleryContext, args: ContentArgs, item_tags: bool
 ) -> ContentPage:
-    query, page = await _read(context, args, item_tags, fetch_page)
+    query, page = await _read(context, args, item_tags, fetch_page, held=False)
     for key, item in page.items.items():  # primed for `node` lookups, if whole
         if item.tags is not None:
             context.loaders.items.prime(key, item)
@@ -62,9 +62,10 @@ async def read_content_page(
 async def read_content_rows(
     context: GalleryContext, args: ContentArgs, item_tags: bool
 ) -> ContentRows:
-    """`read_content_page`'s page as its rows. Nothing is primed: the compiled path
-    reads a single root field."""
-    query, page = await _read(context, args, item_tags, fetch_page_rows)
+    """`read_content_page`'s page as its rows, read on a held connection (db/reads.py:
+    its statements go to the driver). Nothing is primed: the compiled path reads a single
+    root field."""
+    query, page = await _read(context, args, item_tags, fetch_page_rows, held=True)
     return ContentRows(query, page, _cursors(context, query, page.positions))
 
 
@@ -73,6 +74,8 @@ async def _read(
     args: ContentArgs,
     item_tags: bool,
     fetch: Callable[..., Awaitable[P]],
+    *,
+    held: bool,
 ) -> tuple[ContentQuery, P]:
     async def read(conn: AsyncConnection) -> tuple[ContentQuery, P]:
         query = await build_content_query(conn, args, context)
@@ -86,7 +89,7 @@ async def _read(
         )
         return query, page
 
-    query, page = await run_read(context.reads, read)
+    query, page = await run_read(context.reads, on_held_connection(read) if held else read)
     count_strategy(page.strategy)
     return query, page
 
