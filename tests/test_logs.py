@@ -14,8 +14,9 @@ import structlog
 from asgi_correlation_id import correlation_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from structlog.processors import JSONRenderer
 
-from gallery_gql.observability.logs import configure_logging, direct_info
+from gallery_gql.observability.logs import _json_dumps, configure_logging, direct_info
 
 
 @pytest.fixture
@@ -119,3 +120,23 @@ def test_direct_lines_yield_to_other_listeners(json_logs: io.StringIO) -> None:
     finally:
         logger.setLevel(logging.NOTSET)
     assert "not written" not in json_logs.getvalue()
+
+
+@given(
+    fields=st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+            max_leaves=20,
+        )
+        | st.uuids()
+        | st.datetimes(),
+        max_size=6,
+    )
+)
+def test_lines_render_as_structlogs_json_renderer(fields: dict[str, Any]) -> None:
+    """The renderer's encoder, made once, writes what `json.dumps` (structlog's default)
+    writes, objects JSON has no type for included."""
+    configured = JSONRenderer(serializer=_json_dumps)
+    assert configured(None, "info", dict(fields)) == JSONRenderer()(None, "info", dict(fields))

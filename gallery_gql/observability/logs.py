@@ -10,10 +10,12 @@ a level); otherwise it logs through structlog."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TextIO
 
 import structlog
@@ -27,6 +29,17 @@ def _request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+@cache
+def _json_encoder(default: Callable[[Any], Any] | None) -> json.JSONEncoder:
+    return json.JSONEncoder(default=default)
+
+
+def _json_dumps(obj: Any, *, default: Callable[[Any], Any] | None = None) -> str:
+    """`json.dumps(obj, default=default)`, its encoder made once: given a `default`,
+    `json.dumps` builds a new encoder for every line (half of the renderer's time)."""
+    return _json_encoder(default).encode(obj)
+
+
 def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | None = None) -> None:
     """Route standard-library and structlog records through one JSON renderer."""
     shared: list[Any] = [
@@ -36,7 +49,11 @@ def configure_logging(level: str = "INFO", json: bool = True, stream: TextIO | N
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _request_id,
     ]
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    renderer: Any = (
+        structlog.processors.JSONRenderer(serializer=_json_dumps)
+        if json
+        else structlog.dev.ConsoleRenderer()
+    )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[

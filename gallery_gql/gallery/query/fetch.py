@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -147,5 +148,5 @@ def _page_rows(rows: Sequence[Any], descending: bool) -> tuple[list[tuple[Any, .
     return walked, across
 
 
-def _walk_key(entry: tuple[Any, ...]) -> tuple[Any, ...]:
-    return entry[:3]
+_walk_key = itemgetter(0, 1, 2)
+"""An entry's sort value, source and id (a C function: ~26 calls a page)."""
