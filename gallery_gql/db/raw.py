@@ -117,11 +117,17 @@ async def fetch_rows(
     arguments = raw.arguments(params)
     sync = conn.sync_connection
     if sync is not None and (sync._has_events or sync.engine._has_events):
-        for listener in sync.dispatch.before_cursor_execute:
+        # A connection made before the engine had listeners (one held between reads,
+        # db/reads.py) does not carry them: the engine's own are told then.
+        dispatch = sync.dispatch if sync._has_events else sync.engine.dispatch
+        for listener in dispatch.before_cursor_execute:
             if raw.generic_plan:
                 listener(sync, None, GENERIC_PLANS, (), None, False)
             listener(sync, None, raw.sql, tuple(arguments), None, False)
-    fairy = await conn.get_raw_connection()
+    if sync is not None and not sync.closed and not sync.invalidated:
+        fairy = sync.connection  # checked out already: no greenlet hop to look it up
+    else:
+        fairy = await conn.get_raw_connection()
     driver: asyncpg.Connection = fairy.driver_connection
     try:
         if raw.generic_plan:

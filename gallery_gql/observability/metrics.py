@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Collection, Iterator
+from typing import Any
 
 import structlog
 from prometheus_client import (
@@ -26,7 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from strawberry.extensions import SchemaExtension
 
+from gallery_gql.observability.logs import direct_info
+
 log = structlog.get_logger("gallery_gql.operations")
+log_operation = direct_info("gallery_gql.operations", log)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -50,6 +54,18 @@ STRATEGIES = Counter(
     ["strategy"],
     registry=REGISTRY,
 )
+_STRATEGY_SERIES: dict[str, Any] = {}
+
+
+def count_strategy(strategy: str) -> None:
+    """One more page read by `strategy` (a bounded set: `plan.strategy_of`). The series
+    is looked up once per strategy: `labels()` takes a lock and checks its labels."""
+    series = _STRATEGY_SERIES.get(strategy)
+    if series is None:
+        series = _STRATEGY_SERIES[strategy] = STRATEGIES.labels(strategy)
+    series.inc()
+
+
 POOL = Gauge(
     "gallery_db_pool_connections",
     "Database pool connections by state.",
@@ -188,6 +204,7 @@ are chosen by clients, and each distinct one was a new series (400 names grew th
 endpoint from 3.6 KB to 15 MB)."""
 
 _LOGGED_NAME = 100
+_KEPT_SERIES = 256
 
 
 def operation_label(name: str | None, known: Collection[str]) -> str:
@@ -202,6 +219,7 @@ class OperationMetrics(SchemaExtension):
     def __init__(self, known_operations: Collection[str], known_codes: Collection[str]) -> None:
         self.known_operations = known_operations
         self.known_codes = known_codes
+        self._series: dict[tuple[str | None, str], tuple[Any, Any, str]] = {}
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -219,15 +237,32 @@ class OperationMetrics(SchemaExtension):
 
     def record(self, operation: str | None, kind: str, elapsed: float, codes: list[str]) -> None:
         """One operation's series and log line (also called by the compiled path)."""
-        name = operation_label(operation, self.known_operations)
-        OPERATIONS.labels(name, kind).inc()
-        LATENCY.labels(name).observe(elapsed)
+        series = self._series.get((operation, kind))
+        if series is None:
+            series = self._operation_series(operation, kind)
+        counted, timed, logged = series
+        counted.inc()
+        timed.observe(elapsed)
         for code in codes:
             ERRORS.labels(code if code in self.known_codes else "OTHER").inc()
-        log.info(
+        log_operation(
             "graphql operation",
-            operation=(operation or "anonymous")[:_LOGGED_NAME],
+            operation=logged,
             type=kind,
             ms=round(elapsed * 1000, 2),
             errors=codes,
         )
+
+    def _operation_series(self, operation: str | None, kind: str) -> tuple[Any, Any, str]:
+        """The operation's counter and histogram series and its logged name, kept per
+        (name, type) while few: names come from clients, so past `_KEPT_SERIES` they are
+        looked up each time (the series themselves are bounded by `operation_label`)."""
+        name = operation_label(operation, self.known_operations)
+        series = (
+            OPERATIONS.labels(name, kind),
+            LATENCY.labels(name),
+            (operation or "anonymous")[:_LOGGED_NAME],
+        )
+        if len(self._series) < _KEPT_SERIES:
+            self._series[operation, kind] = series
+        return series

@@ -18,6 +18,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.api.global_id import encode_global_id, item_global_id
 from gallery_gql.auth import mint_token
@@ -324,3 +326,33 @@ async def test_kept_variables_answer_each_viewer_as_the_executor(
         general = await slow.post("/graphql", json=body, headers=headers)
         assert compiled.status_code == general.status_code
         assert compiled.content == general.content
+
+
+async def test_pages_on_held_connections_answer_alike_after_the_backends_died(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient], module_gallery: Dataset, database_url: str
+) -> None:
+    """The compiled page read runs on a connection held between reads (db/reads.py):
+    after the server ended every connection of both apps, each answers as before, alike."""
+    document = (
+        "query P($cursor: Cursor) { contentItems(first: 5, cursor: $cursor) "
+        "{ edges { cursor node { id title tags { name } creator { username } } } "
+        "pageInfo { hasNextPage endCursor } } }"
+    )
+    fast, slow = both
+    body: dict[str, Any] = {"query": document, "variables": {"cursor": None}}
+    before = (await fast.post("/graphql", json=body)).content
+    admin = create_async_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                    "application_name = 'gallery-gql' AND datname = current_database()"
+                )
+            )
+    finally:
+        await admin.dispose()
+    for _ in range(3):
+        compiled = await fast.post("/graphql", json=body)
+        general = await slow.post("/graphql", json=body)
+        assert compiled.content == general.content == before

@@ -24,6 +24,7 @@ async def test_internal_errors_are_masked_and_logged(
         raise RuntimeError(LEAKY)
 
     monkeypatch.setattr(content_page, "fetch_page", broken)
+    monkeypatch.setattr(content_page, "fetch_page_rows", broken)  # the compiled path's read
     with caplog.at_level(logging.ERROR, logger="gallery_gql.errors"):
         body = await gql.post(PAGE)
     error = body["errors"][0]

@@ -38,7 +38,6 @@ from gallery_gql.api.documents.tag_plans import tag_list_plan
 from gallery_gql.api.operation_resolution import operation_problem
 from gallery_gql.api.paging import page_size_errors
 from gallery_gql.api.schema import GallerySchema
-from gallery_gql.api.types.content import thumbnail_resolver
 from gallery_gql.api.validation import validated
 from gallery_gql.settings import Settings
 
@@ -71,7 +70,7 @@ class CompiledDocuments:
     def __init__(self, schema: GallerySchema, settings: Settings) -> None:
         self.schema = schema
         self.settings = settings
-        self.thumbnail = thumbnail_resolver(settings.media_url_prefix)
+        self.media_url_prefix = settings.media_url_prefix
         self._plans: LRU[tuple[str, str | None], object] = LRU(CACHED_PLANS)
         self._variables: LRU[tuple[str, str | None, bytes | None], BoundVariables] = LRU(
             CACHED_VARIABLES
@@ -116,7 +115,7 @@ class CompiledDocuments:
                     (
                         selection.key,
                         selection.name,
-                        connection_plan(compiler, selection, self.thumbnail),
+                        connection_plan(compiler, selection, self.media_url_prefix),
                     )
                 )
             elif selection.name == "tags":
@@ -126,7 +125,7 @@ class CompiledDocuments:
                     (
                         selection.key,
                         selection.name,
-                        item_lookup_plan(compiler, selection, self.thumbnail),
+                        item_lookup_plan(compiler, selection, self.media_url_prefix),
                     )
                 )
             else:

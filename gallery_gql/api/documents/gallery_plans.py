@@ -1,8 +1,10 @@
 """The gallery's compiled selections: `contentItems` (the grid: edges, cursors, page info,
 the capped count) and `contentItem` (the item view), with items' scalar fields,
 `thumbnail(resolution:)`, `creator` and `tags`. Each root field reads through the code
-its resolver uses (`read_content_page`, the items loader), so the rows are the same;
-only the completion differs, and it is proven equal by tests/api/test_compiled_documents.py.
+its resolver uses (`read_content_rows`: the page statement of `read_content_page`; the
+items loader), so the rows are the same; items are rendered from their columns
+(item_rows.py), not through `ContentItem`, and the answers are proven equal by
+tests/api/test_compiled_documents.py.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from typing import Any
 from gallery_gql.api.content_query import ContentArgs
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.documents.edges import edges_plan
+from gallery_gql.api.documents.item_rows import (
+    READERS,
+    Columns,
+    item_columns,
+    item_key,
+    tag_ids,
+    thumbnail_reader,
+)
 from gallery_gql.api.documents.plans import (
     BoundVariables,
     Compiler,
@@ -27,32 +37,34 @@ from gallery_gql.api.documents.plans import (
     selection_sets,
 )
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
-from gallery_gql.api.queries.content_page import count_page_matches, read_content_page
+from gallery_gql.api.queries.content_page import count_page_matches, read_content_rows
 from gallery_gql.api.types.connection import PageInfo, TotalCount
-from gallery_gql.api.types.content import ContentItem, ThumbnailResolver
 from gallery_gql.api.types.inputs import CreatorFilter
 from gallery_gql.api.types.tag import Tag
 from gallery_gql.api.types.user import User
 
 ItemField = tuple[str, str, Any]
-"""(response key, kind, what it needs): kinds `leaf` (a getter), `thumbnail` (the
-selection), `creator` and `tags` (an ObjectPlan)."""
+"""(response key, kind, what it needs): kinds `leaf` (a getter of the columns),
+`thumbnail` (the selection), `creator` and `tags` (an ObjectPlan)."""
 
 
 @dataclass(frozen=True)
 class ItemPlan:
+    """Items rendered from their columns (api/documents/item_rows.py): a page's rows as
+    the driver returned them, or the item view's record as columns."""
+
     fields: tuple[ItemField, ...]
-    thumbnail: ThumbnailResolver
+    media_url_prefix: str | None
 
     @property
     def reads_tags(self) -> bool:
         return any(kind == "tags" for _, kind, _ in self.fields)
 
     async def render(
-        self, items: list[ContentItem], context: GalleryContext, variables: BoundVariables
+        self, items: list[Columns], context: GalleryContext, variables: BoundVariables
     ) -> list[dict[str, Any]]:
         getters: list[tuple[str, Getter | None]] = []
-        later: list[tuple[str, Callable[[ContentItem], Awaitable[Any]]]] = []
+        later: list[tuple[str, Callable[[Columns], Awaitable[Any]]]] = []
         for key, kind, need in self.fields:
             if kind == "leaf":
                 getters.append((key, need))
@@ -70,13 +82,13 @@ class ItemPlan:
 
     def _thumbnail(self, selection: Selection, variables: BoundVariables) -> Getter:
         resolution = variables.arguments(selection).get("resolution")
-        resolve = self.thumbnail
-        return completed(lambda item: resolve(item, None, resolution), selection.field.type)  # type: ignore[union-attr]
+        read = thumbnail_reader(self.media_url_prefix, resolution)
+        return completed(read, selection.field.type)  # type: ignore[union-attr]
 
 
 def _loader(
     kind: str, plan: ObjectPlan, context: GalleryContext
-) -> Callable[[ContentItem], Awaitable[Any]]:
+) -> Callable[[Columns], Awaitable[Any]]:
     loaders = context.loaders
     # A page's items share most of their tags (and creators): each is rendered once, and
     # its dict written wherever it appears (a page of 25 with `tags { name }` carries
@@ -89,25 +101,25 @@ def _loader(
             out = rendered[record.id] = plan.render(wrap(record))
         return out
 
-    async def creator(item: ContentItem) -> dict[str, Any]:
-        user = await loaders.users.load(item.record.creator_id)
+    async def creator(item: Columns) -> dict[str, Any]:
+        user = await loaders.users.load(item["creator_id"])
         if user is None:
             raise Fallback("creator missing")
         return render(user, lambda record: User(record=record))
 
-    async def tags(item: ContentItem) -> list[dict[str, Any]]:
-        tag_ids = item.record.tags
-        if tag_ids is None:
-            whole = await loaders.items.load(item.record.key)
-            tag_ids = whole.tags if whole is not None and whole.tags is not None else ()
-        records = await loaders.tag_sets.load(tag_ids)
+    async def tags(item: Columns) -> list[dict[str, Any]]:
+        ids = tag_ids(item)
+        if ids is None:
+            whole = await loaders.items.load(item_key(item))
+            ids = whole.tags if whole is not None and whole.tags is not None else ()
+        records = await loaders.tag_sets.load(ids)
         return [render(record, lambda record: Tag(record=record)) for record in records or []]
 
     return creator if kind == "creator" else tags
 
 
 def item_plan(
-    compiler: Compiler, selections: list[Selection], thumbnail: ThumbnailResolver
+    compiler: Compiler, selections: list[Selection], media_url_prefix: str | None
 ) -> ItemPlan:
     parent = compiler.object_type("ContentItem")
     fields: list[ItemField] = []
@@ -118,9 +130,14 @@ def item_plan(
             type_name = "User" if selection.name == "creator" else "Tag"
             plan = compiler.object_below(type_name, selection)
             fields.append((selection.key, selection.name, plan))
-        else:
+        elif selection.field is None:
             fields.append((selection.key, "leaf", compiler.leaf(parent, selection)))
-    return ItemPlan(tuple(fields), thumbnail)
+        else:
+            read = READERS.get(selection.name)
+            if read is None or selection.field.args:
+                raise Unsupported(f"ContentItem.{selection.name} from columns")
+            fields.append((selection.key, "leaf", completed(read, selection.field.type)))
+    return ItemPlan(tuple(fields), media_url_prefix)
 
 
 # -- contentItems -------------------------------------------------------------------------
@@ -161,17 +178,15 @@ class ConnectionPlan:
 
     async def run(self, context: GalleryContext, variables: BoundVariables) -> dict[str, Any]:
         args = content_args(variables.arguments(self.selection))
-        read = await read_content_page(context, args, self.reads_tags)
+        read = await read_content_rows(context, args, self.reads_tags)
+        cursors = read.cursors
         out: dict[str, Any] = {}
         for key, kind, plan in self.entries:
             if kind == "typename":
                 out[key] = "ContentItemConnection"
             elif kind == "edges":
-                cursors = [token for token, _ in read.edges]
-                items = [ContentItem(record=record) for _, record in read.edges]
-                out[key] = await plan.render(cursors, items, context, variables)
+                out[key] = await plan.render(cursors, read.page.rows, context, variables)
             elif kind == "pageInfo":
-                cursors = [token for token, _ in read.edges]
                 out[key] = plan.render(
                     PageInfo(
                         has_next_page=read.page.has_next,
@@ -189,7 +204,7 @@ class ConnectionPlan:
 
 
 def connection_plan(
-    compiler: Compiler, selection: Selection, thumbnail: ThumbnailResolver
+    compiler: Compiler, selection: Selection, media_url_prefix: str | None
 ) -> ConnectionPlan:
     connection = compiler.object_type("ContentItemConnection")
     entries: list[tuple[str, str, Any]] = []
@@ -203,7 +218,7 @@ def connection_plan(
                 sub,
                 "ContentItemEdge",
                 "ContentItem",
-                lambda fields: item_plan(compiler, fields, thumbnail),
+                lambda fields: item_plan(compiler, fields, media_url_prefix),
             )
             reads_tags = reads_tags or any(
                 isinstance(plan, ItemPlan) and plan.reads_tags for plan in edges.node_plans
@@ -237,12 +252,12 @@ class ItemLookupPlan:
                 # general executor answers, from the loader's cached row.
                 raise Fallback("a counted miss")
             return None
-        (rendered,) = await self.item.render([ContentItem(record=record)], context, variables)
+        (rendered,) = await self.item.render([item_columns(record)], context, variables)
         return rendered
 
 
 def item_lookup_plan(
-    compiler: Compiler, selection: Selection, thumbnail: ThumbnailResolver
+    compiler: Compiler, selection: Selection, media_url_prefix: str | None
 ) -> ItemLookupPlan:
     fields = compiler.collect(compiler.object_type("ContentItem"), selection_sets(selection))
-    return ItemLookupPlan(selection, item_plan(compiler, fields, thumbnail))
+    return ItemLookupPlan(selection, item_plan(compiler, fields, media_url_prefix))

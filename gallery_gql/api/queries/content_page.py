@@ -1,25 +1,31 @@
 """Reading one `contentItems` page: the arguments resolved, the page's statement run, its
 items primed for `node` lookups, a cursor sealed for each edge. The resolver
-(queries/content.py) and the compiled path (api/documents/compiled.py) both read pages
-through `read_content_page`, so the two cannot differ in what a page holds."""
+(queries/content.py) reads pages through `read_content_page`, the compiled path
+(api/documents/compiled.py) through `read_content_rows`: the same statement on the same
+route, the rows made into records or rendered as they are, so the two cannot differ in
+what a page holds."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.api.content_query import ContentArgs, ContentQuery, build_content_query
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.types.scalars import CursorToken
-from gallery_gql.db.reads import run_read
+from gallery_gql.db.reads import on_held_connection, run_read
 from gallery_gql.gallery.query.count import Count, count_matches
 from gallery_gql.gallery.query.cursor import encode_cursors
-from gallery_gql.gallery.query.fetch import Page, fetch_page
-from gallery_gql.gallery.query.filters import ContentFilter
+from gallery_gql.gallery.query.fetch import Page, PageRows, fetch_page, fetch_page_rows
+from gallery_gql.gallery.query.filters import ContentFilter, Position
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.records import ItemRecord
-from gallery_gql.observability.metrics import STRATEGIES
+from gallery_gql.observability.metrics import count_strategy
+
+P = TypeVar("P", Page, PageRows)
 
 
 @dataclass(frozen=True)
@@ -30,12 +36,50 @@ class ContentPage:
     """Each edge's cursor and item, in page order."""
 
 
+@dataclass(frozen=True)
+class ContentRows:
+    query: ContentQuery
+    page: PageRows
+    cursors: list[CursorToken]
+    """Each row's cursor, in page order."""
+
+
 async def read_content_page(
     context: GalleryContext, args: ContentArgs, item_tags: bool
 ) -> ContentPage:
-    async def read(conn: AsyncConnection) -> tuple[ContentQuery, Page]:
+    query, page = await _read(context, args, item_tags, fetch_page, held=False)
+    for key, item in page.items.items():  # primed for `node` lookups, if whole
+        if item.tags is not None:
+            context.loaders.items.prime(key, item)
+    tokens = _cursors(context, query, page.positions)
+    edges = [
+        (token, page.items[position.item])
+        for token, position in zip(tokens, page.positions, strict=True)
+    ]
+    return ContentPage(query, page, edges)
+
+
+async def read_content_rows(
+    context: GalleryContext, args: ContentArgs, item_tags: bool
+) -> ContentRows:
+    """`read_content_page`'s page as its rows, read on a held connection (db/reads.py:
+    its statements go to the driver). Nothing is primed: the compiled path reads a single
+    root field."""
+    query, page = await _read(context, args, item_tags, fetch_page_rows, held=True)
+    return ContentRows(query, page, _cursors(context, query, page.positions))
+
+
+async def _read(
+    context: GalleryContext,
+    args: ContentArgs,
+    item_tags: bool,
+    fetch: Callable[..., Awaitable[P]],
+    *,
+    held: bool,
+) -> tuple[ContentQuery, P]:
+    async def read(conn: AsyncConnection) -> tuple[ContentQuery, P]:
         query = await build_content_query(conn, args, context)
-        page = await fetch_page(
+        page = await fetch(
             conn,
             query.content_filter,
             query.sort,
@@ -45,23 +89,22 @@ async def read_content_page(
         )
         return query, page
 
-    query, page = await run_read(context.reads, read)
-    for key, item in page.items.items():  # primed for `node` lookups, if whole
-        if item.tags is not None:
-            context.loaders.items.prime(key, item)
-    STRATEGIES.labels(page.strategy).inc()
+    query, page = await run_read(context.reads, on_held_connection(read) if held else read)
+    count_strategy(page.strategy)
+    return query, page
+
+
+def _cursors(
+    context: GalleryContext, query: ContentQuery, positions: Sequence[Position]
+) -> list[CursorToken]:
     tokens = encode_cursors(
         query.content_filter.digest(query.sort),
         query.sort,
-        page.positions,
+        positions,
         context.settings.signing_secret(),
         viewer=context.viewer_id,
     )
-    edges = [
-        (CursorToken(token), page.items[position.item])
-        for token, position in zip(tokens, page.positions, strict=True)
-    ]
-    return ContentPage(query, page, edges)
+    return cast(list[CursorToken], tokens)  # a NewType of str: the tokens as they are
 
 
 async def count_page_matches(

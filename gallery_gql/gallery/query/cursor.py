@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import struct
+from binascii import b2a_base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,6 +44,8 @@ _AT_TIME = struct.Struct(">BBqq")  # sort, source, microseconds since the epoch,
 _AT_RATING = struct.Struct(">BBdq")  # sort, source, rating, id
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ANONYMOUS = b""
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+"""base64 to base64url (`base64.urlsafe_b64encode`, without its two calls a cursor)."""
 
 
 class CursorError(ValueError):
@@ -85,7 +88,7 @@ def encode_cursors(
 ) -> list[str]:
     """`encode_cursor` of each position of one page (same filter, sort and viewer), with
     what they share worked out once."""
-    cipher = _cipher(secret)
+    seal = _cipher(secret).encrypt
     associated = _associated(viewer)
     suffix = digest.encode()
     index = _SORT_INDEX[sort]
@@ -98,13 +101,13 @@ def encode_cursors(
         else:
             assert isinstance(pos.value, float)
             fixed = _AT_RATING.pack(index, pos.source, pos.value, pos.id)
-        tokens.append(cursor_token(_VERSION_BYTE + cipher.encrypt(fixed + suffix, associated)))
+        tokens.append(cursor_token(_VERSION_BYTE + seal(fixed + suffix, associated)))
     return tokens
 
 
 def cursor_token(raw: bytes) -> str:
     """`raw` spelled as a cursor: unpadded base64url, the inverse of `cursor_bytes`."""
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
 def cursor_bytes(token: str, max_length: int) -> bytes:
