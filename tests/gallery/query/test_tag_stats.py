@@ -1,4 +1,5 @@
-"""TagDirectory: a process keeps resolved filter tags for a TTL, never unknown ids."""
+"""TagDirectory: a process keeps resolved filter tags for a TTL, never unknown ids, and
+the pair estimates for their own, longer TTL."""
 
 from __future__ import annotations
 
@@ -30,14 +31,17 @@ async def test_answers_are_kept_for_the_ttl_and_match_a_fresh_resolution(
         statements.clear()
         first = await directory.resolve(conn, ids)
         kept = await directory.resolve(conn, ids[:2])
-        assert len(statements) == 1
+        assert len(statements) == 3  # the pair estimates (whether stored, then them), the tags
         assert first == fresh
         assert kept.by_id == {tag: fresh.by_id[tag] for tag in ids[:2]}
         assert kept.stats.source_items == fresh.stats.source_items
         now[0] += 2.0  # expired: asked again
         await directory.resolve(conn, ids[:1])
-        assert len(statements) == 2
+        assert len(statements) == 4
         unknown = uuid.uuid4()  # never kept: asked every time, and absent
         for _ in range(2):
             assert unknown not in (await directory.resolve(conn, [ids[0], unknown])).by_id
-        assert len(statements) == 4
+        assert len(statements) == 6
+        now[0] += TagDirectory.PAIRS_TTL  # the pair estimates read again, with the tags
+        await directory.resolve(conn, ids[:1])
+        assert len(statements) == 9
