@@ -482,7 +482,9 @@ def _branch(
         return BranchShape(source, BranchKind.BITMAP, test)
     if flt.match is TagMatch.ALL:
         cap = all_walk_cap(flt, source, stats)
-        if all_reads_bitmap(flt, source, stats, walk.limit, cap):
+        # The edge probe starts at the cursor's own item: its walk finds it at once, where
+        # the bitmap would read every list a second time (deep pages cost twice page 1).
+        if not walk.include_bound and all_reads_bitmap(flt, source, stats, walk.limit, cap):
             return BranchShape(source, BranchKind.BITMAP, TagTest.ALL_ARRAY)
         if cap is not None and not all_walk_fills(flt, source, stats, walk.limit, cap):
             cap = max(ALL_WALK_MIN_CAP, cap // SPARSE_ALL_CAP_SHARE)

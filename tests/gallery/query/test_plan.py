@@ -284,6 +284,9 @@ def test_by_date_the_pairs_skip_a_walk_not_expected_to_fill() -> None:
     made = _plan(five, stats)
     assert made.shape.branches == (BranchShape(AUTO, BranchKind.BITMAP, TagTest.ALL_ARRAY),)
     assert made.strategy == "tag-array-bitmap"
+    # the edge probe across a cursor walks: it starts at the cursor's own item
+    probe = plan.plan_walk(five, Walk(Sort.NEWEST, False, None, 1, True), stats, "probe")
+    assert _kinds(probe) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
     # without the pairs: the walk, shortened (independence expects no page within it)
     unpaired = _plan(five, TagStats(counts, sizes, ids))
     assert _kinds(unpaired) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
