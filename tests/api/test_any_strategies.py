@@ -72,6 +72,8 @@ def rated_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         "rarest-tag-walk",
         "rarest-tag-walk-capped",
         "rarest-tag-walk-capped, short",
+        "rarest-tag-walk-capped, one tag probed first",
+        "rarest-tag-walk-capped, short, one tag probed first",
         "tag-array-bitmap",
     ]
 )
@@ -79,8 +81,10 @@ def all_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     # Capped at more postings than any tag has, the walk fills every page but the last,
     # where the bitmap answers; capped at 2, the bitmap answers nearly every page (the
     # caps exactly these: not shortened for tags that seldom meet).
+    shape, _, split = request.param.partition(", one tag probed first")
     caps = {"rarest-tag-walk": None, "rarest-tag-walk-capped": 10**6}
-    cap = caps.get(request.param, 2)
+    cap = caps.get(shape, 2)
+    monkeypatch.setattr(plan, "probes_first", lambda *_: bool(split))
     monkeypatch.setattr(plan, "all_walk_cap", lambda *_: cap)
     monkeypatch.setattr(plan, "all_walk_fills", lambda *_: True)
     bitmap = request.param == "tag-array-bitmap"

@@ -95,6 +95,7 @@ class BranchShape:
     kind: BranchKind
     tags: TagTest = TagTest.NONE
     probes_others: bool = False  # POSTINGS: keep items carrying the other ALL tags
+    probes_first: bool = False  # CAPPED_POSTINGS: one tag (FIRST) probed alone first
     whose: Whose = Whose.ANYONE  # the source's collections: anyone's, the viewer's, others'
 
 

@@ -203,7 +203,7 @@ def _rated_walk_branch(walk: WalkShape, index: int, branch: BranchShape) -> Sele
 
 def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
     """ALL by date: walk at most the `cap` parameter's postings of the rarest tag, probing
-    the others (the one least likely found first, `conditions.probed_first`); when they
+    the others (with `probes_first`, the one least likely found first, alone); when they
     do not fill the page, the bitmap branch answers instead (`plan.all_walk_cap`). As
     `_rated_walk_branch`, the walk is a CTE and each side carries a one-time filter on
     its row count."""
@@ -225,15 +225,19 @@ def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) ->
     )
     scanned_value = scanned.c[walk.sort.column]
     others = (
-        param(walk.name, WalkParam.FIRST, index),
         param(walk.name, WalkParam.OTHERS, index),
         param(walk.name, WalkParam.OTHERS_COUNT, index),
     )
+    at = (source, scanned.c.item_id, scanned.c.created_at)
+    if branch.probes_first:
+        carried = probed_first(*at, param(walk.name, WalkParam.FIRST, index), *others)
+    else:
+        carried = probed(*at, *others)
     walked = (
         select(*walked_columns(source, scanned.c.item_id, scanned_value))
         .join(item, item.c.id == scanned.c.item_id)
         .where(
-            probed_first(source, scanned.c.item_id, scanned.c.created_at, *others),
+            carried,
             excluded(source, scanned.c.item_id, scanned.c.created_at, walk.filter),
             *item_conditions(item, walk.filter, branch.whose),
         )

@@ -302,6 +302,14 @@ def test_by_date_the_pairs_skip_a_walk_not_expected_to_fill() -> None:
     assert made.params[param("page", WalkParam.OTHERS, 0)] == [2, 4]
     assert made.params[param("page", WalkParam.OTHERS_COUNT, 0)] == 2
     assert made.params[param("page", WalkParam.CAP, 0)] == plan.all_walk_cap(four, AUTO, stats)
+    assert made.shape.branches[0].probes_first
     # without the pairs, the rarest of the others is probed first
     made = _plan(four, TagStats(counts, sizes, ids))
     assert made.params[param("page", WalkParam.FIRST, 0)] == 2
+    # tags on most items keep one probe for all the others: the first is mostly found
+    common = TagStats({k: {AUTO: 800_000} for k in range(1, 5)}, sizes, ids)
+    made = _plan(four, common)
+    assert _kinds(made) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
+    assert not made.shape.branches[0].probes_first
+    assert made.params[param("page", WalkParam.OTHERS, 0)] == [2, 3, 4]
+    assert param("page", WalkParam.FIRST, 0) not in made.params
