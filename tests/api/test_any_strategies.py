@@ -105,6 +105,17 @@ async def _pages_like_the_model(
         assert await _walk(gql, _variables(r), token, r["size"], backward, bound) == want
 
 
+def _of_tags(data: st.DataObject, gallery: Gallery, match: str, most: int) -> dict[str, Any]:
+    """A drawn request for `match` of 2 to `most` of the gallery's tags."""
+    dataset, _ = gallery
+    r: dict[str, Any] = data.draw(requests(dataset))
+    r["match"] = match
+    r["tags"] = data.draw(
+        st.lists(st.sampled_from(dataset.tags), min_size=2, max_size=most, unique=True)
+    )
+    return r
+
+
 _EXAMPLES = settings(
     max_examples=25,
     deadline=None,
@@ -117,13 +128,7 @@ _EXAMPLES = settings(
 async def test_any_shapes_page_like_the_model(
     data: st.DataObject, gql: GraphQLClient, gallery: Gallery, settings: Settings, any_shape: str
 ) -> None:
-    dataset, _ = gallery
-    r: dict[str, Any] = data.draw(requests(dataset))
-    r["match"] = "ANY"
-    r["tags"] = data.draw(
-        st.lists(st.sampled_from(dataset.tags), min_size=2, max_size=5, unique=True)
-    )
-    await _pages_like_the_model(gql, gallery, settings, r)
+    await _pages_like_the_model(gql, gallery, settings, _of_tags(data, gallery, "ANY", 5))
 
 
 @_EXAMPLES
@@ -179,10 +184,4 @@ async def test_any_pair_estimates_page_like_the_model(
         return draw.randrange(2 * max(stats.items(a, source), 1) + 1)
 
     monkeypatch.setattr(TagStats, "together", together)
-    dataset, _ = gallery
-    r: dict[str, Any] = data.draw(requests(dataset))
-    r["match"] = "ALL"
-    r["tags"] = data.draw(
-        st.lists(st.sampled_from(dataset.tags), min_size=2, max_size=4, unique=True)
-    )
-    await _pages_like_the_model(gql, gallery, settings, r)
+    await _pages_like_the_model(gql, gallery, settings, _of_tags(data, gallery, "ALL", 4))
