@@ -92,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.live.attach(app.state.listener)
         await app.state.live.start()
         await app.state.listener.start(wait_seconds=min(1.0, settings.connect_timeout_seconds))
+        await tag_directory.load_pairs(
+            app.state.read_engine, min(1.0, settings.connect_timeout_seconds)
+        )
         try:
             yield
         finally:

@@ -4,6 +4,7 @@ estimates of how often common tags meet (`pair_counts`)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from uuid import UUID
 
 from sqlalchemy import BigInteger, Select, cast, column, literal, select, table
 from sqlalchemy.dialects.postgresql import REGCLASS
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.params import any_text, any_uuid
 from gallery_gql.db.tables import CONTENT_TABLES, tag_counts, tags
@@ -127,7 +129,8 @@ class TagDirectory:
     worker (gallery/tag_changes.py), which `forget`s the tags named; while a worker is not
     listening (`listening(False)`: notifications may be lost) answers are kept at most
     `UNLISTENED_TTL`. The pair estimates (refreshed by a maintenance command, not by
-    writes) are read once every `PAIRS_TTL` seconds."""
+    writes) are read at the worker's start (`load_pairs`), then once every `PAIRS_TTL`
+    seconds by the request that finds them older."""
 
     MAX_TAGS = 100_000
     UNLISTENED_TTL = 2.0
@@ -141,6 +144,16 @@ class TagDirectory:
         self._names: dict[str, UUID] = {}
         self._source_items: Mapping[Source, int] = {}
         self._pairs: tuple[float, PairCounts] | None = None
+
+    async def load_pairs(self, engine: AsyncEngine, wait_seconds: float) -> None:
+        """Read the pair estimates now (a worker's start), so that no request pays for
+        their first read; a database not answering within `wait_seconds` leaves that
+        to the first request."""
+        try:
+            async with asyncio.timeout(wait_seconds), engine.connect() as conn:
+                self._pairs = (self._clock(), await load_pair_counts(conn))
+        except (TimeoutError, OSError, DBAPIError):
+            self._pairs = None
 
     def listening(self, listening: bool) -> None:
         """Whether tag writes reach this process: kept answers may live the configured TTL

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gallery_gql.gallery.query.tag_stats import TagDirectory, resolve_tags
 from tests.factories import build_gallery
@@ -45,3 +45,20 @@ async def test_answers_are_kept_for_the_ttl_and_match_a_fresh_resolution(
         now[0] += TagDirectory.PAIRS_TTL  # the pair estimates read again, with the tags
         await directory.resolve(conn, ids[:1])
         assert len(statements) == 9
+
+
+async def test_pairs_read_at_start_spare_the_first_request(engine: AsyncEngine) -> None:
+    dataset = await build_gallery(engine)
+    directory = TagDirectory(ttl=2.0)
+    await directory.load_pairs(engine, 5.0)
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    async with engine.connect() as conn:
+        await directory.resolve(conn, dataset.tags[:2])
+    assert len(statements) == 1
+    unreachable = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    await directory.load_pairs(unreachable, 5.0)  # left to the first request
+    await unreachable.dispose()
+    async with engine.connect() as conn:
+        await directory.resolve(conn, dataset.tags[2:4])
+    assert len(statements) == 4
