@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -92,12 +93,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.live.attach(app.state.listener)
         await app.state.live.start()
         await app.state.listener.start(wait_seconds=min(1.0, settings.connect_timeout_seconds))
-        await tag_directory.load_pairs(
-            app.state.read_engine, min(1.0, settings.connect_timeout_seconds)
+        pairs_wait = min(1.0, settings.connect_timeout_seconds)
+        await tag_directory.load_pairs(app.state.read_engine, pairs_wait)
+        keeping_pairs = asyncio.create_task(
+            tag_directory.keep_pairs(app.state.read_engine, pairs_wait)
         )
         try:
             yield
         finally:
+            keeping_pairs.cancel()
             await app.state.listener.stop()
             await app.state.live.stop()
             await app.state.router.close()
