@@ -8,6 +8,7 @@ from itertools import combinations
 
 import numpy as np
 import pytest
+from asgi_lifespan import LifespanManager
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -15,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 import gallery_gql.ops.pair_stats as pair_stats
+from gallery_gql.app import create_app
 from gallery_gql.cli import app
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.pair_counts import NO_PAIRS, load_pair_counts
-from gallery_gql.gallery.query.tag_stats import resolve_tags
+from gallery_gql.gallery.query.tag_stats import TagDirectory, resolve_tags
 from gallery_gql.ops.pair_stats import pair_matrix, refresh_pair_counts
+from gallery_gql.settings import Settings
 from tests.factories import build_gallery
 
 runner = CliRunner()
@@ -96,3 +99,16 @@ def test_the_command_refreshes_them(database_url: str, monkeypatch: pytest.Monke
     result = runner.invoke(app, ["pair-stats"])
     assert result.exit_code == 0, result.output
     assert "regular" in result.output
+
+
+async def test_a_worker_reads_them_at_its_start(engine: AsyncEngine, settings: Settings) -> None:
+    await build_gallery(engine, regular=60, auto=150)
+    async with engine.begin() as conn:
+        await refresh_pair_counts(conn)
+        stored = await load_pair_counts(conn)
+    app = create_app(settings)
+    async with LifespanManager(app):
+        directory: TagDirectory = app.state.tag_directory
+        async with engine.connect() as conn:
+            resolved = await directory.resolve(conn, [], ["tag-0"])
+    assert resolved.stats.pairs == stored

@@ -13,9 +13,10 @@ from uuid import UUID
 from sqlalchemy import BigInteger, Select, cast, column, literal, select, table
 from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_text, any_uuid
+from gallery_gql.db.reads import ReadSource, run_read
 from gallery_gql.db.tables import CONTENT_TABLES, tag_counts, tags
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.pair_counts import NO_PAIRS, PairCounts, load_pair_counts
@@ -145,21 +146,21 @@ class TagDirectory:
         self._source_items: Mapping[Source, int] = {}
         self._pairs: PairCounts = NO_PAIRS
 
-    async def load_pairs(self, engine: AsyncEngine, wait_seconds: float) -> None:
-        """Read the pair estimates (a worker's start, then `keep_pairs`); requests never
-        read them: 65k pairs take ~90 ms to read and index. A database not answering
-        within `wait_seconds` keeps the ones read before."""
+    async def load_pairs(self, reads: Callable[[], ReadSource], wait_seconds: float) -> None:
+        """Read the pair estimates on a read route `reads` gives (a worker's start, then
+        `keep_pairs`); requests never read them: 65k pairs take ~90 ms to read and index.
+        A database not answering within `wait_seconds` keeps the ones read before."""
         try:
-            async with asyncio.timeout(wait_seconds), engine.connect() as conn:
-                self._pairs = await load_pair_counts(conn)
+            async with asyncio.timeout(wait_seconds):
+                self._pairs = await run_read(reads(), load_pair_counts)
         except (TimeoutError, OSError, DBAPIError):
             return
 
-    async def keep_pairs(self, engine: AsyncEngine, wait_seconds: float) -> None:
+    async def keep_pairs(self, reads: Callable[[], ReadSource], wait_seconds: float) -> None:
         """Read the pair estimates again every `PAIRS_TTL` seconds, until cancelled."""
         while True:
             await asyncio.sleep(self.PAIRS_TTL)
-            await self.load_pairs(engine, wait_seconds)
+            await self.load_pairs(reads, wait_seconds)
 
     def listening(self, listening: bool) -> None:
         """Whether tag writes reach this process: kept answers may live the configured TTL
