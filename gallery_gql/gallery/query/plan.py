@@ -153,6 +153,8 @@ def matching_items(flt: ContentFilter, source: Source, stats: TagStats) -> float
     keys = flt.tag_keys
     if flt.match is not TagMatch.ALL or len(keys) < 2 or not size:
         return None
+    if not stats.pairs.covered.get(source):  # none stored: spare the planning
+        return None
     shares = {key: stats.items(key, source) / size for key in keys}
     estimate = size * math.prod(shares.values())
     least = math.inf
@@ -512,8 +514,9 @@ def _branch(
             value(WalkParam.OTHERS, others)
             value(WalkParam.OTHERS_COUNT, len(others))
             return BranchShape(source, BranchKind.POSTINGS, probes_others=True)
-        first = probed_first(driver, others, source, stats)
-        split = probes_first(driver, others, first, source, stats)
+        # With fewer than 3 others one probe for all costs no more (`probes_first`).
+        first = probed_first(driver, others, source, stats) if len(others) > 2 else driver
+        split = len(others) > 2 and probes_first(driver, others, first, source, stats)
         if split:
             value(WalkParam.FIRST, first)
             others = [key for key in others if key != first]
