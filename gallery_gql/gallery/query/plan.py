@@ -153,15 +153,15 @@ def matching_items(flt: ContentFilter, source: Source, stats: TagStats) -> float
     keys = flt.tag_keys
     if flt.match is not TagMatch.ALL or len(keys) < 2 or not size:
         return None
-    if not stats.pairs.covered.get(source):  # none stored: spare the planning
+    covered = stats.pairs.covered.get(source)
+    if not covered or any(key not in covered for key in keys):
         return None
+    together = stats.pairs.together  # read directly: ALL 20 has 190 pairs to look up
     shares = {key: stats.items(key, source) / size for key in keys}
     estimate = size * math.prod(shares.values())
     least = math.inf
-    for a, b in combinations(keys, 2):
-        both = stats.together(a, b, source)
-        if both is None:
-            return None
+    for a, b in combinations(sorted(keys), 2):
+        both = together.get((source, a, b), 0)
         least = min(least, both)
         independent = shares[a] * shares[b]
         estimate = estimate * (both / size) / independent if independent > 0 else 0.0
@@ -280,7 +280,12 @@ def reads_matching_set(flt: ContentFilter, stats: TagStats, shape: FilterShape) 
 
 
 def all_walk_fills(
-    flt: ContentFilter, source: Source, stats: TagStats, limit: int, cap: int
+    flt: ContentFilter,
+    source: Source,
+    stats: TagStats,
+    limit: int,
+    cap: int,
+    matching: float | None = None,
 ) -> bool:
     """Whether an ALL walk by date may fill `limit` rows within `cap` postings of its
     rarest tag: the tags taken as independent, a page is expected within
@@ -298,8 +303,7 @@ def all_walk_fills(
     page of strongly related tags at a few hundred postings. Without the source's size
     there is no estimate: the full cap."""
     driver = rarest(flt.tag_keys, source, stats)
-    matching = matching_items(flt, source, stats)
-    if matching is not None:
+    if matching is not None:  # `matching_items`, when the pairs are known
         return limit * stats.items(driver, source) <= matching * cap * SPARSE_ALL_CAP_SHARE
     size = stats.source_items.get(source)
     if not size:
@@ -312,17 +316,19 @@ def all_walk_fills(
 
 
 def all_reads_bitmap(
-    flt: ContentFilter, source: Source, stats: TagStats, limit: int, cap: int | None
+    flt: ContentFilter,
+    source: Source,
+    stats: TagStats,
+    limit: int,
+    cap: int | None,
+    matching: float | None,
 ) -> bool:
     """Whether ALL by date reads the bitmap at once, without the capped walk: the pair
     estimates (`matching_items`) expect the page past the walk's cap, so the walk would
     only add its cost to the bitmap's (ALL 4 of the long tail's ranks 50-53, 165 items
     of the rarest tag's 106k: the walk of 2,700 postings, then the bitmap). Unknown
     pairs, or a walk that is not capped: never."""
-    if cap is None:
-        return False
-    matching = matching_items(flt, source, stats)
-    if matching is None:
+    if cap is None or matching is None:  # `matching_items`: None without the pairs
         return False
     return matching * cap < limit * stats.items(rarest(flt.tag_keys, source, stats), source)
 
@@ -501,11 +507,14 @@ def _branch(
         return BranchShape(source, BranchKind.BITMAP, test)
     if flt.match is TagMatch.ALL:
         cap = all_walk_cap(flt, source, stats)
+        matching = matching_items(flt, source, stats)
         # The edge probe starts at the cursor's own item: its walk finds it at once, where
         # the bitmap would read every list a second time (deep pages cost twice page 1).
-        if not walk.include_bound and all_reads_bitmap(flt, source, stats, walk.limit, cap):
+        skips = all_reads_bitmap(flt, source, stats, walk.limit, cap, matching)
+        if not walk.include_bound and skips:
             return BranchShape(source, BranchKind.BITMAP, TagTest.ALL_ARRAY)
-        if cap is not None and not all_walk_fills(flt, source, stats, walk.limit, cap):
+        fills = all_walk_fills(flt, source, stats, walk.limit, cap, matching) if cap else True
+        if cap is not None and not fills:
             cap = max(ALL_WALK_MIN_CAP, cap // SPARSE_ALL_CAP_SHARE)
         driver = rarest(flt.tag_keys, source, stats)
         others = [key for key in flt.tag_keys if key != driver]
