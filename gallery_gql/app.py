@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -11,6 +12,8 @@ from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
@@ -92,9 +95,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.live.attach(app.state.listener)
         await app.state.live.start()
         await app.state.listener.start(wait_seconds=min(1.0, settings.connect_timeout_seconds))
+        # The pair estimates on a connection of their own, closed after each read (every
+        # 10 minutes): the request pools keep to their servers.
+        pairs_engine = create_async_engine(url, poolclass=NullPool)
+        pairs_wait = min(1.0, settings.connect_timeout_seconds)
+        await tag_directory.load_pairs(lambda: pairs_engine, pairs_wait)
+        keeping_pairs = asyncio.create_task(
+            tag_directory.keep_pairs(lambda: pairs_engine, pairs_wait)
+        )
         try:
             yield
         finally:
+            keeping_pairs.cancel()
+            await pairs_engine.dispose()
             await app.state.listener.stop()
             await app.state.live.stop()
             await app.state.router.close()

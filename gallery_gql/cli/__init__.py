@@ -36,6 +36,7 @@ for name, command in (
     ("bench", measuring.bench),
     ("loadtest", measuring.loadtest),
     ("purge-idempotency-keys", data.purge_idempotency_keys),
+    ("pair-stats", data.pair_stats_command),
 ):
     app.command(name)(command)
 

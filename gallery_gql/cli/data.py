@@ -1,4 +1,5 @@
-"""The data commands: migrate, seed, media, backfill, verify, purge-idempotency-keys."""
+"""The data commands: migrate, seed, media, backfill, verify, purge-idempotency-keys,
+pair-stats."""
 
 from __future__ import annotations
 
@@ -169,3 +170,16 @@ def purge_idempotency_keys() -> None:
 
     removed = asyncio.run(purge_idempotency(database_url(get_settings())))
     console.print(f"removed {removed:,} expired idempotency keys")
+
+
+def pair_stats_command() -> None:
+    """Refresh the planner's estimates of how often common tags meet (tag_pair_counts),
+    from a sample of each source's items: after a bulk load, and now and then as tags
+    drift (the estimates steer which SQL shape reads a page, never its rows)."""
+    from gallery_gql.ops.pair_stats import refresh_pair_counts_at
+
+    for done in asyncio.run(refresh_pair_counts_at(database_url(get_settings()))):
+        console.print(
+            f"{done.source.name.lower()}: {done.sampled:,} items sampled, "
+            f"{done.covered:,} tags covered, {done.pairs:,} pairs seen together"
+        )

@@ -156,6 +156,20 @@ tag_counts = Table(
     Column("private_items", BigInteger, nullable=False, server_default=text("0")),
 )
 
+tag_pair_counts = Table(
+    "tag_pair_counts",
+    metadata,
+    # The planner's estimate of how many items of a source carry both tags, for pairs
+    # among its most common tags, from a sample of items (`gallery-gql pair-stats`).
+    # tag_a < tag_b; a row with tag_a = tag_b marks the tag as covered (its sampled
+    # estimate): a pair of covered tags without a row was not seen together. Steers
+    # which SQL shape reads a page, never which rows it returns.
+    Column("source", SmallInteger, primary_key=True),
+    Column("tag_a", Integer, primary_key=True),
+    Column("tag_b", Integer, primary_key=True),
+    Column("items", Integer, nullable=False),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

@@ -7,7 +7,10 @@ equals the plain-Python model (where the planner picks each: tests/gallery/query
   item table's quality index testing the tags; or every matching item found through
   the tag-array GIN index, then sorted.
 - ALL of several tags by date: a walk of the rarest tag's postings probing the others,
-  to the end or capped (then the matching items through the tag-array GIN index).
+  to the end or capped (then the matching items through the tag-array GIN index), or
+  those matching items at once.
+- Whatever the pair estimates say (arbitrary ones, or none), the planner's choices among
+  these page like the model.
 
 The small test gallery's tags are rare enough to be read as one matching set (its own
 model tests: tests/gallery/query/test_fetch.py); here that rule is off."""
@@ -15,6 +18,7 @@ model tests: tests/gallery/query/test_fetch.py); here that rule is off."""
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import pytest
@@ -22,7 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gallery_gql.auth import mint_token
+from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query import plan
+from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.settings import Settings
 from tests.api.test_content_items_model import (
     Gallery,
@@ -62,16 +68,27 @@ def rated_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture(
-    params=["rarest-tag-walk", "rarest-tag-walk-capped", "rarest-tag-walk-capped, short"]
+    params=[
+        "rarest-tag-walk",
+        "rarest-tag-walk-capped",
+        "rarest-tag-walk-capped, short",
+        "rarest-tag-walk-capped, one tag probed first",
+        "rarest-tag-walk-capped, short, one tag probed first",
+        "tag-array-bitmap",
+    ]
 )
 def all_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     # Capped at more postings than any tag has, the walk fills every page but the last,
     # where the bitmap answers; capped at 2, the bitmap answers nearly every page (the
     # caps exactly these: not shortened for tags that seldom meet).
+    shape, _, split = request.param.partition(", one tag probed first")
     caps = {"rarest-tag-walk": None, "rarest-tag-walk-capped": 10**6}
-    cap = caps.get(request.param, 2)
+    cap = caps.get(shape, 2)
+    monkeypatch.setattr(plan, "probes_first", lambda *_: bool(split))
     monkeypatch.setattr(plan, "all_walk_cap", lambda *_: cap)
     monkeypatch.setattr(plan, "all_walk_fills", lambda *_: True)
+    bitmap = request.param == "tag-array-bitmap"
+    monkeypatch.setattr(plan, "all_reads_bitmap", lambda *_: bitmap)
     return str(request.param)
 
 
@@ -88,6 +105,17 @@ async def _pages_like_the_model(
         assert await _walk(gql, _variables(r), token, r["size"], backward, bound) == want
 
 
+def _of_tags(data: st.DataObject, gallery: Gallery, match: str, most: int) -> dict[str, Any]:
+    """A drawn request for `match` of 2 to `most` of the gallery's tags."""
+    dataset, _ = gallery
+    r: dict[str, Any] = data.draw(requests(dataset))
+    r["match"] = match
+    r["tags"] = data.draw(
+        st.lists(st.sampled_from(dataset.tags), min_size=2, max_size=most, unique=True)
+    )
+    return r
+
+
 _EXAMPLES = settings(
     max_examples=25,
     deadline=None,
@@ -100,13 +128,7 @@ _EXAMPLES = settings(
 async def test_any_shapes_page_like_the_model(
     data: st.DataObject, gql: GraphQLClient, gallery: Gallery, settings: Settings, any_shape: str
 ) -> None:
-    dataset, _ = gallery
-    r: dict[str, Any] = data.draw(requests(dataset))
-    r["match"] = "ANY"
-    r["tags"] = data.draw(
-        st.lists(st.sampled_from(dataset.tags), min_size=2, max_size=5, unique=True)
-    )
-    await _pages_like_the_model(gql, gallery, settings, r)
+    await _pages_like_the_model(gql, gallery, settings, _of_tags(data, gallery, "ANY", 5))
 
 
 @_EXAMPLES
@@ -140,3 +162,26 @@ async def test_all_shapes_page_like_the_model(
         st.lists(st.sampled_from(dataset.tags), min_size=2, max_size=4, unique=True)
     )
     await _pages_like_the_model(gql, gallery, settings, r)
+
+
+@_EXAMPLES
+@given(data=st.data(), seed=st.integers(0, 2**32))
+async def test_any_pair_estimates_page_like_the_model(
+    data: st.DataObject,
+    seed: int,
+    gql: GraphQLClient,
+    gallery: Gallery,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pair estimates only steer the shape: arbitrary ones (unknown, never met, or up to
+    twice the tags' items) leave every page as the model has it."""
+
+    def together(stats: TagStats, a: int, b: int, source: Source) -> int | None:
+        draw = random.Random(hash((seed, min(a, b), max(a, b), source)))
+        if draw.random() < 0.2:
+            return None
+        return draw.randrange(2 * max(stats.items(a, source), 1) + 1)
+
+    monkeypatch.setattr(TagStats, "together", together)
+    await _pages_like_the_model(gql, gallery, settings, _of_tags(data, gallery, "ALL", 4))

@@ -159,6 +159,27 @@ def probed(
     return carried == bindparam(count, type_=Integer, required=True)
 
 
+def probed_first(
+    source: Source, item_id: Any, created_at: Any, first: str, keys: str, count: str
+) -> ColumnElement[bool]:
+    """`probed` with the tag of parameter `first` probed alone before the others: an item
+    without it (most of them, for tags that seldom meet) costs one index descent instead
+    of one a tag (ALL 5 of the long tail's ranks 20-24, 6,000 postings: 28 -> 13 ms).
+    OFFSET 0 keeps the probe a per-row subplan, as in `excluded`."""
+    probe = _REQUIRED
+    found = (
+        select(literal(1))
+        .where(
+            probe.c.tag_key == bindparam(first, type_=Integer, required=True),
+            probe.c.source == int(source),
+            probe.c.created_at == created_at,
+            probe.c.item_id + 0 == item_id,
+        )
+        .offset(0)
+    )
+    return exists(found) & probed(source, item_id, created_at, keys, count)
+
+
 def tag_array(flt: FilterShape) -> Any:
     """The filter tags' UUIDs: bound when known, so the planner estimates the array test
     from the column's element statistics (a subquery array gets a fixed ~1% guess that

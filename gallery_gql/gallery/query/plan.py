@@ -11,6 +11,12 @@ bitmap for rarer ones. Every shape returns the same rows for the same request: t
 tests force each one. `plan_walk` returns the shape, its parameter values and the name of
 the strategy, derived from the shape.
 
+Where the pair estimates (`pair_counts`) cover ALL's tags, they estimate how many items
+carry them all (`matching_items`) in place of independence: by rating, the walk or the
+bitmap, whichever is expected to cost less, the walk capped where it would cost what the
+bitmap does; by date, the bitmap at once when the walk is not expected to fill the page
+within its cap (`all_reads_bitmap`).
+
 Before any of these, a filter whose matching items are few (a rare tag, ALL of tags one
 of which is rare, ANY of a few rare tags) is read as one *matching set*: every matching
 item of every source through the bitmap, with its columns, the page and its edge probe
@@ -24,6 +30,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
+from itertools import combinations
 from typing import Any
 
 from gallery_gql.gallery.keys import Source
@@ -61,6 +68,10 @@ scale), and never walks further; otherwise, or when the walk falls short, every 
 item is read through the tag-array GIN index and sorted (~1.7 us an item). At this
 bound both cost ~10 ms (docs/decisions.md)."""
 
+
+RATED_US_PER_ROW = 2.2
+"""What the walk of the item table's quality index costs per row read, testing its tag
+array (the capped walk of ALL; long-tail profile at full scale: 2,000 rows in 4-5 ms)."""
 
 GIN_US_PER_ENTRY = 0.025
 """What `tags @> ARRAY[...]` costs through the tag-array GIN index, in microseconds per
@@ -127,14 +138,72 @@ def rated_rows_to_fill(flt: ContentFilter, source: Source, stats: TagStats, limi
     return limit * size / rare
 
 
+def matching_items(flt: ContentFilter, source: Source, stats: TagStats) -> float | None:
+    """How many items of `source` carry ALL of the filter's (two or more) tags, from the
+    pair estimates: each tag's share of the items, times each pair's lift (how much more
+    often than independent tags the pair meets; the pair's own estimate for two tags).
+    None unless every pair is covered.
+
+    On the long tail the pairs of common tags meet about as often as independent tags
+    (ranks 50-51: ~12.7k items where independence gives ~11.4k; the pair estimate, not
+    the tags' counts, is what moves the rated walk); pairs lift ALL of more tags, which
+    items with many tags carry together (ALL 5 of ranks 30-34: 264 items, independence
+    117, the pairs' lifts ~300)."""
+    size = stats.source_items.get(source)
+    keys = flt.tag_keys
+    if flt.match is not TagMatch.ALL or len(keys) < 2 or not size:
+        return None
+    covered = stats.pairs.covered.get(source)
+    if not covered or any(key not in covered for key in keys):
+        return None
+    together = stats.pairs.together  # read directly: ALL 20 has 190 pairs to look up
+    shares = {key: stats.items(key, source) / size for key in keys}
+    estimate = size * math.prod(shares.values())
+    least = math.inf
+    for a, b in combinations(sorted(keys), 2):
+        both = together.get((source, a, b), 0)
+        least = min(least, both)
+        independent = shares[a] * shares[b]
+        estimate = estimate * (both / size) / independent if independent > 0 else 0.0
+    return min(estimate, least)
+
+
+def all_bitmap_us(flt: ContentFilter, source: Source, stats: TagStats, matching: float) -> float:
+    """What ALL's bitmap is expected to cost with `matching` items: the lists as in
+    `bitmap_us`, each matching item's row read and sorted."""
+    counts = [stats.items(key, source) for key in flt.tag_keys]
+    rare = min(counts, default=0)
+    lists = sum(min(count * GIN_US_PER_ENTRY, rare * GIN_SKIP_US) for count in counts)
+    return lists + matching * BITMAP_US_PER_ITEM
+
+
+def rated_walk_rows(
+    flt: ContentFilter, source: Source, stats: TagStats, limit: int
+) -> tuple[float, float] | None:
+    """For ALL by rating with the pairs known: the item rows a walk of the quality index
+    is expected to read to fill `limit`, and the rows that cost what the bitmap would."""
+    matching = matching_items(flt, source, stats)
+    size = stats.source_items.get(source)
+    if matching is None or not size:
+        return None
+    rows = limit * size / matching if matching > 0 else math.inf
+    return rows, all_bitmap_us(flt, source, stats, matching) / RATED_US_PER_ROW
+
+
 def walks_items_for_rating(
     flt: ContentFilter, sort: Sort, source: Source, stats: TagStats, limit: int
 ) -> bool:
     """Whether a page by rating walks the item table's quality index testing the tags
-    (expected to fill within `RATED_WALK_MAX_ROWS`); otherwise the matching items are
-    found through the tag-array GIN index and sorted (`page_sql._bitmap_branch`)."""
+    (expected to fill within `RATED_WALK_MAX_ROWS`; ALL with the pairs known: expected
+    to cost less than the bitmap); otherwise the matching items are found through the
+    tag-array GIN index and sorted (`page_sql._bitmap_branch`)."""
     if not flt.tag_keys or sort.column != "quality_score":
         return False
+    if flt.match is TagMatch.ALL:
+        expected = rated_walk_rows(flt, source, stats, limit)
+        if expected is not None:
+            rows, parity = expected
+            return rows <= parity
     return rated_rows_to_fill(flt, source, stats, limit) <= RATED_WALK_MAX_ROWS
 
 
@@ -150,7 +219,13 @@ def rated_all_walk_cap(flt: ContentFilter, source: Source, stats: TagStats, limi
     ~2,250 rows; 38 ms p95, the bitmap then sorting ~11k items); at ~4,500 it filled
     (9.8 ms in one sweep, 32-34 ms in two later ones on a busier machine); 5,000 for
     pairs expected at ~4,400 rows (ranks 70-71) walked all of it and then the bitmap: no
-    gain (25-26 ms either way)."""
+    gain (25-26 ms either way). With the pairs known the expectation is the pair's
+    (`rated_walk_rows`): the cap is twice the rows expected, at least
+    `RATED_ALL_WALK_CAP`, never past the rows that cost what the bitmap does."""
+    expected = rated_walk_rows(flt, source, stats, limit)
+    if expected is not None:
+        rows, parity = expected
+        return int(min(parity, max(RATED_ALL_WALK_CAP, 2 * rows)))
     size = stats.source_items.get(source)
     if not size:
         return RATED_ALL_WALK_CAP
@@ -205,7 +280,12 @@ def reads_matching_set(flt: ContentFilter, stats: TagStats, shape: FilterShape) 
 
 
 def all_walk_fills(
-    flt: ContentFilter, source: Source, stats: TagStats, limit: int, cap: int
+    flt: ContentFilter,
+    source: Source,
+    stats: TagStats,
+    limit: int,
+    cap: int,
+    matching: float | None = None,
 ) -> bool:
     """Whether an ALL walk by date may fill `limit` rows within `cap` postings of its
     rarest tag: the tags taken as independent, a page is expected within
@@ -222,15 +302,63 @@ def all_walk_fills(
     of the rarest tag's items sorted when the tags go together); the short walk keeps a
     page of strongly related tags at a few hundred postings. Without the source's size
     there is no estimate: the full cap."""
+    driver = rarest(flt.tag_keys, source, stats)
+    if matching is not None:  # `matching_items`, when the pairs are known
+        return limit * stats.items(driver, source) <= matching * cap * SPARSE_ALL_CAP_SHARE
     size = stats.source_items.get(source)
     if not size:
         return True
-    driver = rarest(flt.tag_keys, source, stats)
     share = 1.0
     for key in flt.tag_keys:
         if key != driver:
             share *= stats.items(key, source) / size
     return share > 0 and limit / share <= cap * SPARSE_ALL_CAP_SHARE
+
+
+def all_reads_bitmap(
+    flt: ContentFilter,
+    source: Source,
+    stats: TagStats,
+    limit: int,
+    cap: int | None,
+    matching: float | None,
+) -> bool:
+    """Whether ALL by date reads the bitmap at once, without the capped walk: the pair
+    estimates (`matching_items`) expect the page past the walk's cap, so the walk would
+    only add its cost to the bitmap's (ALL 4 of the long tail's ranks 50-53, 165 items
+    of the rarest tag's 106k: the walk of 2,700 postings, then the bitmap). Unknown
+    pairs, or a walk that is not capped: never."""
+    if cap is None or matching is None:  # `matching_items`: None without the pairs
+        return False
+    return matching * cap < limit * stats.items(rarest(flt.tag_keys, source, stats), source)
+
+
+def _met(driver: int, key: int, source: Source, stats: TagStats) -> float:
+    """Of the driver's items, the share estimated to carry `key`: by the pair estimate
+    where known, else as independent tags."""
+    driven = stats.items(driver, source)
+    both = stats.together(driver, key, source)
+    if both is not None:
+        return both / driven if driven else 1.0
+    size = stats.source_items.get(source)
+    return stats.items(key, source) / size if size else 1.0
+
+
+def probed_first(driver: int, others: list[int], source: Source, stats: TagStats) -> int:
+    """The tag a capped ALL walk would probe first (`conditions.probed_first`): the one
+    least likely on the driver's items."""
+    return min(others, key=lambda key: (_met(driver, key, source, stats), key))
+
+
+def probes_first(
+    driver: int, others: list[int], first: int, source: Source, stats: TagStats
+) -> bool:
+    """Whether the capped ALL walk probes `first` alone before the others: one index
+    descent a posting, then one a remaining tag for the share found, against one a tag
+    for every posting; the second subplan costs about a descent. Tags that seldom meet
+    gain (ALL 5 of the long tail's ranks 20-24, 6,000 postings: 28 -> 13 ms); tags that go
+    together (the genonaut profile's, on 75% of the items) keep the one probe."""
+    return 2 + _met(driver, first, source, stats) * (len(others) - 1) < len(others)
 
 
 def walks_creator_items(flt: ContentFilter, source: Source) -> bool:
@@ -379,17 +507,33 @@ def _branch(
         return BranchShape(source, BranchKind.BITMAP, test)
     if flt.match is TagMatch.ALL:
         cap = all_walk_cap(flt, source, stats)
-        if cap is not None and not all_walk_fills(flt, source, stats, walk.limit, cap):
+        matching = matching_items(flt, source, stats)
+        # The edge probe starts at the cursor's own item: its walk finds it at once, where
+        # the bitmap would read every list a second time (deep pages cost twice page 1).
+        skips = all_reads_bitmap(flt, source, stats, walk.limit, cap, matching)
+        if not walk.include_bound and skips:
+            return BranchShape(source, BranchKind.BITMAP, TagTest.ALL_ARRAY)
+        fills = all_walk_fills(flt, source, stats, walk.limit, cap, matching) if cap else True
+        if cap is not None and not fills:
             cap = max(ALL_WALK_MIN_CAP, cap // SPARSE_ALL_CAP_SHARE)
         driver = rarest(flt.tag_keys, source, stats)
         others = [key for key in flt.tag_keys if key != driver]
         value(WalkParam.DRIVER, driver)
+        if cap is None:
+            value(WalkParam.OTHERS, others)
+            value(WalkParam.OTHERS_COUNT, len(others))
+            return BranchShape(source, BranchKind.POSTINGS, probes_others=True)
+        # With fewer than 3 others one probe for all costs no more (`probes_first`).
+        first = probed_first(driver, others, source, stats) if len(others) > 2 else driver
+        split = len(others) > 2 and probes_first(driver, others, first, source, stats)
+        if split:
+            value(WalkParam.FIRST, first)
+            others = [key for key in others if key != first]
         value(WalkParam.OTHERS, others)
         value(WalkParam.OTHERS_COUNT, len(others))
-        if cap is None:
-            return BranchShape(source, BranchKind.POSTINGS, probes_others=True)
         value(WalkParam.CAP, cap)
-        return BranchShape(source, BranchKind.CAPPED_POSTINGS, TagTest.ALL_ARRAY, True)
+        kind = BranchKind.CAPPED_POSTINGS
+        return BranchShape(source, kind, TagTest.ALL_ARRAY, True, probes_first=split)
     # An excluded tag can never select an item: walking it would only filter.
     walked = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
     if len(walked) == 1:

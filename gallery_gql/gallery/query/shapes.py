@@ -48,7 +48,8 @@ class WalkParam(StrEnum):
     BOUND_VALUE = "value"
     BOUND_ID = "id"
     DRIVER = "driver"  # POSTINGS, CAPPED_POSTINGS: the walked tag
-    OTHERS = "others"  # the other ALL tags, probed
+    OTHERS = "others"  # the other ALL tags, probed (CAPPED_POSTINGS: all but FIRST)
+    FIRST = "first"  # CAPPED_POSTINGS: the other tag probed first, alone
     OTHERS_COUNT = "others_count"
     CAP = "cap"  # CAPPED_POSTINGS, RATED_WALK: rows walked before the bitmap answers
     KEYS = "keys"  # EACH_TAG_POSTINGS: the walked tags
@@ -94,6 +95,7 @@ class BranchShape:
     kind: BranchKind
     tags: TagTest = TagTest.NONE
     probes_others: bool = False  # POSTINGS: keep items carrying the other ALL tags
+    probes_first: bool = False  # CAPPED_POSTINGS: one tag (FIRST) probed alone first
     whose: Whose = Whose.ANYONE  # the source's collections: anyone's, the viewer's, others'
 
 

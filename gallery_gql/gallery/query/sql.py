@@ -35,6 +35,7 @@ from gallery_gql.gallery.query.conditions import (
     limit_of,
     order_by,
     probed,
+    probed_first,
     tag_test,
     walked_columns,
 )
@@ -202,9 +203,10 @@ def _rated_walk_branch(walk: WalkShape, index: int, branch: BranchShape) -> Sele
 
 def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
     """ALL by date: walk at most the `cap` parameter's postings of the rarest tag, probing
-    the others; when they do not fill the page, the bitmap branch answers instead
-    (`plan.all_walk_cap`). As `_rated_walk_branch`, the walk is a CTE and each side
-    carries a one-time filter on its row count."""
+    the others (with `probes_first`, the one least likely found first, alone); when they
+    do not fill the page, the bitmap branch answers instead (`plan.all_walk_cap`). As
+    `_rated_walk_branch`, the walk is a CTE and each side carries a one-time filter on
+    its row count."""
     source = branch.source
     item = CONTENT_TABLES[source]
     value_col = _POSTING.c[walk.sort.column]
@@ -226,11 +228,16 @@ def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) ->
         param(walk.name, WalkParam.OTHERS, index),
         param(walk.name, WalkParam.OTHERS_COUNT, index),
     )
+    at = (source, scanned.c.item_id, scanned.c.created_at)
+    if branch.probes_first:
+        carried = probed_first(*at, param(walk.name, WalkParam.FIRST, index), *others)
+    else:
+        carried = probed(*at, *others)
     walked = (
         select(*walked_columns(source, scanned.c.item_id, scanned_value))
         .join(item, item.c.id == scanned.c.item_id)
         .where(
-            probed(source, scanned.c.item_id, scanned.c.created_at, *others),
+            carried,
             excluded(source, scanned.c.item_id, scanned.c.created_at, walk.filter),
             *item_conditions(item, walk.filter, branch.whose),
         )

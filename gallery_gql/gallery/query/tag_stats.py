@@ -1,8 +1,10 @@
 """Resolving filter tags to their compact keys, with the exact per-source counts the
-strategies use to pick a driving tag (kept in tag_counts by the write path)."""
+strategies use to pick a driving tag (kept in tag_counts by the write path) and the
+estimates of how often common tags meet (`pair_counts`)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,11 +12,14 @@ from uuid import UUID
 
 from sqlalchemy import BigInteger, Select, cast, column, literal, select, table
 from sqlalchemy.dialects.postgresql import REGCLASS
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.params import any_text, any_uuid
+from gallery_gql.db.reads import ReadSource, run_read
 from gallery_gql.db.tables import CONTENT_TABLES, tag_counts, tags
 from gallery_gql.gallery.keys import Source
+from gallery_gql.gallery.query.pair_counts import NO_PAIRS, PairCounts, load_pair_counts
 
 
 @dataclass(frozen=True)
@@ -34,9 +39,14 @@ class TagStats:
     source_items: Mapping[Source, int] = field(default_factory=dict)
     ids: Mapping[int, UUID] = field(default_factory=dict)
     """Tag key → UUID, so item tag arrays can be tested against bound values."""
+    pairs: PairCounts = NO_PAIRS
+    """Estimated items carrying both tags of a pair of common tags (None: unknown)."""
 
     def items(self, tag_key: int, source: Source) -> int:
         return self.tags.get(tag_key, {}).get(source, 0)
+
+    def together(self, a: int, b: int, source: Source) -> int | None:
+        return self.pairs.items(a, b, source)
 
 
 @dataclass(frozen=True)
@@ -77,12 +87,18 @@ _RESOLVE = (
 
 
 async def resolve_tags(
-    conn: AsyncConnection, ids: Sequence[UUID], names: Sequence[str] = ()
+    conn: AsyncConnection,
+    ids: Sequence[UUID],
+    names: Sequence[str] = (),
+    pairs: PairCounts | None = None,
 ) -> ResolvedTags:
     """Tags by UUID or exact name with their item counts per source (unknown ones are
-    absent), and the estimated size of each source, in one statement."""
+    absent), and the estimated size of each source, in one statement; with the pair
+    estimates given, or else read (a statement or two more)."""
     if not ids and not names:
         return ResolvedTags({}, TagStats())
+    if pairs is None:
+        pairs = await load_pair_counts(conn)
     found: dict[UUID, ResolvedTag] = {}
     source_items: dict[Source, int] = {}
     params = {"tag_ids": list(ids), "tag_names": list(names)}
@@ -98,6 +114,7 @@ async def resolve_tags(
         {tag.tag_key: tag.items for tag in found.values()},
         source_items,
         {tag.tag_key: tag.id for tag in found.values()},
+        pairs,
     )
     return ResolvedTags(found, stats)
 
@@ -112,10 +129,13 @@ class TagDirectory:
     names are kept like ids (tags are never renamed). Tag writes are announced to every
     worker (gallery/tag_changes.py), which `forget`s the tags named; while a worker is not
     listening (`listening(False)`: notifications may be lost) answers are kept at most
-    `UNLISTENED_TTL`."""
+    `UNLISTENED_TTL`. The pair estimates (refreshed by a maintenance command, not by
+    writes) are read at the worker's start (`load_pairs`), then every `PAIRS_TTL`
+    seconds off the requests' path (`keep_pairs`)."""
 
     MAX_TAGS = 100_000
     UNLISTENED_TTL = 2.0
+    PAIRS_TTL = 600.0
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
@@ -124,6 +144,23 @@ class TagDirectory:
         self._tags: dict[UUID, tuple[float, ResolvedTag]] = {}
         self._names: dict[str, UUID] = {}
         self._source_items: Mapping[Source, int] = {}
+        self._pairs: PairCounts = NO_PAIRS
+
+    async def load_pairs(self, reads: Callable[[], ReadSource], wait_seconds: float) -> None:
+        """Read the pair estimates on a read route `reads` gives (a worker's start, then
+        `keep_pairs`); requests never read them: 65k pairs take ~90 ms to read and index.
+        A database not answering within `wait_seconds` keeps the ones read before."""
+        try:
+            async with asyncio.timeout(wait_seconds):
+                self._pairs = await run_read(reads(), load_pair_counts)
+        except (TimeoutError, OSError, DBAPIError):
+            return
+
+    async def keep_pairs(self, reads: Callable[[], ReadSource], wait_seconds: float) -> None:
+        """Read the pair estimates again every `PAIRS_TTL` seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(self.PAIRS_TTL)
+            await self.load_pairs(reads, wait_seconds)
 
     def listening(self, listening: bool) -> None:
         """Whether tag writes reach this process: kept answers may live the configured TTL
@@ -150,6 +187,7 @@ class TagDirectory:
         if not ids and not names:
             return ResolvedTags({}, TagStats())
         now = self._clock()
+        pairs = self._pairs
         named = [self._names.get(name) for name in names]
         kept = [self._tags.get(tag_id) for tag_id in [*ids, *named] if tag_id is not None]
         fresh = all(entry is not None and now - entry[0] < self._ttl for entry in kept)
@@ -157,8 +195,8 @@ class TagDirectory:
             found = {entry[1].id: entry[1] for entry in kept if entry is not None}
             counts = {tag.tag_key: tag.items for tag in found.values()}
             uuids = {tag.tag_key: tag.id for tag in found.values()}
-            return ResolvedTags(found, TagStats(counts, self._source_items, uuids))
-        resolved = await resolve_tags(conn, ids, names)
+            return ResolvedTags(found, TagStats(counts, self._source_items, uuids, pairs))
+        resolved = await resolve_tags(conn, ids, names, pairs)
         if len(self._tags) > self.MAX_TAGS:
             self._tags.clear()
             self._names.clear()

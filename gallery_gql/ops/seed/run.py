@@ -3,7 +3,7 @@
 The plan's data is generated with numpy (`plan`), users, tags and items are COPYed as
 records (`loaders`), and the junction is COPYed in PostgreSQL's binary format built directly
 from numpy arrays (`junction`). Everything happens in one transaction: a failure leaves the
-database as it was.
+database as it was. Then the planner's pair estimates are computed (`ops.pair_stats`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gallery_gql.ops.pair_stats import refresh_pair_counts_at
 from gallery_gql.ops.progress import ProgressCallback
 from gallery_gql.ops.seed.database import (
     SEEDED_TABLES,
@@ -72,6 +73,9 @@ async def seed_database(
         report("analyze", 1, 1)
     finally:
         await conn.close()
+    report("pair estimates", 0, 1)
+    await refresh_pair_counts_at(url)
+    report("pair estimates", 1, 1)
     regular = int(np.sum(data.items.source == 0))
     return SeedReport(
         users=len(data.users.ids),

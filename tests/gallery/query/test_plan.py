@@ -3,6 +3,7 @@ kind, how it tests the tags, its parameters, and the strategy name derived from 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import uuid4
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query import plan
 from gallery_gql.gallery.query.filters import ContentFilter, Sort, TagMatch
+from gallery_gql.gallery.query.pair_counts import PairCounts
 from gallery_gql.gallery.query.shapes import (
     BranchKind,
     BranchShape,
@@ -215,3 +217,99 @@ def test_the_matching_set_needs_the_tags_uuids_and_no_creator() -> None:
     mine = ContentFilter(tag_keys=(1,), creator_id=uuid4())
     assert _plan(mine, known).strategy == "creator-walk"
     assert not _plan(ContentFilter(), known).shape.matching_set
+
+
+def _pairs(source: Source, together: dict[tuple[int, int], int]) -> PairCounts:
+    covered = frozenset(key for pair in together for key in pair)
+    return PairCounts(
+        {source: covered}, {(source, min(a, b), max(a, b)): n for (a, b), n in together.items()}
+    )
+
+
+def test_pairs_estimate_the_items_carrying_all_the_tags() -> None:
+    """Each tag's share, times each pair's lift over independence: exact for two tags."""
+    pairs = _pairs(AUTO, {(1, 2): 20_000, (1, 3): 10_000, (2, 3): 10_000})
+    counts = {k: {AUTO: 100_000} for k in (1, 2, 3, 4)}
+    stats = TagStats(counts, {AUTO: 1_000_000}, pairs=pairs)
+    two = ContentFilter(tag_keys=(2, 1), match=TagMatch.ALL, sources=(AUTO,))
+    three = ContentFilter(tag_keys=(1, 2, 3), match=TagMatch.ALL, sources=(AUTO,))
+    assert plan.matching_items(two, AUTO, stats) == pytest.approx(20_000)
+    # 1M x 0.1^3, the pair (1, 2) meeting twice as often as independent tags
+    assert plan.matching_items(three, AUTO, stats) == pytest.approx(2_000)
+    uncovered = ContentFilter(tag_keys=(1, 4), match=TagMatch.ALL, sources=(AUTO,))
+    assert plan.matching_items(uncovered, AUTO, stats) is None
+    assert plan.matching_items(replace(two, match=TagMatch.ANY), AUTO, stats) is None
+    assert plan.matching_items(two, AUTO, TagStats(counts, {AUTO: 1_000_000})) is None
+    never = TagStats(counts, {AUTO: 1_000_000}, pairs=_pairs(AUTO, {(1, 2): 0}))
+    assert plan.matching_items(two, AUTO, never) == 0
+
+
+def test_by_rating_the_pairs_choose_the_walk_or_the_bitmap_by_cost() -> None:
+    """The long tail's ranks 50-51 meet on ~12.7k of 1.1M items: a page after ~2,250
+    rows of the quality index (independence put it past half of RATED_WALK_MAX_ROWS: the
+    least cap, then the bitmap sorted 12.5k items); ranks 100-101 on ~2,500: ~11,400 rows
+    cost more than the bitmap's two lists and 2,500 items."""
+    sizes = {AUTO: 1_100_000}
+    both = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, sources=(AUTO,))
+    counts = {1: {AUTO: 113_000}, 2: {AUTO: 111_000}}
+    assert plan.rated_all_walk_cap(both, AUTO, TagStats(counts, sizes), 26) == 2_000
+    met = TagStats(counts, sizes, pairs=_pairs(AUTO, {(1, 2): 12_700}))
+    made = _plan(both, met, Sort.TOP_RATED)
+    assert _kinds(made) == [(AUTO, BranchKind.RATED_WALK)]
+    rows = 26 * 1_100_000 / 12_700
+    assert made.params[param("page", WalkParam.CAP, 0)] == int(2 * rows)
+    seldom = TagStats(
+        {1: {AUTO: 55_000}, 2: {AUTO: 55_000}}, sizes, pairs=_pairs(AUTO, {(1, 2): 2_500})
+    )
+    made = _plan(both, seldom, Sort.TOP_RATED)
+    assert made.shape.branches == (BranchShape(AUTO, BranchKind.BITMAP, TagTest.ALL_ARRAY),)
+    # the cap never passes the rows that cost what the bitmap would
+    expected = plan.rated_walk_rows(both, AUTO, met, 26)
+    assert expected is not None
+    assert expected[1] > 2 * rows
+
+
+def test_by_date_the_pairs_skip_a_walk_not_expected_to_fill() -> None:
+    """ALL 5 of tags on ~16% of the items each, meeting a little more often than
+    independent ones (~290 items carry all five): the page is expected after ~15k of the
+    driver's postings, past the walk's cap (4,375): the bitmap at once. ALL 4 of tags on
+    ~22% (~4,200 items): after ~1,500 postings, the walk with its whole cap, probing
+    first the tag the driver meets least."""
+    sizes = {AUTO: 1_100_000}
+    ids = {k: uuid4() for k in range(1, 6)}
+    five = ContentFilter(tag_keys=(1, 2, 3, 4, 5), match=TagMatch.ALL, sources=(AUTO,))
+    counts = {k: {AUTO: 175_000} for k in range(1, 6)}
+    lifted = {(a, b): 30_600 for a in range(1, 6) for b in range(a + 1, 6)}
+    stats = TagStats(counts, sizes, ids, _pairs(AUTO, lifted))
+    made = _plan(five, stats)
+    assert made.shape.branches == (BranchShape(AUTO, BranchKind.BITMAP, TagTest.ALL_ARRAY),)
+    assert made.strategy == "tag-array-bitmap"
+    # the edge probe across a cursor walks: it starts at the cursor's own item
+    probe = plan.plan_walk(five, Walk(Sort.NEWEST, False, None, 1, True), stats, "probe")
+    assert _kinds(probe) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
+    # without the pairs: the walk, shortened (independence expects no page within it)
+    unpaired = _plan(five, TagStats(counts, sizes, ids))
+    assert _kinds(unpaired) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
+    four = ContentFilter(tag_keys=(1, 2, 3, 4), match=TagMatch.ALL, sources=(AUTO,))
+    counts = {1: {AUTO: 240_000}, 2: {AUTO: 245_000}, 3: {AUTO: 250_000}, 4: {AUTO: 255_000}}
+    together = {(a, b): 57_000 for a in range(1, 5) for b in range(a + 1, 5)}
+    together[(1, 3)] = 50_000
+    stats = TagStats(counts, sizes, ids, _pairs(AUTO, together))
+    made = _plan(four, stats)
+    assert _kinds(made) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
+    assert made.params[param("page", WalkParam.DRIVER, 0)] == 1
+    assert made.params[param("page", WalkParam.FIRST, 0)] == 3
+    assert made.params[param("page", WalkParam.OTHERS, 0)] == [2, 4]
+    assert made.params[param("page", WalkParam.OTHERS_COUNT, 0)] == 2
+    assert made.params[param("page", WalkParam.CAP, 0)] == plan.all_walk_cap(four, AUTO, stats)
+    assert made.shape.branches[0].probes_first
+    # without the pairs, the rarest of the others is probed first
+    made = _plan(four, TagStats(counts, sizes, ids))
+    assert made.params[param("page", WalkParam.FIRST, 0)] == 2
+    # tags on most items keep one probe for all the others: the first is mostly found
+    common = TagStats({k: {AUTO: 800_000} for k in range(1, 5)}, sizes, ids)
+    made = _plan(four, common)
+    assert _kinds(made) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
+    assert not made.shape.branches[0].probes_first
+    assert made.params[param("page", WalkParam.OTHERS, 0)] == [2, 3, 4]
+    assert param("page", WalkParam.FIRST, 0) not in made.params
