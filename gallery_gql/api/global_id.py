@@ -34,11 +34,16 @@ def item_global_id(key: ItemKey) -> str:
     return item_global_id_of(key.source, key.id)
 
 
-def item_global_id_of(source: Source, item_id: int) -> str:
-    """`item_global_id` without building the key (each item of a page has its id)."""
-    return binascii.b2a_base64(
-        f"ContentItem:{source.name}:{item_id}".encode(), newline=False
-    ).decode()
+_ITEM_ID_PREFIXES = {int(source): f"ContentItem:{source.name}:" for source in Source}
+"""Keyed by the source's number: a row's `source` column finds its prefix as its enum
+member does, and neither calls the enum's `name`."""
+
+
+def item_global_id_of(source: Source | int, item_id: int) -> str:
+    """`item_global_id` without building the key (each item of a page has its id); the
+    source as its enum member or as its number (a row's column)."""
+    prefix = _ITEM_ID_PREFIXES[source]
+    return binascii.b2a_base64((prefix + str(item_id)).encode(), newline=False).decode()
 
 
 def decode_item_key(key: str) -> ItemKey:

@@ -13,11 +13,11 @@ record (the item view's one item).
 
 from __future__ import annotations
 
-from binascii import b2a_base64
 from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any
 
+from gallery_gql.api.global_id import item_global_id_of
 from gallery_gql.api.types.enums import ContentSource
 from gallery_gql.gallery.json_depth import cut_at_depth
 from gallery_gql.gallery.keys import ItemKey, Source
@@ -31,12 +31,8 @@ SOURCES: dict[int, Source] = {int(source): source for source in Source}
 """A row's `source` column as the domain's enum (a lookup, not the enum's call)."""
 
 
-_ID_PREFIXES = {int(source): f"ContentItem:{source.name}:" for source in Source}
-
-
 def _global_id(m: Columns) -> str:
-    """`global_id.item_global_id_of`, its prefix spelled once per source."""
-    return b2a_base64((_ID_PREFIXES[m["source"]] + str(m["id"])).encode(), newline=False).decode()
+    return item_global_id_of(m["source"], m["id"])
 
 
 def _source(m: Columns) -> ContentSource:
