@@ -20,15 +20,12 @@ from typing import Any
 from gallery_gql.api.global_id import item_global_id_of
 from gallery_gql.api.types.enums import ContentSource
 from gallery_gql.gallery.json_depth import cut_at_depth
-from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.keys import SOURCE_OF_NUMBER, ItemKey
 from gallery_gql.gallery.records import ItemRecord
 from gallery_gql.gallery.thumbnails import best_thumbnail, media_locator
 
 Columns = Mapping[str, Any]
 ColumnReader = Callable[[Columns], Any]
-
-SOURCES: dict[int, Source] = {int(source): source for source in Source}
-"""A row's `source` column as the domain's enum (a lookup, not the enum's call)."""
 
 
 def _global_id(m: Columns) -> str:
@@ -36,7 +33,7 @@ def _global_id(m: Columns) -> str:
 
 
 def _source(m: Columns) -> ContentSource:
-    return ContentSource.from_domain(SOURCES[m["source"]])
+    return ContentSource.from_domain(SOURCE_OF_NUMBER[m["source"]])
 
 
 def _metadata(m: Columns) -> Any:
@@ -76,7 +73,7 @@ def thumbnail_reader(
 
 
 def item_key(m: Columns) -> ItemKey:
-    return ItemKey(SOURCES[m["source"]], m["id"])
+    return ItemKey(SOURCE_OF_NUMBER[m["source"]], m["id"])
 
 
 def tag_ids(m: Columns) -> tuple[Any, ...] | None:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.raw import fetch_rows
-from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.keys import SOURCE_OF_NUMBER, ItemKey
 from gallery_gql.gallery.lookups import item_from_columns
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
 from gallery_gql.gallery.query.matching_sql import matching_set_statement, plans_once
@@ -44,9 +44,6 @@ class PageRows:
     has_next: bool
     has_previous: bool
     strategy: str = "nothing"
-
-
-_SOURCES = {int(source): source for source in Source}
 
 
 async def fetch_page(
@@ -109,7 +106,9 @@ async def fetch_page_rows(
     kept = walked[: request.size]
     if request.backward:
         kept.reverse()
-    positions = [Position(value, _SOURCES[source], item_id) for value, source, item_id, _ in kept]
+    positions = [
+        Position(value, SOURCE_OF_NUMBER[source], item_id) for value, source, item_id, _ in kept
+    ]
     rows = [row for *_, row in kept]
     if request.backward:
         return PageRows(positions, rows, across, more, main.strategy)
