@@ -99,10 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # 10 minutes): the request pools keep to their servers.
         pairs_engine = create_async_engine(url, poolclass=NullPool)
         pairs_wait = min(1.0, settings.connect_timeout_seconds)
-        await tag_directory.load_pairs(lambda: pairs_engine, pairs_wait)
-        keeping_pairs = asyncio.create_task(
-            tag_directory.keep_pairs(lambda: pairs_engine, pairs_wait)
-        )
+        await tag_directory.load_pairs(pairs_engine, pairs_wait)
+        keeping_pairs = asyncio.create_task(tag_directory.keep_pairs(pairs_engine, pairs_wait))
         try:
             yield
         finally:

@@ -146,17 +146,17 @@ class TagDirectory:
         self._source_items: Mapping[Source, int] = {}
         self._pairs: PairCounts = NO_PAIRS
 
-    async def load_pairs(self, reads: Callable[[], ReadSource], wait_seconds: float) -> None:
-        """Read the pair estimates on a read route `reads` gives (a worker's start, then
-        `keep_pairs`); requests never read them: 65k pairs take ~90 ms to read and index.
+    async def load_pairs(self, reads: ReadSource, wait_seconds: float) -> None:
+        """Read the pair estimates from `reads` (a worker's start, then `keep_pairs`);
+        requests never read them: 65k pairs take ~90 ms to read and index.
         A database not answering within `wait_seconds` keeps the ones read before."""
         try:
             async with asyncio.timeout(wait_seconds):
-                self._pairs = await run_read(reads(), load_pair_counts)
+                self._pairs = await run_read(reads, load_pair_counts)
         except (TimeoutError, OSError, DBAPIError):
             return
 
-    async def keep_pairs(self, reads: Callable[[], ReadSource], wait_seconds: float) -> None:
+    async def keep_pairs(self, reads: ReadSource, wait_seconds: float) -> None:
         """Read the pair estimates again every `PAIRS_TTL` seconds, until cancelled."""
         while True:
             await asyncio.sleep(self.PAIRS_TTL)

@@ -55,13 +55,13 @@ async def test_pairs_are_read_apart_from_requests(engine: AsyncEngine) -> None:
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     async with engine.connect() as conn:
         assert not (await directory.resolve(conn, dataset.tags[:2])).stats.pairs.covered
-        await directory.load_pairs(lambda: engine, 5.0)
+        await directory.load_pairs(engine, 5.0)
         statements.clear()
         resolved = await directory.resolve(conn, dataset.tags[2:4])
         assert len(statements) == 1
         assert resolved.stats.pairs == await load_pair_counts(conn)
     unreachable = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    await directory.load_pairs(lambda: unreachable, 5.0)  # the ones read before are kept
+    await directory.load_pairs(unreachable, 5.0)  # the ones read before are kept
     await unreachable.dispose()
     async with engine.connect() as conn:
         assert (await directory.resolve(conn, dataset.tags[:1])).stats.pairs == resolved.stats.pairs
