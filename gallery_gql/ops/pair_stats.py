@@ -93,18 +93,22 @@ def pair_matrix(
     return counts
 
 
-async def _source_pairs(
-    conn: AsyncConnection, source: Source
-) -> tuple[SourcePairs, list[tuple[int, int, int]]]:
+PairColumns = tuple[list[int], list[int], list[int]]
+"""tag_a, tag_b and items of a source's rows, as the insert binds them."""
+
+_NO_ROWS: PairColumns = ([], [], [])
+
+
+async def _source_pairs(conn: AsyncConnection, source: Source) -> tuple[SourcePairs, PairColumns]:
     size = int(await conn.scalar(_SIZE[source]) or 0)
     keys = sorted(int(key) for key in await conn.scalars(_covered(source, size)))
     if not size or not keys:
-        return SourcePairs(source, 0, 0, 0), []
+        return SourcePairs(source, 0, 0, 0), _NO_ROWS
     percent = min(100.0, 100.0 * SAMPLE_ITEMS / size)
     row = (await conn.execute(text(_sample_sql(source)), {"percent": percent, "keys": keys})).one()
     sampled = int(row.sampled)
     if not sampled or row.item_ids is None:
-        return SourcePairs(source, sampled, len(keys), 0), []
+        return SourcePairs(source, sampled, len(keys), 0), _NO_ROWS
     key_array = np.asarray(keys, dtype=np.int64)
     columns = np.searchsorted(key_array, np.asarray(row.tag_keys, dtype=np.int64))
     counts = pair_matrix(np.asarray(row.item_ids, dtype=np.int64), columns, len(keys))
@@ -113,15 +117,8 @@ async def _source_pairs(
     seen = counts[low, high] > 0
     seen |= low == high  # every covered tag gets its row
     estimates = np.rint(counts[low, high][seen] * scale).astype(np.int64)
-    rows = list(
-        zip(
-            key_array[low[seen]].tolist(),
-            key_array[high[seen]].tolist(),
-            estimates.tolist(),
-            strict=True,
-        )
-    )
-    return SourcePairs(source, sampled, len(keys), len(rows) - len(keys)), rows
+    rows = (key_array[low[seen]].tolist(), key_array[high[seen]].tolist(), estimates.tolist())
+    return SourcePairs(source, sampled, len(keys), len(estimates) - len(keys)), rows
 
 
 _INSERT = text(
@@ -139,10 +136,9 @@ async def refresh_pair_counts(conn: AsyncConnection) -> list[SourcePairs]:
     """Replace every source's estimates (in the caller's transaction)."""
     done = []
     for source in Source:
-        summary, rows = await _source_pairs(conn, source)
+        summary, (tag_a, tag_b, items) = await _source_pairs(conn, source)
         await conn.execute(delete(tag_pair_counts).where(tag_pair_counts.c.source == int(source)))
-        if rows:
-            tag_a, tag_b, items = (list(column) for column in zip(*rows, strict=True))
+        if items:
             params = {"source": int(source), "tag_a": tag_a, "tag_b": tag_b, "items": items}
             await conn.execute(_INSERT, params)
         done.append(summary)
