@@ -179,9 +179,7 @@ def all_bitmap_us(flt: ContentFilter, source: Source, stats: TagStats, matching:
     """What ALL's bitmap is expected to cost with `matching` items: the lists as in
     `bitmap_us`, each matching item's row read and sorted."""
     counts = [stats.items(key, source) for key in flt.tag_keys]
-    rare = min(counts, default=0)
-    lists = sum(min(count * GIN_US_PER_ENTRY, rare * GIN_SKIP_US) for count in counts)
-    return lists + matching * BITMAP_US_PER_ITEM
+    return _all_lists_us(counts) + matching * BITMAP_US_PER_ITEM
 
 
 def rated_walk_rows(
@@ -270,10 +268,15 @@ def bitmap_us(flt: ContentFilter, source: Source, stats: TagStats) -> float:
     walked = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
     counts = [stats.items(key, source) for key in walked]
     if flt.match is TagMatch.ALL:
-        rare = min(counts, default=0)
-        lists = sum(min(count * GIN_US_PER_ENTRY, rare * GIN_SKIP_US) for count in counts)
-        return lists + rare * BITMAP_US_PER_ITEM
+        return _all_lists_us(counts) + min(counts, default=0) * BITMAP_US_PER_ITEM
     return sum(counts) * (GIN_US_PER_ENTRY + BITMAP_US_PER_ITEM)
+
+
+def _all_lists_us(counts: list[int]) -> float:
+    """ALL's reading of the tags' lists in the bitmap: the rarest tag's list, and each
+    other list or a skip per rarest item, whichever is less."""
+    rare = min(counts, default=0)
+    return sum(min(count * GIN_US_PER_ENTRY, rare * GIN_SKIP_US) for count in counts)
 
 
 def reads_matching_set(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> bool:
