@@ -3,7 +3,8 @@
 For every class of the bench's mix (`ops/bench/classes.py`) whose page is read as one
 matching set, the page is read as the gateway reads it (`fetch_page`, the bench's
 request: deep pages reached by cursor; it says whether the gateway ran it under a generic
-plan, `matching_sql.plans_once`), and its statement, as sent, is then prepared on a
+plan, `matching_sql.matching_set_plan`; the engine here keeps no generic-plan
+session, so a first page runs custom), and its statement, as sent, is then prepared on a
 connection of its own and explained with `EXPLAIN (ANALYZE, BUFFERS) EXECUTE` twice:
 under `force_generic_plan` and `force_custom_plan` (planning and execution medians). A
 generic plan passes when every item table is read by a bitmap scan of its tag-array GIN
@@ -31,7 +32,7 @@ import asyncpg
 from sqlalchemy import event
 
 from gallery_gql.db.engine import create_engine
-from gallery_gql.db.raw import GENERIC_PLANS
+from gallery_gql.db.generic_sessions import GENERIC_PLANS
 from gallery_gql.db.tables import CONTENT_TABLES
 from gallery_gql.gallery.query.fetch import fetch_page
 from gallery_gql.gallery.query.tag_stats import resolve_tags

@@ -97,29 +97,23 @@ class HeldConnections:
     count as checked out in the pool's figures. The engine's disposal closes them."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        pool = engine.sync_engine.pool
-        size = pool.size() if hasattr(pool, "size") else 0
-        autocommits = engine.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-        self.capacity = size // HELD_SHARE if autocommits else 0
+        self.capacity = kept_capacity(engine, HELD_SHARE)
         self.engine = engine
         self.idle: list[AsyncConnection] = []
-        base = engine.sync_engine
-        while isinstance(getattr(base, "_proxied", None), Engine):  # an engine with options
-            base = base._proxied  # type: ignore[attr-defined]
-        event.listen(base, "engine_disposed", self._disposed)
+        on_disposal(engine, self._disposed)
 
     def take(self) -> AsyncConnection | None:
         """An idle connection the driver has not seen closed, or None."""
         idle = self.idle
         while idle:
             conn = idle.pop()
-            if _usable(conn):
+            if usable(conn):
                 return conn
-            _drop_now(conn)
+            drop_now(conn)
         return None
 
     async def give_back(self, conn: AsyncConnection) -> None:
-        if len(self.idle) < self.capacity and _usable(conn):
+        if len(self.idle) < self.capacity and usable(conn):
             self.idle.append(conn)
         else:
             await conn.close()
@@ -133,10 +127,30 @@ class HeldConnections:
     def _disposed(self, _engine: Engine) -> None:
         idle, self.idle = self.idle, []
         for conn in idle:
-            _drop_now(conn)
+            drop_now(conn)
 
 
-def _usable(conn: AsyncConnection) -> bool:
+def kept_capacity(engine: AsyncEngine, share: int) -> int:
+    """How many connections `engine` may keep out of its pool for one purpose: a `share`-th
+    of its pool's size, and none unless it autocommits (a kept connection must carry no
+    transaction from one use to the next)."""
+    pool = engine.sync_engine.pool
+    size = pool.size() if hasattr(pool, "size") else 0
+    autocommits = engine.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    return size // share if autocommits else 0
+
+
+def on_disposal(engine: AsyncEngine, fn: Callable[[Engine], None]) -> None:
+    """`fn` called when `engine`'s pool is disposed (an engine with options shares its
+    base engine's pool: the base's event is the one fired)."""
+    base = engine.sync_engine
+    while isinstance(getattr(base, "_proxied", None), Engine):
+        base = base._proxied  # type: ignore[attr-defined]
+    event.listen(base, "engine_disposed", fn)
+
+
+def usable(conn: AsyncConnection) -> bool:
+    """Neither SQLAlchemy nor the driver knows the connection to be closed."""
     sync = conn.sync_connection
     if sync is None or sync.closed or sync.invalidated:
         return False
@@ -144,9 +158,9 @@ def _usable(conn: AsyncConnection) -> bool:
     return not driver.is_closed()
 
 
-def _drop_now(conn: AsyncConnection) -> None:
-    """Close a held connection without awaiting: invalidated, its record goes back to the
-    pool empty (SQLAlchemy terminates the driver's connection)."""
+def drop_now(conn: AsyncConnection) -> None:
+    """Close a connection kept out of the pool without awaiting: invalidated, its record
+    goes back to the pool empty (SQLAlchemy terminates the driver's connection)."""
     sync = conn.sync_connection
     if sync is not None and not sync.closed:
         try:
@@ -155,14 +169,21 @@ def _drop_now(conn: AsyncConnection) -> None:
             sync.close()
 
 
-_HELD: weakref.WeakKeyDictionary[AsyncEngine, HeldConnections] = weakref.WeakKeyDictionary()
+class PerEngine(Generic[T]):
+    """`make(engine)` once per engine, forgotten with the engine."""
+
+    def __init__(self, make: Callable[[AsyncEngine], T]) -> None:
+        self.make = make
+        self.made: weakref.WeakKeyDictionary[AsyncEngine, T] = weakref.WeakKeyDictionary()
+
+    def __call__(self, engine: AsyncEngine) -> T:
+        made = self.made.get(engine)
+        if made is None:
+            made = self.made[engine] = self.make(engine)
+        return made
 
 
-def held_connections(engine: AsyncEngine) -> HeldConnections:
-    held = _HELD.get(engine)
-    if held is None:
-        held = _HELD[engine] = HeldConnections(engine)
-    return held
+held_connections = PerEngine(HeldConnections)
 
 
 async def _held_read(engine: AsyncEngine, read: HeldRead[T]) -> T:

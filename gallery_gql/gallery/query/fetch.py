@@ -15,7 +15,7 @@ from gallery_gql.db.raw import fetch_rows
 from gallery_gql.gallery.keys import SOURCE_OF_NUMBER, ItemKey
 from gallery_gql.gallery.lookups import item_from_columns
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
-from gallery_gql.gallery.query.matching_sql import matching_set_statement, plans_once
+from gallery_gql.gallery.query.matching_sql import matching_set_plan, matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk, WalkParam, WalkPlan, param
 from gallery_gql.gallery.query.sql import page_statement
@@ -94,8 +94,8 @@ async def fetch_page_rows(
     probe_shape = probe.shape if probe is not None else None
     if main.shape.matching_set and (probe_shape is None or probe_shape.matching_set):
         stmt = matching_set_statement(main.shape, probe_shape, item_tags)
-        generic = plans_once(main.shape, probe_shape)
-        rows = await fetch_rows(conn, stmt, params, generic_plan=generic)
+        plan = matching_set_plan(main.shape, probe_shape)
+        rows = await fetch_rows(conn, stmt, params, plan=plan)
         value_column = sort.column
     else:
         stmt = page_statement(main.shape, probe_shape, item_tags)

@@ -9,8 +9,8 @@ the long-tail profile at full scale, where this one plans in ~0.1 ms (docs/decis
 The set is a CTE: referenced by the page and its probe, PostgreSQL builds it once.
 
 The statement's SQL fixes its plan (the set through the tag-array GIN index, fenced,
-then sorted), so it can run under a generic plan, planned once per connection
-(`db/raw.fetch_rows`): `plans_once` says when. Its constants (the sources, the fence's
+then sorted), so it can run under a generic plan, planned once per session
+(`db/raw.fetch_rows`): `matching_set_plan` says how. Its constants (the sources, the fence's
 OFFSET 0, the parts' names) are written into the SQL rather than bound, and the rows
 carry the sort column once, as the item's own column.
 """
@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
+from gallery_gql.db.raw import Plan
 from gallery_gql.db.tables import CONTENT_TABLES
 from gallery_gql.gallery.query.conditions import excluded, item_conditions, limit_of, tag_test
 from gallery_gql.gallery.query.shapes import (
@@ -58,14 +59,17 @@ def _not_excluded(item: Any, branch: BranchShape, flt: FilterShape) -> ColumnEle
     return excluded(branch.source, item.c.id, item.c.created_at, flt)
 
 
-def plans_once(page: WalkShape, probe: WalkShape | None) -> bool:
-    """Whether the statement runs under a generic plan (`db/raw.fetch_rows`): a page with
-    its edge probe (after a cursor), whose custom plan costs ~0.18-0.25 ms, more than the
-    round trip that switches the session to generic plans costs even on a busy machine;
-    a first page plans in ~0.08 ms, about that round trip (docs/decisions.md). Never with
-    a search, whose words' index the planner may prefer to the tags' when it sees neither
-    value."""
-    return probe is not None and not page.filter.search
+def matching_set_plan(page: WalkShape, probe: WalkShape | None) -> Plan:
+    """How the statement is planned (`db/raw.Plan`). Generic, planned once per session:
+    on a session kept in generic mode when one is to be had; else a page with its edge
+    probe (after a cursor), whose custom plan costs ~0.18-0.25 ms, more than the round
+    trip that switches the session to generic plans costs even on a busy machine,
+    switches; a first page, planned in ~0.08 ms, about that round trip, is then planned
+    custom (docs/decisions.md). Never generic with a search, whose words' index the
+    planner may prefer to the tags' when it sees neither value."""
+    if page.filter.search:
+        return Plan.CUSTOM
+    return Plan.GENERIC if probe is not None else Plan.GENERIC_IF_KEPT
 
 
 def _constant(value: int) -> Any:

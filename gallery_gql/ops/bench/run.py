@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gallery_gql.db.engine import create_engine
+from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.ops.bench.classes import Corpus, QueryClass, build_classes, load_corpus
 from gallery_gql.ops.bench.database import ClassResult, measure_class, tag_ids
 from gallery_gql.ops.bench.http import (
@@ -104,8 +104,9 @@ class _Served:
 async def _database_stage(
     url: str, options: BenchOptions, progress: ProgressCallback
 ) -> tuple[Corpus, dict[int, str], list[QueryClass], list[ClassResult]]:
-    # The app's connection settings (JIT off), with room for the slow baselines.
-    engine = create_engine(url, Settings(statement_timeout_ms=600_000))
+    # The app's read engine (autocommit, JIT off, its generic-plan sessions), with room
+    # for the slow baselines.
+    engine = autocommit(create_engine(url, Settings(statement_timeout_ms=600_000)))
     async with engine.connect() as conn:
         corpus = await load_corpus(conn)
         ids = await tag_ids(conn)

@@ -1,10 +1,13 @@
 """The domain read path without GraphQL: `fetch_page` paged to the end in both directions,
 and `count_matches`, equal the plain-Python model for every filter Hypothesis draws, with
-tagged filters read as one matching set and by the walks (each forced in turn)."""
+tagged filters read as one matching set and by the walks (each forced in turn); the
+matching sets both on the reading connection and on the read engine's generic-plan
+sessions (db/generic_sessions.py)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gallery_gql.db.engine import autocommit, create_engine
+from gallery_gql.db.generic_sessions import generic_sessions
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query import plan
 from gallery_gql.gallery.query.count import count_matches
@@ -25,18 +30,34 @@ from gallery_gql.gallery.query.filters import (
     TagMatch,
 )
 from gallery_gql.gallery.query.tag_stats import TagStats, resolve_tags
+from gallery_gql.settings import Settings
 from tests.factories import Dataset, build_gallery
 from tests.model import ModelItem, ModelQuery, expected, load_items
 
 SOURCES = {"REGULAR": Source.REGULAR, "AUTO": Source.AUTO}
 
 
-@pytest.fixture(params=["walks", "matching-set"])
+@pytest.fixture(params=["walks", "matching-set", "matching-set on generic sessions"])
 def set_rule(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Tagged filters read by the walks, or as one matching set whatever their counts."""
-    limit = math.inf if request.param == "matching-set" else -1.0
+    limit = -1.0 if request.param == "walks" else math.inf
     monkeypatch.setattr(plan, "MATCHING_SET_MAX_US", limit)
     return str(request.param)
+
+
+@pytest.fixture
+async def reads(
+    engine: AsyncEngine, database_url: str, set_rule: str
+) -> AsyncIterator[AsyncEngine]:
+    """What pages are read on: the test's engine (it keeps no generic-plan session), or
+    the application's read engine, which does."""
+    if set_rule != "matching-set on generic sessions":
+        yield engine
+        return
+    app_reads = autocommit(create_engine(database_url, Settings(database_url=database_url)))
+    assert generic_sessions(app_reads).capacity > 0
+    yield app_reads
+    await app_reads.dispose()
 
 
 @pytest.fixture
@@ -116,9 +137,8 @@ async def _all_pages(
 @given(data=st.data())
 async def test_pages_and_counts_match_the_model(
     data: st.DataObject,
-    engine: AsyncEngine,
+    reads: AsyncEngine,
     gallery: tuple[Dataset, list[ModelItem]],
-    set_rule: str,
 ) -> None:
     dataset, items = gallery
     r = data.draw(filters(dataset))
@@ -139,7 +159,7 @@ async def test_pages_and_counts_match_the_model(
         ),
     )
     sort = Sort(r["sort"])
-    async with engine.connect() as conn:
+    async with reads.connect() as conn:
         flt, stats = await _domain_filter(conn, r)
         for back in (False, True):
             assert await _all_pages(conn, flt, sort, stats, r["size"], back) == want
