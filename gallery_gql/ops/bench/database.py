@@ -96,7 +96,10 @@ async def _alternated(
     """Each run in turn, `iterations` rounds after `warmup` (drift hits them alike), the
     order rotating each round: each follows each other equally often (in a fixed order
     ours always followed the junction GROUP BY, and the array query always followed ours
-    on the pages ours had just read)."""
+    on the pages ours had just read). Each timed run follows an untimed one of its own:
+    ours and the baselines run on different server processes (ours on a generic-plan
+    session), and one that sat idle while another worked answers its next statement
+    28-90 us slower (waking; docs/benchmarks.md), which would narrow every ratio."""
     for _ in range(warmup):
         for run in runs.values():
             await run()
@@ -105,6 +108,7 @@ async def _alternated(
     for round_ in range(iterations):
         turn = round_ % len(names)
         for name in names[turn:] + names[:turn]:
+            await runs[name]()
             samples[name].append(await _timed(runs[name]))
     return {name: Summary.of(taken) for name, taken in samples.items()}
 
