@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gallery_gql.app import create_app
+from gallery_gql.db.generic_sessions import GenericSessions
 from gallery_gql.db.reads import HeldConnections
 from gallery_gql.db.tables import metadata
 from gallery_gql.settings import Settings
@@ -163,10 +164,14 @@ async def test_a_page_takes_one_connection_per_batch(
     """The page, its tag resolution and its items share one connection; creators and
     tags add one each (their loaders batch concurrently, so they cannot share). The
     compiled path's page read may run on a connection its engine holds between reads
-    (db/reads.py) instead of a checkout: both are counted."""
+    (db/reads.py) instead of a checkout: both are counted. A page read as one matching set
+    (the tag here is rare) runs its statement on a generic-plan session
+    (db/generic_sessions.py), counted apart: one a page."""
     app = create_app(settings)
     lent: list[object] = []
+    sessions: list[object] = []
     take = HeldConnections.take
+    take_session = GenericSessions.take
 
     def counted_take(self: HeldConnections) -> object:
         conn = take(self)
@@ -174,17 +179,27 @@ async def test_a_page_takes_one_connection_per_batch(
             lent.append(conn)
         return conn
 
+    async def counted_session(self: GenericSessions) -> object:
+        conn = await take_session(self)
+        sessions.append(conn)
+        return conn
+
     monkeypatch.setattr(HeldConnections, "take", counted_take)
+    monkeypatch.setattr(GenericSessions, "take", counted_session)
     async with LifespanManager(app) as manager:
         event.listen(app.state.engine.sync_engine.pool, "checkout", lambda *a: lent.append(a))
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             gql = GraphQLClient(http)
             grid = "query($t: [ID!]) { contentItems(tags: $t) { edges { node { id title } } } }"
+            await gql.data(grid, {"t": [tag]})  # the session opened (a checkout) once
             for query, wanted in ((grid, 1), (PAGE, 3), (grid, 1)):
                 lent.clear()
+                sessions.clear()
                 await gql.data(query, {"t": [tag]} if query is grid else {"tags": [tag]})
                 assert len(lent) == wanted, query
+                assert len(sessions) == 1, query
+                assert sessions[0] is not None, query
 
 
 async def test_the_tag_array_is_read_only_when_asked(counted: Counted, tag: str) -> None:
