@@ -1,18 +1,25 @@
 """The cost of the bench's heaviest page, "25 + tag names, 1 tag" (a grid page of 25 items
-of the most common tag, each with `tags { name }`), in two checkouts, alternated
+of the most common tag, each with `tags { name }`), in two or more checkouts, alternated
 (docs/benchmarks.md, "Tag names on a page").
 
 Each checkout's app runs in its own process (`PYTHONPATH` = the checkout), built as
 `serve` builds it (production settings, the compiled path on); rounds alternate between
 the checkouts, and each round reports every request's wall time (median, p95) and the
-process's CPU per request. `--http` measures the same page served (`gallery-gql serve`,
-one worker per checkout, both up at once) by one client, round by round: HTTP p50, p95.
-`--profile` prints cProfile's top functions of one round of this checkout, in process.
+process's CPU per request; the checkouts' answers must be the same bytes. `--http`
+measures the page served (`gallery-gql serve`, one worker per checkout, all up at once)
+by one client: HTTP p50, p95. `--mix 8` runs the bench's full mix (every anonymous class
+in turn) in a closed loop of 8 clients against each checkout served by 2 workers, as
+`gallery-gql bench` does: req/s. `--profile` prints cProfile's top functions (own time)
+of one round of this checkout, in process.
 
-    git worktree add /tmp/tag-names-base <commit>
-    DATABASE_URL=$(GALLERY_GQL_HOME=/tmp/full .venv/bin/gallery-gql db url) \\
-        flock /tmp/bench.lock .venv/bin/python scripts/tag_names_cost.py \\
-        --checkout before=/tmp/tag-names-base --checkout after=. --rounds 5
+    git archive <commit> | tar -x -C /tmp/tag-names-base
+    export DATABASE_URL=$(GALLERY_GQL_HOME=/tmp/full .venv/bin/gallery-gql db url)
+    flock /tmp/bench.lock .venv/bin/python scripts/tag_names_cost.py \
+        --checkout before=/tmp/tag-names-base --checkout after=. --rounds 5 --requests 200
+    flock /tmp/bench.lock .venv/bin/python scripts/tag_names_cost.py --http \
+        --checkout before=/tmp/tag-names-base --checkout after=. --rounds 4 --requests 200
+    flock /tmp/bench.lock .venv/bin/python scripts/tag_names_cost.py --mix 8 \
+        --checkout before=/tmp/tag-names-base --checkout after=. --rounds 3
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +44,10 @@ import uvloop
 from request_cost import _request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from gallery_gql.ops.bench.classes import build_classes, load_corpus
+from gallery_gql.ops.bench.database import tag_ids
+from gallery_gql.ops.bench.http import cycle, free_port, load, prepared_request, serving
 
 GRID = "id title thumbnail createdAt source qualityScore"
 DOCUMENT = f"""query Bench($tags: [ID!], $match: TagMatchMode!, $exclude: [ID!],
@@ -168,18 +180,21 @@ def in_process(checkouts: dict[str, Path], requests: int, rounds: int) -> None:
             worker.communicate(timeout=30)
 
 
+def _servers(stack: ExitStack, checkouts: dict[str, Path], workers: int) -> dict[str, str]:
+    """Each checkout served (`gallery-gql serve`), all at once: base URLs by name."""
+    bases = {}
+    for name, path in checkouts.items():
+        port = free_port()
+        # -P: not the working directory's package, the checkout's (PYTHONPATH)
+        command = [sys.executable, "-P", "-m", "gallery_gql", "serve", "--port", str(port)]
+        env = _checkout_env(path) | {"GALLERY_GQL_RATE_LIMIT": ""}
+        bases[name] = stack.enter_context(serving([*command, "--workers", str(workers)], env, port))
+    return bases
+
+
 def over_http(checkouts: dict[str, Path], body: bytes, requests: int, rounds: int) -> None:
-    from contextlib import ExitStack
-
-    from gallery_gql.ops.bench.http import free_port, serving
-
     with ExitStack() as stack:
-        bases = {}
-        for name, path in checkouts.items():
-            port = free_port()
-            command = [sys.executable, "-m", "gallery_gql", "serve", "--port", str(port)]
-            env = _checkout_env(path) | {"GALLERY_GQL_RATE_LIMIT": ""}
-            bases[name] = stack.enter_context(serving([*command, "--workers", "1"], env, port))
+        bases = _servers(stack, checkouts, 1)
         headers = {"content-type": "application/json"}
         clients = {name: stack.enter_context(httpx.Client(base_url=b)) for name, b in bases.items()}
         for client in clients.values():
@@ -207,12 +222,51 @@ def over_http(checkouts: dict[str, Path], body: bytes, requests: int, rounds: in
             )
 
 
+async def _mix_bodies(base: str, database_url: str) -> list[dict[str, Any]]:
+    """The bench's full mix: every anonymous class's request (ops/bench/run.py)."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            corpus, ids = await load_corpus(conn), await tag_ids(conn)
+    finally:
+        await engine.dispose()
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        return [
+            await prepared_request(client, query, ids)
+            for query in build_classes(corpus)
+            if not query.signed_in
+        ]
+
+
+def mix_load(checkouts: dict[str, Path], clients: int, seconds: float, rounds: int) -> None:
+    """The full mix in a closed loop at `clients`, each checkout served by 2 workers, as
+    `gallery-gql bench` serves it; rounds alternate between the checkouts."""
+    with ExitStack() as stack:
+        bases = _servers(stack, checkouts, 2)
+        url = os.environ["DATABASE_URL"]
+        mixes = {name: uvloop.run(_mix_bodies(base, url)) for name, base in bases.items()}
+        rates: dict[str, list[float]] = {name: [] for name in bases}
+        for number in range(rounds):
+            for name, base in bases.items():
+                result = uvloop.run(load(f"{base}/graphql", cycle(mixes[name]), clients, seconds))
+                rates[name].append(result.rate)
+                print(
+                    f"round {number + 1}, {name}: {result.rate:.0f} req/s at {clients} clients,"
+                    f" p50 {result.latency.p50:.2f}, p95 {result.latency.p95:.2f} ms,"
+                    f" errors {sum(result.errors.values())}"
+                )
+        for name, values in rates.items():
+            print(f"all rounds, {name}: median {statistics.median(values):.0f} req/s {values}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkout", action="append", default=[], help="NAME=PATH")
     parser.add_argument("--requests", type=int, default=300, help="requests a round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--http", action="store_true", help="served, one client")
+    parser.add_argument("--mix", type=int, metavar="CLIENTS", help="the full mix, served")
+    parser.add_argument("--seconds", type=float, default=10.0, help="--mix: of each round")
     parser.add_argument("--profile", action="store_true", help="cProfile this checkout")
     parser.add_argument("--serve-rounds", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -230,7 +284,9 @@ def main() -> None:
     checkouts = {name: Path(path) for name, path in (spec.split("=", 1) for spec in args.checkout)}
     if not checkouts:
         raise SystemExit("name at least one --checkout NAME=PATH")
-    if args.http:
+    if args.mix:
+        mix_load(checkouts, args.mix, min(args.seconds, 30.0), args.rounds)
+    elif args.http:
         over_http(checkouts, body, args.requests, args.rounds)
     else:
         in_process(checkouts, args.requests, args.rounds)
