@@ -106,10 +106,10 @@ async def fetch_tags(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, T
 
 async def fetch_tag_names(conn: AsyncConnection, ids: Sequence[UUID]) -> dict[UUID, str]:
     """Tags' names by id (unknown ids are absent), read on the driver (db/raw.py): a
-    page's `tags { name }` names 100-1,000 tags, which `fetch_tags` would read whole and
-    make a record of (0.6 ms of client CPU for 101 tags, 3.4 ms for 575; this: 0.05 and
-    0.27, docs/benchmarks.md). Under a generic plan, always the primary key's index: a
-    custom plan for 600 ids of 20,020 tags scans the table (1.5 ms, against 0.8)."""
+    page's `tags { name }` names 100-1,000 tags, which `fetch_tags` reads whole, each made
+    a record through SQLAlchemy's rows (most of that page's CPU, docs/benchmarks.md "Tag
+    names on a page"). Under a generic plan: the primary key's index for any number of
+    ids, where a custom plan for ~600 of 20,020 tags scans the table (0.5 ms more)."""
     rows = await fetch_rows(conn, _TAG_NAMES, {"ids": list(ids)}, generic_plan=True)
     return {row[0]: row[1] for row in rows}
 

@@ -79,7 +79,7 @@ def in_name_order(
 ) -> list[list[T]]:
     """Each array's tags in name order, each tag rendered once: an id without a name is
     left out (as the loader leaves out an id without a row), a repeated one repeated.
-    Sorting each array's integer ranks, not its tags by name, is a third of the cost."""
+    Each array's integer ranks are sorted (no key function), not its tags by name."""
     order = sorted(names.items(), key=itemgetter(1))
     rank = {tag[0]: position for position, tag in enumerate(order)}
     rendered = [render(tag) for tag in order]
