@@ -36,7 +36,7 @@ DOCUMENT = """query Grid($tags: [ID!], $match: TagMatchMode!) {
 BODY = orjson.dumps({"query": DOCUMENT, "variables": {"tags": [], "match": "ANY"}})
 
 
-def _scope() -> dict[str, Any]:
+def _scope(body: bytes) -> dict[str, Any]:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -50,7 +50,7 @@ def _scope() -> dict[str, Any]:
         "headers": [
             (b"host", b"127.0.0.1"),
             (b"content-type", b"application/json"),
-            (b"content-length", str(len(BODY)).encode()),
+            (b"content-length", str(len(body)).encode()),
         ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
@@ -58,14 +58,14 @@ def _scope() -> dict[str, Any]:
     }
 
 
-async def _request(app: Any) -> bytes:
+async def _request(app: Any, body: bytes = BODY) -> bytes:
     sent = False
 
     async def receive() -> dict[str, Any]:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": BODY, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
         await asyncio.sleep(60)  # no disconnect while the response is written
         return {"type": "http.disconnect"}
 
@@ -74,7 +74,7 @@ async def _request(app: Any) -> bytes:
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    await app(_scope(), receive, send)
+    await app(_scope(body), receive, send)
     return bytes(messages[-1].get("body", b""))
 
 

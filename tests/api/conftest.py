@@ -65,3 +65,13 @@ async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield http
+
+
+@pytest.fixture
+async def both(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """Two apps on the same database: one answering by the compiled path, one without."""
+    compiled = settings.model_copy(update={"compiled_documents": True})
+    general = settings.model_copy(update={"compiled_documents": False})
+    async for fast in app_client(compiled):
+        async for slow in app_client(general):
+            yield fast, slow

@@ -36,6 +36,7 @@ from gallery_gql.api.documents.plans import (
     completed,
     selection_sets,
 )
+from gallery_gql.api.documents.tag_lists import TagNamesPlan, tag_names_plan
 from gallery_gql.api.global_id import decode_global_id, decode_item_key
 from gallery_gql.api.queries.content_page import count_page_matches, read_content_rows
 from gallery_gql.api.types.connection import PageInfo, TotalCount
@@ -45,7 +46,11 @@ from gallery_gql.api.types.user import User
 
 ItemField = tuple[str, str, Any]
 """(response key, kind, what it needs): kinds `leaf` (a getter of the columns),
-`thumbnail` (the selection), `creator` and `tags` (an ObjectPlan)."""
+`thumbnail` (the selection), `creator` and `tags` (an ObjectPlan), `tag_names` (a
+TagNamesPlan: tags whose fields need only their ids and names)."""
+
+PageLoad = Callable[[list[Columns]], Awaitable[list[Any]]]
+"""A field's values for a page's items, in order."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +63,13 @@ class ItemPlan:
 
     @property
     def reads_tags(self) -> bool:
-        return any(kind == "tags" for _, kind, _ in self.fields)
+        return any(kind in ("tags", "tag_names") for _, kind, _ in self.fields)
 
     async def render(
         self, items: list[Columns], context: GalleryContext, variables: BoundVariables
     ) -> list[dict[str, Any]]:
         getters: list[tuple[str, Getter | None]] = []
-        later: list[tuple[str, Callable[[Columns], Awaitable[Any]]]] = []
+        later: list[tuple[str, PageLoad]] = []
         for key, kind, need in self.fields:
             if kind == "leaf":
                 getters.append((key, need))
@@ -72,10 +77,10 @@ class ItemPlan:
                 getters.append((key, self._thumbnail(need, variables)))
             else:
                 getters.append((key, None))
-                later.append((key, _loader(kind, need, context)))
+                later.append((key, _page_load(kind, need, context)))
         out = [{key: get(item) if get else None for key, get in getters} for item in items]
         for key, load in later:  # each field's loads batched over the items, as loaders do
-            values = await asyncio.gather(*(load(item) for item in items))
+            values = await load(items)
             for rendered, value in zip(out, values, strict=True):
                 rendered[key] = value
         return out
@@ -84,6 +89,34 @@ class ItemPlan:
         resolution = variables.arguments(selection).get("resolution")
         read = thumbnail_reader(self.media_url_prefix, resolution)
         return completed(read, selection.field.type)  # type: ignore[union-attr]
+
+
+def _page_load(kind: str, need: Any, context: GalleryContext) -> PageLoad:
+    if kind == "tag_names":
+        plan: TagNamesPlan = need
+
+        async def tag_names(items: list[Columns]) -> list[Any]:
+            arrays = [ids for ids in map(tag_ids, items) if ids is not None]
+            if len(arrays) < len(items):  # some read without their tags: all, as loaders do
+                arrays = await asyncio.gather(*(_tag_ids(item, context) for item in items))
+            return await plan.render(arrays, context)
+
+        return tag_names
+    load = _loader(kind, need, context)
+
+    async def each(items: list[Columns]) -> list[Any]:
+        return await asyncio.gather(*(load(item) for item in items))
+
+    return each
+
+
+async def _tag_ids(item: Columns, context: GalleryContext) -> tuple[Any, ...]:
+    """The item's tag array: from its columns, or (not read with them) its whole row."""
+    ids = tag_ids(item)
+    if ids is None:
+        whole = await context.loaders.items.load(item_key(item))
+        ids = whole.tags if whole is not None and whole.tags is not None else ()
+    return ids
 
 
 def _loader(
@@ -108,11 +141,7 @@ def _loader(
         return render(user, lambda record: User(record=record))
 
     async def tags(item: Columns) -> list[dict[str, Any]]:
-        ids = tag_ids(item)
-        if ids is None:
-            whole = await loaders.items.load(item_key(item))
-            ids = whole.tags if whole is not None and whole.tags is not None else ()
-        records = await loaders.tag_sets.load(ids)
+        records = await loaders.tag_sets.load(await _tag_ids(item, context))
         return [render(record, lambda record: Tag(record=record)) for record in records or []]
 
     return creator if kind == "creator" else tags
@@ -126,6 +155,8 @@ def item_plan(
     for selection in selections:
         if selection.name == "thumbnail":
             fields.append((selection.key, "thumbnail", selection))
+        elif selection.name == "tags" and (names := tag_names_plan(compiler, selection)):
+            fields.append((selection.key, "tag_names", names))
         elif selection.name in ("creator", "tags"):
             type_name = "User" if selection.name == "creator" else "Tag"
             plan = compiler.object_below(type_name, selection)
