@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gallery_gql.app import create_app
 from gallery_gql.db.embedded import EmbeddedCluster
 from gallery_gql.db.migrate import upgrade
+from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.settings import Settings
 
 TEMPLATE = "gallery_template"
@@ -41,6 +42,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def fresh_plans() -> Iterator[None]:
+    """No plan kept across tests: tests that force a shape replace the planner's rules,
+    which its memo does not key on (`plan_memo`)."""
+    plan_walk.clear()
+    yield
+    plan_walk.clear()
 
 
 @pytest.fixture(scope="session")
