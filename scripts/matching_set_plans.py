@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import statistics
 import sys
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from sqlalchemy import event
 
 from gallery_gql.db.engine import create_engine
@@ -38,6 +35,7 @@ from gallery_gql.gallery.query.fetch import fetch_page
 from gallery_gql.gallery.query.tag_stats import resolve_tags
 from gallery_gql.ops.bench.classes import QueryClass, build_classes, load_corpus
 from gallery_gql.ops.bench.database import content_filter, measured_request, tag_ids
+from gallery_gql.ops.bench.plans import explain_both
 from gallery_gql.settings import Settings
 
 ITEM_TABLES = {table.name for table in CONTENT_TABLES.values()}
@@ -64,45 +62,6 @@ def plan_faults(plan: dict[str, Any]) -> list[str]:
                 faults.append(f"{node['Node Type']} on {relation} {index}".strip())
             read.add(relation)
     return faults + [f"{name} not read" for name in ITEM_TABLES - read]
-
-
-async def _literals(conn: asyncpg.Connection, arguments: tuple[Any, ...]) -> str:
-    """The prepared statement's arguments written as SQL literals (EXECUTE inside EXPLAIN
-    takes no bound parameters)."""
-    types = await conn.fetchval(
-        "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = 'matching_set'"
-    )
-    literals = [
-        await conn.fetchval(f"SELECT quote_literal($1::{kind}::text) || '::{kind}'", value)
-        for kind, value in zip(types, arguments, strict=True)
-    ]
-    return f"({', '.join(literals)})" if literals else ""
-
-
-async def _explain(conn: asyncpg.Connection, mode: str, literals: str) -> dict[str, Any]:
-    await conn.execute(f"SET plan_cache_mode = {mode}")
-    execute = f"EXECUTE matching_set{literals}"
-    text = await conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {execute}")
-    explained: dict[str, Any] = json.loads(text)[0]
-    return explained
-
-
-async def _prove(url: str, sql: str, arguments: tuple[Any, ...], rounds: int) -> dict[str, Any]:
-    conn = await asyncpg.connect(url, server_settings={"jit": "off"})
-    try:
-        await conn.execute(f"PREPARE matching_set AS {sql}")
-        literals = await _literals(conn, arguments)
-        out: dict[str, Any] = {}
-        for mode in ("force_generic_plan", "force_custom_plan"):
-            runs = [await _explain(conn, mode, literals) for _ in range(rounds)]
-            out[mode] = {
-                "plan": runs[-1]["Plan"],
-                "planning": statistics.median(r["Planning Time"] for r in runs),
-                "execution": statistics.median(r["Execution Time"] for r in runs),
-            }
-        return out
-    finally:
-        await conn.close()
 
 
 async def main(rounds: int) -> int:
@@ -159,7 +118,7 @@ async def _class(
         return 0
     runs_generic = len(sent) > 1 and sent[-2][0] == GENERIC_PLANS
     sql, arguments = sent[-1]
-    proven = await _prove(url, sql, arguments, rounds)
+    proven = await explain_both(url, sql, arguments, rounds)
     generic, custom = proven["force_generic_plan"], proven["force_custom_plan"]
     faults = plan_faults(generic["plan"])
     print(

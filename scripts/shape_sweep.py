@@ -28,7 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.embedded import EmbeddedCluster
-from gallery_gql.db.engine import create_engine
+from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.gallery.query.filters import Sort, TagMatch
 from gallery_gql.ops.bench.classes import QueryClass, build_classes, load_corpus
 from gallery_gql.ops.bench.database import measure_class, tag_ids
@@ -77,7 +77,8 @@ async def measure_mix(conn: AsyncConnection, iterations: int) -> None:
 
 async def main(ranks: list[int], pages: list[int], iterations: int, pairs: str, mix: bool) -> None:
     url = EmbeddedCluster(Settings().home).url()
-    engine = create_engine(url, Settings(statement_timeout_ms=60_000))
+    # The application's read engine: autocommit, its generic-plan sessions (db/raw.py).
+    engine = autocommit(create_engine(url, Settings(statement_timeout_ms=60_000)))
     async with engine.connect() as conn:
         if pairs != "table":
             await temp_pair_counts(conn, fill=pairs == "temp")

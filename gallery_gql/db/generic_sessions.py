@@ -26,9 +26,10 @@ from gallery_gql.db.reads import PerEngine, drop_now, kept_capacity, on_disposal
 
 GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 
-SESSION_SHARE = 4
-"""An engine keeps at most a quarter of its pool's size in generic mode (none below 4),
-as it holds at most a quarter for held reads (db/reads.HELD_SHARE)."""
+SESSION_SHARE = 2
+"""An engine keeps at most half its pool's size in generic mode (none below 2): most
+page statements run on these sessions (the rest of the pool: held reads, loaders,
+writes)."""
 
 
 class GenericSessions:

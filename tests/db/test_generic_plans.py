@@ -26,7 +26,7 @@ SLEEP = select(func.pg_sleep(bindparam("seconds", type_=Float, required=True)), 
 async def app_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """The application's read engine (autocommit), its pool too small to keep a session in
     generic mode."""
-    engine = create_engine(database_url, Settings(database_url=database_url, pool_size=3))
+    engine = create_engine(database_url, Settings(database_url=database_url, pool_size=1))
     yield autocommit(engine)
     await engine.dispose()
 

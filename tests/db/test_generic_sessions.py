@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.engine import autocommit, create_engine
-from gallery_gql.db.generic_sessions import driver_of, generic_sessions
+from gallery_gql.db.generic_sessions import SESSION_SHARE, driver_of, generic_sessions
 from gallery_gql.db.raw import Plan, fetch_rows
 from gallery_gql.db.reads import run_read
 from gallery_gql.settings import Settings
@@ -27,7 +27,7 @@ ROOT_AND_PID = select(
     func.pg_backend_pid().label("pid"),
 )
 SLEEP = select(func.pg_sleep(bindparam("seconds", type_=Float, required=True)), literal_column("1"))
-POOL_SIZE = 8  # two sessions kept
+POOL_SIZE = 8  # four sessions kept
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ async def test_a_generic_statement_runs_on_a_kept_session_planned_once(
     reads: AsyncEngine, plan: Plan
 ) -> None:
     sessions = generic_sessions(reads)
-    assert sessions.capacity == POOL_SIZE // 4
+    assert sessions.capacity == POOL_SIZE // SESSION_SHARE
     async with reads.connect() as conn:
         own_pid = await conn.scalar(select(func.pg_backend_pid()))
         answers = [await _root_and_pid(conn, x, plan) for x in (4.0, 9.0, 16.0)]
@@ -90,8 +90,8 @@ async def test_no_more_sessions_than_the_capacity(reads: AsyncEngine) -> None:
             return root, pid, own_pid, await _mode(conn)
 
     for plan in (Plan.GENERIC, Plan.GENERIC_IF_KEPT):
-        answers = await asyncio.gather(*(sleep_then_root(plan) for _ in range(4)))
-        assert sessions.open == sessions.capacity == 2
+        answers = await asyncio.gather(*(sleep_then_root(plan) for _ in range(6)))
+        assert sessions.open == sessions.capacity == 4
         assert all(
             root == 2.0 and pid == own and mode == "force_custom_plan"
             for root, pid, own, mode in answers

@@ -18,7 +18,7 @@ from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Positi
 from gallery_gql.gallery.query.matching_sql import matching_set_plan, matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk, WalkParam, WalkPlan, param
-from gallery_gql.gallery.query.sql import page_statement
+from gallery_gql.gallery.query.sql import page_statement, walks_plan
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.records import ItemRecord
 
@@ -99,7 +99,7 @@ async def fetch_page_rows(
         value_column = sort.column
     else:
         stmt = page_statement(main.shape, probe_shape, item_tags)
-        rows = await fetch_rows(conn, stmt, params)
+        rows = await fetch_rows(conn, stmt, params, plan=walks_plan(main.shape))
         value_column = "sort_value"
     walked, across = _page_rows(rows, descending, value_column, probe is not None)
     more = len(walked) > request.size
@@ -128,6 +128,7 @@ def probe_plan(main: WalkPlan, flt: ContentFilter, back: Walk, stats: TagStats) 
         descending=back.descending,
         bound_source=back.bound.source,
         include_bound=back.include_bound,
+        limit=back.limit,
     )
     params = {
         param("probe", WalkParam.LIMIT): back.limit,

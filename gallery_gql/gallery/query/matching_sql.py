@@ -36,7 +36,13 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from gallery_gql.db.raw import Plan
 from gallery_gql.db.tables import CONTENT_TABLES
-from gallery_gql.gallery.query.conditions import excluded, item_conditions, limit_of, tag_test
+from gallery_gql.gallery.query.conditions import (
+    constant,
+    excluded,
+    item_conditions,
+    limit_of,
+    tag_test,
+)
 from gallery_gql.gallery.query.shapes import (
     BranchShape,
     FilterParam,
@@ -72,24 +78,19 @@ def matching_set_plan(page: WalkShape, probe: WalkShape | None) -> Plan:
     return Plan.GENERIC if probe is not None else Plan.GENERIC_IF_KEPT
 
 
-def _constant(value: int) -> Any:
-    """An integer written into the SQL (a bound one would be one more parameter)."""
-    return literal_column(str(value), Integer)
-
-
 def _source_set(walk: WalkShape, branch: BranchShape, item_tags: bool) -> Select[Any]:
     """One source's matching items with their columns. OFFSET 0 fences the set, as in
     `sql._bitmap_branch`: the planner must not walk a sort index for the page's order."""
     item = CONTENT_TABLES[branch.source]
     columns = [item.c[name] for name in ITEM_DATA_COLUMNS if item_tags or name != "tags"]
     return (
-        select(_constant(int(branch.source)).label("source"), item.c.id, *columns)
+        select(constant(branch.source).label("source"), item.c.id, *columns)
         .where(
             tag_test(branch.tags, branch.source, item, item.c.created_at, walk.filter),
             *item_conditions(item, walk.filter, branch.whose),
             _not_excluded(item, branch, walk.filter),
         )
-        .offset(_constant(0))
+        .offset(constant(0))
     )
 
 
@@ -102,7 +103,7 @@ def _past_bound(matching: Any, walk: WalkShape) -> ColumnElement[bool]:
     row = tuple_(sort_value, matching.c.source, matching.c.id)
     value = bindparam(param(walk.name, WalkParam.BOUND_VALUE), type_=sort_value.type, required=True)
     item_id = bindparam(param(walk.name, WalkParam.BOUND_ID), type_=Integer, required=True)
-    bound = tuple_(value, _constant(int(walk.bound_source)), item_id)
+    bound = tuple_(value, constant(walk.bound_source), item_id)
     if walk.descending:
         return row <= bound if walk.include_bound else row < bound
     return row >= bound if walk.include_bound else row > bound

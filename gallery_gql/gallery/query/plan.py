@@ -463,6 +463,7 @@ def plan_walk_fresh(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) 
         filter=shape_of_filter,
         branches=tuple(branches),
         matching_set=matching_set,
+        limit=walk.limit,
     )
     return WalkPlan(shape, params, strategy_of(shape))
 

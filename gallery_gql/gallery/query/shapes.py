@@ -125,6 +125,8 @@ class WalkShape:
     filter: FilterShape
     branches: tuple[BranchShape, ...]
     matching_set: bool = False  # every branch BITMAP, read as one set (`matching_sql`)
+    limit: int | None = None
+    """The walk's row limit, written into its SQL (`conditions.limit_of`); None: bound."""
 
     @property
     def merges_repeats(self) -> bool:

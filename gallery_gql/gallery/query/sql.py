@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy import (
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     case,
     func,
-    literal,
+    literal_column,
     select,
     true,
     union_all,
@@ -27,8 +28,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.expression import CTE, Subquery
 
 from gallery_gql.db.engine import STATEMENT_CACHE_SIZE
+from gallery_gql.db.raw import Plan
 from gallery_gql.db.tables import CONTENT_TABLES, ITEM_READ_COLUMNS, content_tags
 from gallery_gql.gallery.query.conditions import (
+    constant,
     excluded,
     item_conditions,
     keyset,
@@ -122,7 +125,7 @@ def _tag_walk(walk: WalkShape, branch: BranchShape, tag_key: Any, others: Any) -
         .join(item, item.c.id == posting.c.item_id)
         .where(
             posting.c.tag_key == tag_key,
-            posting.c.source == int(source),
+            posting.c.source == constant(source),
             keyset(value_col, posting.c.item_id, source, walk),
             others,
             excluded(source, posting.c.item_id, posting.c.created_at, walk.filter),
@@ -216,7 +219,7 @@ def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) ->
         select(_POSTING.c.item_id, value_col)
         .where(
             _POSTING.c.tag_key == driver,
-            _POSTING.c.source == int(source),
+            _POSTING.c.source == constant(source),
             keyset(value_col, _POSTING.c.item_id, source, walk),
         )
         .order_by(*order_by(value_col, _POSTING.c.item_id, walk.descending))
@@ -291,7 +294,8 @@ def walk_statement(walk: WalkShape) -> Select[Any] | None:
 
 def _tagged(part: str, stmt: Select[Any]) -> Select[Any]:
     sub = stmt.subquery()
-    return select(literal(part).label("part"), sub.c.source, sub.c.id, sub.c.sort_value)
+    tag = literal_column(f"'{part}'", String).label("part")  # "page" or "probe"
+    return select(tag, sub.c.source, sub.c.id, sub.c.sort_value)
 
 
 def _with_items(walked: Subquery, item_tags: bool) -> Select[Any]:
@@ -303,16 +307,33 @@ def _with_items(walked: Subquery, item_tags: bool) -> Select[Any]:
         source: table.alias(f"item_{int(source)}") for source, table in CONTENT_TABLES.items()
     }
     for source, table in tables.items():
-        on = and_(walked.c.source == int(source), table.c.id == walked.c.id)
+        on = and_(walked.c.source == constant(source), table.c.id == walked.c.id)
         joined = joined.outerjoin(table, on)
     columns = [
         case(
-            *((walked.c.source == int(source), table.c[name]) for source, table in tables.items())
+            *(
+                (walked.c.source == constant(source), table.c[name])
+                for source, table in tables.items()
+            )
         ).label(name)
         for name in ITEM_DATA_COLUMNS
         if item_tags or name != "tags"
     ]
     return select(walked, *columns).select_from(joined)
+
+
+def walks_plan(page: WalkShape) -> Plan:
+    """How the walks' statement is planned (`db/raw.Plan`): once per session on a session
+    kept in generic mode when one is to be had, else custom. Its SQL fixes its plan: the
+    walks' limits are written into it (`conditions.limit_of`), and what the values would
+    change (which tags' postings to walk, how far) the counts chose already. Planning
+    custom costs 0.2-1.1 ms a page, generic 0.005-0.04, executing the same
+    (`scripts/page_plans.py`, both profiles at full scale, docs/decisions.md). Never
+    generic with excluded tags (genonaut profile: 9.0 ms against 1.7, the anti-join
+    planned without the excluded tags' counts) or a search (its words' index)."""
+    if page.filter.search or page.filter.exclude_tags:
+        return Plan.CUSTOM
+    return Plan.GENERIC_IF_KEPT
 
 
 @lru_cache(maxsize=SHAPES_CACHED)

@@ -1,7 +1,7 @@
 """The domain read path without GraphQL: `fetch_page` paged to the end in both directions,
 and `count_matches`, equal the plain-Python model for every filter Hypothesis draws, with
-tagged filters read as one matching set and by the walks (each forced in turn); the
-matching sets both on the reading connection and on the read engine's generic-plan
+tagged filters read as one matching set and by the walks (each forced in turn), each
+both on the reading connection (custom plans) and on the read engine's generic-plan
 sessions (db/generic_sessions.py)."""
 
 from __future__ import annotations
@@ -37,10 +37,17 @@ from tests.model import ModelItem, ModelQuery, expected, load_items
 SOURCES = {"REGULAR": Source.REGULAR, "AUTO": Source.AUTO}
 
 
-@pytest.fixture(params=["walks", "matching-set", "matching-set on generic sessions"])
+@pytest.fixture(
+    params=[
+        "walks",
+        "matching-set",
+        "walks on generic sessions",
+        "matching-set on generic sessions",
+    ]
+)
 def set_rule(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Tagged filters read by the walks, or as one matching set whatever their counts."""
-    limit = -1.0 if request.param == "walks" else math.inf
+    limit = -1.0 if str(request.param).startswith("walks") else math.inf
     monkeypatch.setattr(plan, "MATCHING_SET_MAX_US", limit)
     return str(request.param)
 
@@ -51,7 +58,7 @@ async def reads(
 ) -> AsyncIterator[AsyncEngine]:
     """What pages are read on: the test's engine (it keeps no generic-plan session), or
     the application's read engine, which does."""
-    if set_rule != "matching-set on generic sessions":
+    if not set_rule.endswith("on generic sessions"):
         yield engine
         return
     app_reads = autocommit(create_engine(database_url, Settings(database_url=database_url)))
