@@ -9,15 +9,16 @@ from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gallery_gql.db.raw import fetch_rows
+from gallery_gql.db.raw import Plan, fetch_rows
 from gallery_gql.gallery.keys import SOURCE_OF_NUMBER, ItemKey
 from gallery_gql.gallery.lookups import item_from_columns
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Position, Sort
 from gallery_gql.gallery.query.matching_sql import matching_set_plan, matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
-from gallery_gql.gallery.query.shapes import Walk, WalkParam, WalkPlan, param
+from gallery_gql.gallery.query.shapes import Walk, WalkParam, WalkPlan, WalkShape, param
 from gallery_gql.gallery.query.sql import page_statement, walks_plan
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.records import ItemRecord
@@ -91,16 +92,8 @@ async def fetch_page_rows(
         back = Walk(sort, not descending, bound, 1, include_bound=True)
         probe = probe_plan(main, flt, back, stats)
         params = {**params, **probe.params}
-    probe_shape = probe.shape if probe is not None else None
-    if main.shape.matching_set and (probe_shape is None or probe_shape.matching_set):
-        stmt = matching_set_statement(main.shape, probe_shape, item_tags)
-        plan = matching_set_plan(main.shape, probe_shape)
-        rows = await fetch_rows(conn, stmt, params, plan=plan)
-        value_column = sort.column
-    else:
-        stmt = page_statement(main.shape, probe_shape, item_tags)
-        rows = await fetch_rows(conn, stmt, params, plan=walks_plan(main.shape))
-        value_column = "sort_value"
+    stmt, plan, value_column = page_read(main.shape, probe.shape if probe else None, item_tags)
+    rows = await fetch_rows(conn, stmt, params, plan=plan)
     walked, across = _page_rows(rows, descending, value_column, probe is not None)
     more = len(walked) > request.size
     kept = walked[: request.size]
@@ -113,6 +106,20 @@ async def fetch_page_rows(
     if request.backward:
         return PageRows(positions, rows, across, more, main.strategy)
     return PageRows(positions, rows, more, across, main.strategy)
+
+
+def page_read(
+    page: WalkShape, probe: WalkShape | None, item_tags: bool
+) -> tuple[Select[Any], Plan, str]:
+    """The page's statement, how it is planned, and the column its rows' sort values are
+    in: one matching set, or the walks."""
+    if page.matching_set and (probe is None or probe.matching_set):
+        return (
+            matching_set_statement(page, probe, item_tags),
+            matching_set_plan(page, probe),
+            page.sort.column,
+        )
+    return page_statement(page, probe, item_tags), walks_plan(page, probe), "sort_value"
 
 
 def probe_plan(main: WalkPlan, flt: ContentFilter, back: Walk, stats: TagStats) -> WalkPlan:

@@ -322,17 +322,33 @@ def _with_items(walked: Subquery, item_tags: bool) -> Select[Any]:
     return select(walked, *columns).select_from(joined)
 
 
-def walks_plan(page: WalkShape) -> Plan:
+_PLANNED_ONCE = frozenset(
+    {BranchKind.POSTINGS, BranchKind.EACH_TAG_POSTINGS, BranchKind.CAPPED_POSTINGS}
+)
+"""Branches walking the junction's postings: their SQL fixes their plan once their limits
+are written into it (`conditions.limit_of`)."""
+
+
+def walks_plan(page: WalkShape, probe: WalkShape | None) -> Plan:
     """How the walks' statement is planned (`db/raw.Plan`): once per session on a session
-    kept in generic mode when one is to be had, else custom. Its SQL fixes its plan: the
-    walks' limits are written into it (`conditions.limit_of`), and what the values would
-    change (which tags' postings to walk, how far) the counts chose already. Planning
-    custom costs 0.2-1.1 ms a page, generic 0.005-0.04, executing the same
-    (`scripts/page_plans.py`, both profiles at full scale, docs/decisions.md). Never
-    generic with excluded tags (genonaut profile: 9.0 ms against 1.7, the anti-join
-    planned without the excluded tags' counts) or a search (its words' index)."""
+    kept in generic mode when one is to be had (else custom) when every branch walks
+    postings, or an item table's date index on a first page; what the values would change
+    (which tags' postings, how far) the counts chose already. Planning custom costs
+    0.2-1.1 ms a page, generic 0.005-0.06, executing the same within 0.2 ms
+    (`scripts/page_plans.py --sweep`, both profiles at full scale, docs/decisions.md).
+    Custom for the rest: an item-table walk past a bound (generic 7-58 ms against
+    0.2-2.1) or by rating (1.3-2x slower from the first page), a bitmap branch among
+    walks, excluded tags (genonaut: 8.5 ms against 1.6), a search (its words' index)."""
     if page.filter.search or page.filter.exclude_tags:
         return Plan.CUSTOM
+    by_date = page.sort.column == "created_at"
+    for walk in (page, probe) if probe is not None else (page,):
+        for branch in walk.branches:
+            first_dated_page = (
+                branch.kind is BranchKind.ITEMS and walk.bound_source is None and by_date
+            )
+            if branch.kind not in _PLANNED_ONCE and not first_dated_page:
+                return Plan.CUSTOM
     return Plan.GENERIC_IF_KEPT
 
 

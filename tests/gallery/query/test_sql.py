@@ -1,5 +1,6 @@
 """Page statements are templates: one statement object per shape, every value a named
-parameter the plan supplies. (That the rows are right is the model tests' job.)"""
+parameter the plan supplies but the limits, written in; which are planned once per session.
+(That the rows are right is the model tests' job.)"""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import ClauseElement
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from gallery_gql.db.raw import Plan
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.filters import (
     Collection,
@@ -22,7 +24,12 @@ from gallery_gql.gallery.query.filters import (
 from gallery_gql.gallery.query.matching_sql import matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import BranchKind, TagTest, Walk, WalkPlan
-from gallery_gql.gallery.query.sql import count_statement, page_statement, walk_statement
+from gallery_gql.gallery.query.sql import (
+    count_statement,
+    page_statement,
+    walk_statement,
+    walks_plan,
+)
 from gallery_gql.gallery.query.tag_stats import TagStats
 
 STATS = TagStats(
@@ -168,3 +175,32 @@ def _required(stmt: ClauseElement) -> set[str]:
     names = {name for name, bind in compiled.binds.items() if bind.required}
     assert names, "a template without parameters"
     return names
+
+
+def _walks_plan(flt: ContentFilter, sort: Sort = Sort.NEWEST, bound: bool = False) -> Plan:
+    at = Position(NOW, Source.AUTO, 1) if bound else None
+    page = plan_walk(flt, Walk(sort, sort.descending, at, 26), STATS, "page").shape
+    probe = None
+    if at is not None:
+        probe = plan_walk(flt, Walk(sort, not sort.descending, at, 1, True), STATS, "probe").shape
+    return walks_plan(page, probe)
+
+
+def test_which_walks_are_planned_once_per_session() -> None:
+    """Postings walks always; an item table's date index on a first page; the rest,
+    excluded tags and searches custom (scripts/page_plans.py measures why)."""
+    many = {k: {Source.REGULAR: 900, Source.AUTO: 1_900} for k in range(1, 9)}
+    common = TagStats(tags=many, source_items=STATS.source_items)
+    one_tag = ContentFilter(tag_keys=(1,))
+    assert plan_walk(one_tag, Walk(Sort.NEWEST, True, None, 26), STATS, "page").shape.branches
+    assert _walks_plan(one_tag) is Plan.GENERIC_IF_KEPT
+    assert _walks_plan(one_tag, bound=True) is Plan.GENERIC_IF_KEPT
+    assert _walks_plan(ContentFilter()) is Plan.GENERIC_IF_KEPT  # the sort index, first page
+    assert _walks_plan(ContentFilter(), bound=True) is Plan.CUSTOM
+    assert _walks_plan(ContentFilter(), Sort.TOP_RATED) is Plan.CUSTOM
+    assert _walks_plan(ContentFilter(tag_keys=(1,), exclude_tag_keys=(2,))) is Plan.CUSTOM
+    assert _walks_plan(ContentFilter(tag_keys=(1,), search="cat")) is Plan.CUSTOM
+    any_common = ContentFilter(tag_keys=(1, 2), match=TagMatch.ANY)
+    page = plan_walk(any_common, Walk(Sort.NEWEST, True, None, 26), common, "page").shape
+    assert {branch.kind for branch in page.branches} == {BranchKind.ITEMS}
+    assert walks_plan(page, None) is Plan.GENERIC_IF_KEPT
