@@ -18,6 +18,8 @@ pool never lends a connection planning generically to anything else.
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -45,25 +47,36 @@ class GenericSessions:
         on_disposal(engine, self._disposed)
 
     async def take(self) -> AsyncConnection | None:
-        """An idle session, a new one while fewer than the capacity are open, else None
-        (the caller plans the statement another way)."""
+        """An idle session, a new one while fewer than the capacity are open and the pool
+        has one to spare, else None (the caller plans the statement another way)."""
         idle = self.idle
         while idle:
             conn = idle.pop()
             if usable(conn):
                 return conn
             self.drop(conn)
-        if self.open >= self.capacity:
+        if self.open >= self.capacity or not self._pool_has_room():
             return None
         self.open += 1
         conn = self.engine.connect()
         try:
             await conn.start()
             await driver_of(conn).execute(GENERIC_PLANS)
+        except Exception:
+            # The caller's own connection reads instead (and meets whatever failed here).
+            self.drop(conn)
+            return None
         except BaseException:
             self.drop(conn)
             raise
         return conn
+
+    def _pool_has_room(self) -> bool:
+        """A session is opened only when the pool can lend a connection at once, never by
+        waiting for one: the caller's connection can read instead."""
+        pool: Any = self.engine.sync_engine.pool
+        most = pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
+        return bool(pool.checkedout() < most)
 
     def give_back(self, conn: AsyncConnection) -> None:
         if usable(conn):

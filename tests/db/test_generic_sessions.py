@@ -170,3 +170,28 @@ async def _every_pooled_connection_plans_custom(engine: AsyncEngine) -> None:
     finally:
         for conn in conns:
             await conn.close()
+
+
+async def test_no_session_is_opened_while_the_pool_has_none_to_spare(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The caller's connection reads (custom) rather than waiting for the pool."""
+    settings = Settings(
+        database_url=database_url,
+        home=tmp_path,
+        pool_size=4,
+        pool_max_overflow=0,
+        pool_timeout_seconds=30,
+    )
+    engine = autocommit(create_engine(database_url, settings))
+    try:
+        conns = [await engine.connect().start() for _ in range(4)]
+        started = asyncio.get_running_loop().time()
+        own_pid = (await conns[0].execute(select(func.pg_backend_pid()))).scalar_one()
+        assert await _root_and_pid(conns[0], 4.0, Plan.GENERIC_IF_KEPT) == (2.0, own_pid)
+        assert asyncio.get_running_loop().time() - started < 5
+        assert generic_sessions(engine).open == 0
+        for conn in conns:
+            await conn.close()
+    finally:
+        await engine.dispose()
