@@ -2,7 +2,8 @@
 runs on one of them, planned once, without a round trip on the caller's session, which
 stays custom; no more are opened than the capacity (the rest switch the caller's
 session); a failed statement gives its session back, a cancelled one drops it, one the
-server ended is replaced; and no connection planning generically goes back to the pool."""
+server ended is replaced, one that died unnoticed makes the read run again; and no
+connection planning generically goes back to the pool."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import Float, bindparam, func, literal_column, select, text
 from sqlalchemy.exc import DBAPIError
@@ -195,3 +197,30 @@ async def test_no_session_is_opened_while_the_pool_has_none_to_spare(
             await conn.close()
     finally:
         await engine.dispose()
+
+
+async def test_a_read_meeting_a_dead_session_runs_again(
+    reads: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session that died unnoticed fails its statement as a dead connection: it and
+    every idle session are dropped and the read runs again on a fresh one
+    (db/reads.run_read)."""
+    sessions = generic_sessions(reads)
+    await run_read(reads, lambda conn: _root_and_pid(conn, 4.0, Plan.GENERIC))
+    dead = driver_of(sessions.idle[0])
+    real_fetch = type(dead).fetch
+    failed = 0
+
+    async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal failed
+        if self is dead:
+            failed += 1
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+        return await real_fetch(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(dead), "fetch", fetch)
+    root, _ = await run_read(reads, lambda conn: _root_and_pid(conn, 9.0, Plan.GENERIC))
+    assert root == 3.0
+    assert failed == 1
+    assert dead.is_closed()
+    assert sessions.open == 1
