@@ -105,6 +105,14 @@ expected to cost at most this: about what planning and running the walks' statem
 costs on the smallest page (0.6-1.2 ms on the long-tail profile at full scale, where
 the matching set answered in 0.2-0.4 ms, docs/decisions.md)."""
 
+TAG_WALKS_SET_SHARE = 3.0
+"""By date, one tag or ANY of tags (no exclusion, no search) is read as one set only when
+its bitmap is expected to cost at most this share of `MATCHING_SET_MAX_US`: its walks of
+each tag's postings are planned once per session (`sql.walks_plan`) and read at most a
+page a tag whatever the counts, where the set reads every matching item (long-tail
+profile, `fetch_page` in process, 2026-12-05: ANY 3 of 836 items, bitmap expected at
+1,442 us, set 1,229 us p50 and walks 672; 1 tag of 20 items, set 349, walk 399)."""
+
 
 def rarest(tag_keys: tuple[int, ...], source: Source, stats: TagStats) -> int:
     return min(tag_keys, key=lambda key: (stats.items(key, source), key))
@@ -281,13 +289,17 @@ def _all_lists_us(counts: list[int]) -> float:
     return sum(min(count * GIN_US_PER_ENTRY, rare * GIN_SKIP_US) for count in counts)
 
 
-def reads_matching_set(flt: ContentFilter, stats: TagStats, shape: FilterShape) -> bool:
-    """Whether the page is read as one matching set (`MATCHING_SET_MAX_US`): tags whose
-    UUIDs are known (the GIN index is searched by them), no creator (a creator's items
-    are walked, `walks_creator_items`), and a cheap bitmap over every source."""
+def reads_matching_set(flt: ContentFilter, stats: TagStats, shape: FilterShape, sort: Sort) -> bool:
+    """Whether the page is read as one matching set (`MATCHING_SET_MAX_US`,
+    `TAG_WALKS_SET_SHARE`): tags whose UUIDs are known (the GIN index is searched by
+    them), no creator (a creator's items are walked, `walks_creator_items`), and a cheap
+    bitmap over every source."""
     if not shape.tag_ids or any(walks_creator_items(flt, source) for source in flt.sources):
         return False
     cost = sum(bitmap_us(flt, source, stats) for source in flt.sources)
+    tag_walks = flt.match is TagMatch.ANY or len(flt.tag_keys) == 1
+    if tag_walks and sort.column == "created_at" and not (shape.exclude_tags or shape.search):
+        return cost <= MATCHING_SET_MAX_US / TAG_WALKS_SET_SHARE
     return cost <= MATCHING_SET_MAX_US
 
 
@@ -445,7 +457,7 @@ def plan_walk_fresh(flt: ContentFilter, walk: Walk, stats: TagStats, name: str) 
     if walk.bound is not None:
         params[param(name, WalkParam.BOUND_VALUE)] = walk.bound.value
         params[param(name, WalkParam.BOUND_ID)] = walk.bound.id
-    matching_set = reads_matching_set(flt, stats, shape_of_filter)
+    matching_set = reads_matching_set(flt, stats, shape_of_filter, walk.sort)
     if matching_set:
         test = _set_test(flt)
         branches = [

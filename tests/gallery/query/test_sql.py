@@ -136,7 +136,7 @@ def test_every_parameter_of_the_matching_set_statement_is_planned() -> None:
     filters = [
         ContentFilter(tag_keys=(1,)),
         ContentFilter(tag_keys=(1, 2, 3), match=TagMatch.ALL, exclude_tag_keys=(4,)),
-        ContentFilter(tag_keys=(7, 8), exclude_creator_id=uuid4(), viewer_id=viewer),
+        ContentFilter(tag_keys=(1, 2), exclude_creator_id=uuid4(), viewer_id=viewer),
         ContentFilter(
             tag_keys=(2,),
             collections=frozenset({Collection.COMMUNITY_REGULAR, Collection.COMMUNITY_AUTO}),
