@@ -21,8 +21,8 @@ within its cap (`all_reads_bitmap`).
 Before any of these, a filter whose matching items are few (a rare tag, ALL of tags one
 of which is rare, ANY of a few rare tags) is read as one *matching set*: every matching
 item of every source through the bitmap, with its columns, the page and its edge probe
-taken from that set (`matching_sql`); the counts say when it costs less than a walk's
-statement does to plan.
+taken from that set (`matching_sql`); the counts say when it costs less than the walks
+(`MATCHING_SET_MAX_US`, `TAG_WALKS_SET_SHARE`).
 """
 
 from __future__ import annotations
