@@ -2,9 +2,10 @@
 their plan whatever their values (db/raw.py: `fetch_rows(..., plan=Plan.GENERIC)`).
 
 The application's connections plan each statement afresh (`force_custom_plan`,
-db/engine.py): the walks need their values planned. A statement whose plan is the same
-for any values (a matching set, gallery/query/matching_sql.py) is better planned once per
-session: ~0.01 ms instead of ~0.1-0.25 ms a run. Switching a session to generic plans
+db/engine.py): some walks need their values planned. A statement whose plan is the same
+for any values (a matching set, gallery/query/matching_sql.py; the walks that
+`sql.walks_plan` names) is better planned once per session: 0.005-0.06 ms instead of
+0.1-1.1 ms a run. Switching a session to generic plans
 and back costs a round trip; a session kept in generic mode costs none. So each
 autocommit engine keeps a few connections of its own pool in generic mode, idle between
 such statements, and lends one for the statement alone (the caller's connection is of
