@@ -26,9 +26,7 @@ from sqlalchemy import event
 
 from gallery_gql.db.engine import create_engine
 from gallery_gql.db.raw import Plan
-from gallery_gql.gallery.query.fetch import fetch_page, page_read, probe_plan
-from gallery_gql.gallery.query.plan import plan_walk
-from gallery_gql.gallery.query.shapes import Walk
+from gallery_gql.gallery.query.fetch import fetch_page, page_read, plan_page
 from gallery_gql.gallery.query.tag_stats import resolve_tags
 from gallery_gql.ops.bench.classes import QueryClass, build_classes, load_corpus
 from gallery_gql.ops.bench.database import content_filter, measured_request, tag_ids
@@ -41,14 +39,9 @@ SLOWER_MS = 0.5
 
 def _gateway_plan(query: QueryClass, flt: Any, request: Any, stats: Any) -> Plan:
     """How the gateway plans the page's statement (`fetch.page_read`)."""
-    bound = request.before if request.backward else request.after
-    descending = query.sort.descending != request.backward
-    main = plan_walk(flt, Walk(query.sort, descending, bound, request.size + 1), stats, "page")
-    probe = None
-    if bound is not None:
-        back = Walk(query.sort, not descending, bound, 1, include_bound=True)
-        probe = probe_plan(main, flt, back, stats).shape
-    return page_read(main.shape, probe, query.tag_names)[1]
+    planned = plan_page(flt, query.sort, request, stats)
+    probe = planned.probe.shape if planned.probe is not None else None
+    return page_read(planned.main.shape, probe, query.tag_names)[1]
 
 
 def sweep_cells(corpus: Any, ranks: list[int]) -> list[QueryClass]:

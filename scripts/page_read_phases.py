@@ -26,8 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.db.raw import fetch_rows
 from gallery_gql.gallery.lookups import item_from_columns
-from gallery_gql.gallery.query.fetch import fetch_page, probe_plan
-from gallery_gql.gallery.query.matching_sql import matching_set_plan, matching_set_statement
+from gallery_gql.gallery.query.fetch import fetch_page, page_read, plan_page
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk
 from gallery_gql.gallery.query.tag_stats import resolve_tags
@@ -46,19 +45,14 @@ async def _phases(
     flt = content_filter(query, viewer)
     stats = (await resolve_tags(conn, [UUID(ids[k]) for k in (*query.tags, *query.exclude)])).stats
     request = await measured_request(conn, query, flt, stats)
-    bound = request.before if request.backward else request.after
-    descending = query.sort.descending != request.backward
-    walk = Walk(query.sort, descending, bound, request.size + 1)
-    main = plan_walk(flt, walk, stats, "page")
-    if not main.shape.matching_set:
+    paged = plan_page(flt, query.sort, request, stats)
+    if not paged.main.shape.matching_set:
         return None
-    params, probe = main.params, None
-    if bound is not None:
-        probe = probe_plan(main, flt, Walk(query.sort, not descending, bound, 1, True), stats)
-        params = {**params, **probe.params}
-    probe_shape = probe.shape if probe is not None else None
-    statement = matching_set_statement(main.shape, probe_shape, query.tag_names)
-    plan = matching_set_plan(main.shape, probe_shape)
+    probe = paged.probe.shape if paged.probe is not None else None
+    statement, plan, _ = page_read(paged.main.shape, probe, query.tag_names)
+    params = paged.params
+    bound = request.before if request.backward else request.after
+    walk = Walk(query.sort, paged.descending, bound, request.size + 1)
     baseline = array_union(query)
     baseline_params = parameters(query, ids)
 

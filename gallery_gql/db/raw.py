@@ -136,8 +136,7 @@ async def fetch_rows(
     sessions = session = None
     if plan is not Plan.CUSTOM:
         sessions = generic_sessions(conn.engine)
-        if sessions.capacity:
-            session = await sessions.take()
+        session = await sessions.take()
     switched = session is None and plan is Plan.GENERIC
     sql = raw.switched_sql if switched else raw.sql
     sync = conn.sync_connection

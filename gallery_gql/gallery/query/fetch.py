@@ -81,19 +81,12 @@ async def fetch_page_rows(
     """`fetch_page`'s page with its rows as read (no record built for them)."""
     if flt.matches_nothing:
         return PageRows([], [], False, False)
-    bound = request.before if request.backward else request.after
-    descending = sort.descending != request.backward
-    main = plan_walk(flt, Walk(sort, descending, bound, request.size + 1), stats, "page")
+    planned = plan_page(flt, sort, request, stats)
+    main, probe, descending = planned.main, planned.probe, planned.descending
     if not main.shape.branches:
         return PageRows([], [], False, False, main.strategy)
-    params = main.params
-    probe = None
-    if bound is not None:
-        back = Walk(sort, not descending, bound, 1, include_bound=True)
-        probe = probe_plan(main, flt, back, stats)
-        params = {**params, **probe.params}
     stmt, plan, value_column = page_read(main.shape, probe.shape if probe else None, item_tags)
-    rows = await fetch_rows(conn, stmt, params, plan=plan)
+    rows = await fetch_rows(conn, stmt, planned.params, plan=plan)
     walked, across = _page_rows(rows, descending, value_column, probe is not None)
     more = len(walked) > request.size
     kept = walked[: request.size]
@@ -106,6 +99,33 @@ async def fetch_page_rows(
     if request.backward:
         return PageRows(positions, rows, across, more, main.strategy)
     return PageRows(positions, rows, more, across, main.strategy)
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """A page's walk and, with a bound, its edge probe, planned; the page's parameters."""
+
+    main: WalkPlan
+    probe: WalkPlan | None
+    descending: bool
+    """The direction walked (a backward page walks the sort's reverse)."""
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.main.params if self.probe is None else {**self.main.params, **self.probe.params}
+
+
+def plan_page(flt: ContentFilter, sort: Sort, request: PageRequest, stats: TagStats) -> PagePlan:
+    """The walks `fetch_page_rows` reads: forward from `after`, or backward from `before`;
+    the probe looks back across the bound (the bound's own item included)."""
+    bound = request.before if request.backward else request.after
+    descending = sort.descending != request.backward
+    main = plan_walk(flt, Walk(sort, descending, bound, request.size + 1), stats, "page")
+    probe = None
+    if bound is not None and main.shape.branches:
+        back = Walk(sort, not descending, bound, 1, include_bound=True)
+        probe = probe_plan(main, flt, back, stats)
+    return PagePlan(main, probe, descending)
 
 
 def page_read(
