@@ -63,6 +63,9 @@ class ContentQuery:
     sort: Sort
     page: PageRequest
     stats: TagStats
+    digest: str
+    """The filter and sort's fingerprint (`ContentFilter.digest`): the page's cursors
+    are bound to it."""
 
 
 def _bounded(values: Sequence[str] | None, argument: str, limit: int) -> list[str]:
@@ -147,8 +150,9 @@ async def build_content_query(
     """Validate and resolve the arguments (one statement when tags are given)."""
     content_filter, stats = await build_content_filter(conn, args, context)
     sort = args.sort.to_domain()
-    page = _page_request(args, context, content_filter.digest(sort), sort)
-    return ContentQuery(content_filter, sort, page, stats)
+    digest = content_filter.digest(sort)
+    page = _page_request(args, context, digest, sort)
+    return ContentQuery(content_filter, sort, page, stats, digest)
 
 
 async def build_content_filter(

@@ -106,8 +106,14 @@ REPLICA_UP = Gauge(
 class RoutingMetrics:
     """Read routing's events as the metrics above (db/routing_events.RoutingEvents)."""
 
+    def __init__(self) -> None:
+        self._reads: dict[str, Any] = {}  # per target: the primary and the configured replicas
+
     def served(self, target: str) -> None:
-        READS.labels(target).inc()
+        series = self._reads.get(target)
+        if series is None:
+            series = self._reads[target] = READS.labels(target)
+        series.inc()
 
     def skipped(self, replica: str, reason: str) -> None:
         REPLICA_SKIPS.labels(replica, reason).inc()

@@ -98,7 +98,7 @@ def _cursors(
     context: GalleryContext, query: ContentQuery, positions: Sequence[Position]
 ) -> list[CursorToken]:
     tokens = encode_cursors(
-        query.content_filter.digest(query.sort),
+        query.digest,
         query.sort,
         positions,
         context.settings.signing_secret(),
