@@ -14,7 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gallery_gql.api.documents.item_rows import (
+    READ_COLUMNS,
     READERS,
+    THUMBNAIL_COLUMNS,
     item_columns,
     item_key,
     tag_ids,
@@ -124,9 +126,23 @@ def test_every_plain_item_field_reads_from_columns() -> None:
         for name, field in ITEM_FIELDS.items()
         if not field.args and name not in ("creator", "tags")
     }
-    assert plain == set(READERS)
+    assert plain == set(READERS) == set(READ_COLUMNS)
 
 
 @given(row=item_rows())
 def test_columns_are_the_records_fields(row: dict[str, Any]) -> None:
     assert set(item_columns(item_from_columns(row))) == set(ItemRecord.__dataclass_fields__)
+
+
+@pytest.mark.parametrize("name", sorted(READERS))
+@given(row=item_rows())
+def test_a_reader_reads_only_its_columns(name: str, row: dict[str, Any]) -> None:
+    """A page statement reads only the columns its fields' readers name (`READ_COLUMNS`)."""
+    only = {column: row[column] for column in READ_COLUMNS[name]}
+    assert _outcome(READERS[name], only) == _outcome(READERS[name], row)
+
+
+@given(row=item_rows(), resolution=st.none() | st.sampled_from(RESOLUTIONS))
+def test_the_thumbnail_reads_only_its_columns(row: dict[str, Any], resolution: str | None) -> None:
+    read = thumbnail_reader("/media/", resolution)
+    assert read({column: row[column] for column in THUMBNAIL_COLUMNS}) == read(row)

@@ -18,7 +18,11 @@ from gallery_gql.api.content_query import ContentArgs
 from gallery_gql.api.context import GalleryContext
 from gallery_gql.api.documents.edges import edges_plan
 from gallery_gql.api.documents.item_rows import (
+    CREATOR_COLUMNS,
+    READ_COLUMNS,
     READERS,
+    TAG_COLUMNS,
+    THUMBNAIL_COLUMNS,
     Columns,
     item_columns,
     item_key,
@@ -60,10 +64,8 @@ class ItemPlan:
 
     fields: tuple[ItemField, ...]
     media_url_prefix: str | None
-
-    @property
-    def reads_tags(self) -> bool:
-        return any(kind in ("tags", "tag_names") for _, kind, _ in self.fields)
+    columns: frozenset[str]
+    """The columns the fields read: all a page statement need read for them."""
 
     async def render(
         self, items: list[Columns], context: GalleryContext, variables: BoundVariables
@@ -152,15 +154,19 @@ def item_plan(
 ) -> ItemPlan:
     parent = compiler.object_type("ContentItem")
     fields: list[ItemField] = []
+    columns: set[str] = set()
     for selection in selections:
         if selection.name == "thumbnail":
             fields.append((selection.key, "thumbnail", selection))
+            columns |= THUMBNAIL_COLUMNS
         elif selection.name == "tags" and (names := tag_names_plan(compiler, selection)):
             fields.append((selection.key, "tag_names", names))
+            columns |= TAG_COLUMNS
         elif selection.name in ("creator", "tags"):
             type_name = "User" if selection.name == "creator" else "Tag"
             plan = compiler.object_below(type_name, selection)
             fields.append((selection.key, selection.name, plan))
+            columns |= CREATOR_COLUMNS if selection.name == "creator" else TAG_COLUMNS
         elif selection.field is None:
             fields.append((selection.key, "leaf", compiler.leaf(parent, selection)))
         else:
@@ -168,7 +174,8 @@ def item_plan(
             if read is None or selection.field.args:
                 raise Unsupported(f"ContentItem.{selection.name} from columns")
             fields.append((selection.key, "leaf", completed(read, selection.field.type)))
-    return ItemPlan(tuple(fields), media_url_prefix)
+            columns |= READ_COLUMNS[selection.name]
+    return ItemPlan(tuple(fields), media_url_prefix, frozenset(columns))
 
 
 # -- contentItems -------------------------------------------------------------------------
@@ -205,11 +212,12 @@ class ConnectionPlan:
     selection: Selection
     entries: tuple[tuple[str, str, Any], ...]
     """(key, kind, plan): `typename`, `edges` (edge entries), `pageInfo`, `totalCount`."""
-    reads_tags: bool
+    columns: frozenset[str]
+    """The items' columns its edges' nodes read."""
 
     async def run(self, context: GalleryContext, variables: BoundVariables) -> dict[str, Any]:
         args = content_args(variables.arguments(self.selection))
-        read = await read_content_rows(context, args, self.reads_tags)
+        read = await read_content_rows(context, args, self.columns)
         cursors = read.cursors
         out: dict[str, Any] = {}
         for key, kind, plan in self.entries:
@@ -239,7 +247,7 @@ def connection_plan(
 ) -> ConnectionPlan:
     connection = compiler.object_type("ContentItemConnection")
     entries: list[tuple[str, str, Any]] = []
-    reads_tags = False
+    columns: frozenset[str] = frozenset()
     for sub in compiler.collect(connection, selection_sets(selection)):
         if sub.field is None:
             entries.append((sub.key, "typename", None))
@@ -251,16 +259,16 @@ def connection_plan(
                 "ContentItem",
                 lambda fields: item_plan(compiler, fields, media_url_prefix),
             )
-            reads_tags = reads_tags or any(
-                isinstance(plan, ItemPlan) and plan.reads_tags for plan in edges.node_plans
-            )
+            for plan in edges.node_plans:
+                assert isinstance(plan, ItemPlan)
+                columns |= plan.columns
             entries.append((sub.key, "edges", edges))
         elif sub.name in ("pageInfo", "totalCount"):
             type_name = "PageInfo" if sub.name == "pageInfo" else "TotalCount"
             entries.append((sub.key, sub.name, compiler.object_below(type_name, sub)))
         else:
             raise Unsupported(f"ContentItemConnection.{sub.name}")
-    return ConnectionPlan(selection, tuple(entries), reads_tags)
+    return ConnectionPlan(selection, tuple(entries), columns)
 
 
 # -- contentItem --------------------------------------------------------------------------

@@ -40,22 +40,40 @@ def _metadata(m: Columns) -> Any:
     return cut_at_depth(m["item_metadata"])
 
 
+COLUMN_FIELDS: dict[str, str] = {
+    "databaseId": "id",
+    "title": "title",
+    "contentType": "content_type",
+    "contentData": "content_data",
+    "prompt": "prompt",
+    "qualityScore": "quality_score",
+    "isPrivate": "is_private",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "version": "version",
+}
+"""GraphQL field name → the column it is, as it is."""
+
 READERS: dict[str, ColumnReader] = {
     "id": _global_id,
-    "databaseId": itemgetter("id"),
     "source": _source,
-    "title": itemgetter("title"),
-    "contentType": itemgetter("content_type"),
-    "contentData": itemgetter("content_data"),
-    "prompt": itemgetter("prompt"),
-    "qualityScore": itemgetter("quality_score"),
-    "isPrivate": itemgetter("is_private"),
-    "createdAt": itemgetter("created_at"),
-    "updatedAt": itemgetter("updated_at"),
-    "version": itemgetter("version"),
+    **{name: itemgetter(column) for name, column in COLUMN_FIELDS.items()},
     "metadata": _metadata,
 }
 """GraphQL field name → the field's value from the item's columns."""
+
+READ_COLUMNS: dict[str, frozenset[str]] = {
+    "id": frozenset({"source", "id"}),
+    "source": frozenset({"source"}),
+    **{name: frozenset({column}) for name, column in COLUMN_FIELDS.items()},
+    "metadata": frozenset({"item_metadata"}),
+}
+"""GraphQL field name → the columns its reader reads: a page statement reads only those
+its selection needs (`fetch.fetch_page_rows`)."""
+
+THUMBNAIL_COLUMNS = frozenset({"content_data", "path_thumb", "path_thumbs_alt_res"})
+CREATOR_COLUMNS = frozenset({"creator_id"})
+TAG_COLUMNS = frozenset({"tags"})
 
 
 def thumbnail_reader(

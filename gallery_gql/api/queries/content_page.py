@@ -47,7 +47,12 @@ class ContentRows:
 async def read_content_page(
     context: GalleryContext, args: ContentArgs, item_tags: bool
 ) -> ContentPage:
-    query, page = await _read(context, args, item_tags, fetch_page, held=False)
+    def fetch(conn: AsyncConnection, query: ContentQuery) -> Awaitable[Page]:
+        return fetch_page(
+            conn, query.content_filter, query.sort, query.page, query.stats, item_tags=item_tags
+        )
+
+    query, page = await _read(context, args, fetch, held=False)
     for key, item in page.items.items():  # primed for `node` lookups, if whole
         if item.tags is not None:
             context.loaders.items.prime(key, item)
@@ -60,34 +65,32 @@ async def read_content_page(
 
 
 async def read_content_rows(
-    context: GalleryContext, args: ContentArgs, item_tags: bool
+    context: GalleryContext, args: ContentArgs, columns: frozenset[str]
 ) -> ContentRows:
-    """`read_content_page`'s page as its rows, read on a held connection (db/reads.py:
-    its statements go to the driver). Nothing is primed: the compiled path reads a single
+    """`read_content_page`'s page as its rows, carrying the items' `columns` (and what
+    the page needs: `fetch_page_rows`), read on a held connection (db/reads.py: its
+    statements go to the driver). Nothing is primed: the compiled path reads a single
     root field."""
-    query, page = await _read(context, args, item_tags, fetch_page_rows, held=True)
+
+    def fetch(conn: AsyncConnection, query: ContentQuery) -> Awaitable[PageRows]:
+        return fetch_page_rows(
+            conn, query.content_filter, query.sort, query.page, query.stats, columns=columns
+        )
+
+    query, page = await _read(context, args, fetch, held=True)
     return ContentRows(query, page, _cursors(context, query, page.positions))
 
 
 async def _read(
     context: GalleryContext,
     args: ContentArgs,
-    item_tags: bool,
-    fetch: Callable[..., Awaitable[P]],
+    fetch: Callable[[AsyncConnection, ContentQuery], Awaitable[P]],
     *,
     held: bool,
 ) -> tuple[ContentQuery, P]:
     async def read(conn: AsyncConnection) -> tuple[ContentQuery, P]:
         query = await build_content_query(conn, args, context)
-        page = await fetch(
-            conn,
-            query.content_filter,
-            query.sort,
-            query.page,
-            query.stats,
-            item_tags=item_tags,
-        )
-        return query, page
+        return query, await fetch(conn, query)
 
     query, page = await run_read(context.reads, on_held_connection(read) if held else read)
     count_strategy(page.strategy)

@@ -77,15 +77,20 @@ async def fetch_page_rows(
     stats: TagStats,
     *,
     item_tags: bool = True,
+    columns: frozenset[str] | None = None,
 ) -> PageRows:
-    """`fetch_page`'s page with its rows as read (no record built for them)."""
+    """`fetch_page`'s page with its rows as read (no record built for them). With
+    `columns`, the rows carry only those of the items' columns (`item_tags` unused), with
+    the source, id and sort value the page needs."""
     if flt.matches_nothing:
         return PageRows([], [], False, False)
     planned = plan_page(flt, sort, request, stats)
     main, probe, descending = planned.main, planned.probe, planned.descending
     if not main.shape.branches:
         return PageRows([], [], False, False, main.strategy)
-    stmt, plan, value_column = page_read(main.shape, probe.shape if probe else None, item_tags)
+    stmt, plan, value_column = page_read(
+        main.shape, probe.shape if probe else None, item_tags, columns
+    )
     rows = await fetch_rows(conn, stmt, planned.params, plan=plan)
     walked, across = _page_rows(rows, descending, value_column, probe is not None)
     more = len(walked) > request.size
@@ -129,17 +134,28 @@ def plan_page(flt: ContentFilter, sort: Sort, request: PageRequest, stats: TagSt
 
 
 def page_read(
-    page: WalkShape, probe: WalkShape | None, item_tags: bool
+    page: WalkShape,
+    probe: WalkShape | None,
+    item_tags: bool,
+    columns: frozenset[str] | None = None,
 ) -> tuple[Select[Any], Plan, str]:
     """The page's statement, how it is planned, and the column its rows' sort values are
-    in: one matching set, or the walks."""
+    in: one matching set, or the walks. `columns`: the items' columns read (None: all,
+    the tag array only with `item_tags`); the sort's is always among them (a matching
+    set orders by it)."""
+    if columns is not None:
+        columns = columns | {page.sort.column}
     if page.matching_set and (probe is None or probe.matching_set):
         return (
-            matching_set_statement(page, probe, item_tags),
+            matching_set_statement(page, probe, item_tags, columns),
             matching_set_plan(page, probe),
             page.sort.column,
         )
-    return page_statement(page, probe, item_tags), walks_plan(page, probe), "sort_value"
+    return (
+        page_statement(page, probe, item_tags, columns),
+        walks_plan(page, probe),
+        "sort_value",
+    )
 
 
 def probe_plan(main: WalkPlan, flt: ContentFilter, back: Walk, stats: TagStats) -> WalkPlan:

@@ -51,7 +51,7 @@ from gallery_gql.gallery.query.shapes import (
     WalkShape,
     param,
 )
-from gallery_gql.gallery.query.sql import ITEM_DATA_COLUMNS, SHAPES_CACHED
+from gallery_gql.gallery.query.sql import SHAPES_CACHED, item_data_columns
 
 
 def _not_excluded(item: Any, branch: BranchShape, flt: FilterShape) -> ColumnElement[bool]:
@@ -78,13 +78,12 @@ def matching_set_plan(page: WalkShape, probe: WalkShape | None) -> Plan:
     return Plan.GENERIC if probe is not None else Plan.GENERIC_IF_KEPT
 
 
-def _source_set(walk: WalkShape, branch: BranchShape, item_tags: bool) -> Select[Any]:
+def _source_set(walk: WalkShape, branch: BranchShape, names: tuple[str, ...]) -> Select[Any]:
     """One source's matching items with their columns. OFFSET 0 fences the set, as in
     `sql._bitmap_branch`: the planner must not walk a sort index for the page's order."""
     item = CONTENT_TABLES[branch.source]
-    columns = [item.c[name] for name in ITEM_DATA_COLUMNS if item_tags or name != "tags"]
     return (
-        select(constant(branch.source).label("source"), item.c.id, *columns)
+        select(constant(branch.source).label("source"), item.c.id, *(item.c[n] for n in names))
         .where(
             tag_test(branch.tags, branch.source, item, item.c.created_at, walk.filter),
             *item_conditions(item, walk.filter, branch.whose),
@@ -124,15 +123,20 @@ def _taken(part: str | None, matching: Any, walk: WalkShape) -> Select[Any]:
 
 @lru_cache(maxsize=SHAPES_CACHED)
 def matching_set_statement(
-    page: WalkShape, probe: WalkShape | None, item_tags: bool
+    page: WalkShape,
+    probe: WalkShape | None,
+    item_tags: bool,
+    columns: frozenset[str] | None = None,
 ) -> Select[Any]:
-    """Rows (source, id, the item's columns) of the page and, with a bound, of the probe
+    """Rows (source, id, the item's columns: `sql.item_data_columns`, which must include
+    the sort's) of the page and, with a bound, of the probe
     across it, tagged with their part ("page" or "probe") as `sql.page_statement` tags
     them; `page` (and `probe`) read as one matching set, over the same sources.
 
     A first page reads the set as a subquery (a CTE around it cost ~15 us more to plan);
     with a probe, the set is a CTE both read (built once)."""
-    sets = [_source_set(page, branch, item_tags) for branch in page.branches]
+    names = item_data_columns(item_tags, columns)
+    sets = [_source_set(page, branch, names) for branch in page.branches]
     union = union_all(*sets) if len(sets) > 1 else sets[0]
     if probe is None:
         return _taken(None, union.subquery("matching"), page)

@@ -57,6 +57,15 @@ optional filters); SQLAlchemy's compiled cache holds them and the other statemen
 
 ITEM_DATA_COLUMNS = tuple(name for name in ITEM_READ_COLUMNS if name != "id")
 
+
+def item_data_columns(item_tags: bool, columns: frozenset[str] | None) -> tuple[str, ...]:
+    """The items' columns a page statement reads, in table order: those named in
+    `columns`, or (None) every one, the tag array only with `item_tags`."""
+    if columns is None:
+        return tuple(name for name in ITEM_DATA_COLUMNS if item_tags or name != "tags")
+    return tuple(name for name in ITEM_DATA_COLUMNS if name in columns)
+
+
 # Built once: an alias proxies every column of its table.
 _POSTING = content_tags.alias("posting")
 
@@ -298,10 +307,9 @@ def _tagged(part: str, stmt: Select[Any]) -> Select[Any]:
     return select(tag, sub.c.source, sub.c.id, sub.c.sort_value)
 
 
-def _with_items(walked: Subquery, item_tags: bool) -> Select[Any]:
-    """The walked rows with their items' columns, read in the same statement (and
-    snapshot): one join per source, each column taken from the row's own source. The
-    tag array (~77 UUIDs an item, most of the decoding) only with `item_tags`."""
+def _with_items(walked: Subquery, names: tuple[str, ...]) -> Select[Any]:
+    """The walked rows with their items' columns `names`, read in the same statement (and
+    snapshot): one join per source, each column taken from the row's own source."""
     joined: Any = walked
     tables = {
         source: table.alias(f"item_{int(source)}") for source, table in CONTENT_TABLES.items()
@@ -316,8 +324,7 @@ def _with_items(walked: Subquery, item_tags: bool) -> Select[Any]:
                 for source, table in tables.items()
             )
         ).label(name)
-        for name in ITEM_DATA_COLUMNS
-        if item_tags or name != "tags"
+        for name in names
     ]
     return select(walked, *columns).select_from(joined)
 
@@ -353,16 +360,24 @@ def walks_plan(page: WalkShape, probe: WalkShape | None) -> Plan:
 
 
 @lru_cache(maxsize=SHAPES_CACHED)
-def page_statement(page: WalkShape, probe: WalkShape | None, item_tags: bool) -> Select[Any]:
+def page_statement(
+    page: WalkShape,
+    probe: WalkShape | None,
+    item_tags: bool,
+    columns: frozenset[str] | None = None,
+) -> Select[Any]:
     """The page's walk, and with a bound the probe across it, as one statement of rows
-    (part, source, id, sort_value, the item's columns); `page` must have branches."""
+    (part, source, id, sort_value, the item's columns: `item_data_columns`); `page` must
+    have branches. The tag array (~77 UUIDs an item, most of the decoding) is read only
+    when asked for."""
+    names = item_data_columns(item_tags, columns)
     main = walk_statement(page)
     assert main is not None, "a page without branches has no statement"
     across = walk_statement(probe) if probe is not None else None
     if across is None:
-        return _with_items(_tagged("page", main).subquery("walked"), item_tags)
+        return _with_items(_tagged("page", main).subquery("walked"), names)
     walked = union_all(_tagged("page", main), _tagged("probe", across))
-    return _with_items(walked.subquery("walked"), item_tags)
+    return _with_items(walked.subquery("walked"), names)
 
 
 @lru_cache(maxsize=SHAPES_CACHED)

@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.db.generic_sessions import generic_sessions
+from gallery_gql.db.tables import ITEM_READ_COLUMNS
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query import plan
 from gallery_gql.gallery.query.count import count_matches
-from gallery_gql.gallery.query.fetch import fetch_page
+from gallery_gql.gallery.query.fetch import fetch_page, fetch_page_rows
 from gallery_gql.gallery.query.filters import (
     Collection,
     ContentFilter,
@@ -187,3 +188,44 @@ async def test_a_filter_that_matches_nothing_reads_nothing(
         count = await count_matches(conn, flt, resolved.stats, cap=10)
     assert (page.positions, page.has_next, page.strategy) == ([], False, "nothing")
     assert (count.count, count.is_exact) == (0, True)
+
+
+ITEM_COLUMNS = sorted(name for name in ITEM_READ_COLUMNS if name != "id")
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_a_page_read_with_some_columns_is_the_whole_rows_page(
+    data: st.DataObject,
+    reads: AsyncEngine,
+    gallery: tuple[Dataset, list[ModelItem]],
+) -> None:
+    """The compiled path reads only the columns its selection needs: the same positions
+    and flags, each row's columns those of the whole row, first pages and after a cursor."""
+    dataset, _ = gallery
+    r = data.draw(filters(dataset))
+    columns = frozenset(data.draw(st.lists(st.sampled_from(ITEM_COLUMNS), unique=True)))
+    sort = Sort(r["sort"])
+    async with reads.connect() as conn:
+        flt, stats = await _domain_filter(conn, r)
+        request = PageRequest(r["size"])
+        for _ in range(2):
+            whole = await fetch_page_rows(conn, flt, sort, request, stats)
+            some = await fetch_page_rows(conn, flt, sort, request, stats, columns=columns)
+            assert (some.positions, some.has_next, some.has_previous) == (
+                whole.positions,
+                whole.has_next,
+                whole.has_previous,
+            )
+            for part, full in zip(some.rows, whole.rows, strict=True):
+                assert {name: part[name] for name in columns} == {
+                    name: full[name] for name in columns
+                }
+                assert "tags" in columns or part.get("tags") is None
+            if not whole.positions:
+                break
+            request = PageRequest(r["size"], after=whole.positions[-1])
