@@ -22,7 +22,8 @@ Before any of these, a filter whose matching items are few (a rare tag, ALL of t
 of which is rare, ANY of a few rare tags) is read as one *matching set*: every matching
 item of every source through the bitmap, with its columns, the page and its edge probe
 taken from that set (`matching_sql`); the counts say when it costs less than the walks
-(`MATCHING_SET_MAX_US`, `TAG_WALKS_SET_SHARE`).
+(`MATCHING_SET_MAX_US`, `TAG_WALKS_SET_SHARE`; for ALL by date whose walks are not capped,
+the bitmap's skips into long lists against the walks' probes, `all_walks_us`).
 """
 
 from __future__ import annotations
@@ -94,7 +95,24 @@ capped at this fraction of it: the bitmap answers sooner where the tags seldom m
 GIN_SKIP_US = 1.0
 """What `tags @> ARRAY[...]` costs per item of the rarest tag for each other tag whose list
 is longer: the GIN scan skips through the longer lists to the rarest tag's items (its
-"fast scan") instead of reading them whole."""
+"fast scan") instead of reading them whole. At least; see `GIN_LEAF_US`."""
+
+GIN_LEAF_ENTRIES = 4_000
+"""About how many entries a leaf page of a tag's posting tree in the tag-array GIN index
+holds (the long tail's most popular tag: 1.1M entries, whose skips cost as much as
+~275 leaves' descents once the rarest tag has ~2,000 items, docs/decisions.md)."""
+
+GIN_LEAF_US = 16.0
+"""What a skip costs that lands on a leaf page of a long list not landed on before: the
+descent from the tree's root and the page's entries decoded from the skip's segment on.
+Long-tail profile at full scale, `tags @> ARRAY[rare, X]` with a rare tag of 19 items,
+against the rare tag alone (2026-12-05, prepared on the driver, p50): X of 1.1M items
++16 us a rarest item, 300k +19, 100k +8, 30k +5.6, 10k +2.3, 3k +0.3."""
+
+WALK_STATEMENT_US = 50.0
+"""What the walks' statement costs beyond the matching set's, at equal rows (a branch
+per source, their merge, the items joined back): 1 tag of 20 items, set 349 us p50 and
+walk 399 in process (`scripts/set_or_walks.py`, long-tail profile, 2026-12-05)."""
 
 BITMAP_US_PER_ITEM = 1.7
 """What the bitmap costs per matching item: its heap row read, tested and sorted."""
@@ -274,19 +292,51 @@ def bitmap_us(flt: ContentFilter, source: Source, stats: TagStats) -> float:
     """What the bitmap is expected to cost in `source` (`GIN_US_PER_ENTRY`, `GIN_SKIP_US`,
     `BITMAP_US_PER_ITEM`), from the exact counts: ANY reads every tag's list and at most
     all their items; ALL reads the rarest tag's list, each other list or a skip per
-    rarest item, whichever is less, and at most the rarest tag's items."""
-    walked = [key for key in flt.tag_keys if key not in flt.exclude_tag_keys]
-    counts = [stats.items(key, source) for key in walked]
+    rarest item, whichever is less (`all_list_us`), and at most the rarest tag's items."""
+    counts = _kept_counts(flt, source, stats)
     if flt.match is TagMatch.ALL:
         return _all_lists_us(counts) + min(counts, default=0) * BITMAP_US_PER_ITEM
     return sum(counts) * (GIN_US_PER_ENTRY + BITMAP_US_PER_ITEM)
 
 
+def _kept_counts(flt: ContentFilter, source: Source, stats: TagStats) -> list[int]:
+    """The counts of the filter's tags the bitmap searches for (not excluded ones)."""
+    return [stats.items(key, source) for key in flt.tag_keys if key not in flt.exclude_tag_keys]
+
+
 def _all_lists_us(counts: list[int]) -> float:
     """ALL's reading of the tags' lists in the bitmap: the rarest tag's list, and each
-    other list or a skip per rarest item, whichever is less."""
+    other list or a skip per rarest item, whichever is less (`all_list_us`)."""
     rare = min(counts, default=0)
-    return sum(min(count * GIN_US_PER_ENTRY, rare * GIN_SKIP_US) for count in counts)
+    return sum(all_list_us(count, rare) for count in counts)
+
+
+def all_list_us(count: int, rare: int) -> float:
+    """What ALL's bitmap costs to read one tag's list of `count` entries when the rarest
+    tag has `rare` items: the list whole (`GIN_US_PER_ENTRY`), or a skip per rarest item,
+    whichever costs less. A skip costs at least `GIN_SKIP_US`, and each leaf page of the
+    list it lands on `GIN_LEAF_US`: `rare` skips land on at most `rare` leaves and at most
+    on every leaf. So skips into a popular tag's ~275 leaves cost ~16 us each (ALL of a
+    tag of 19 items and one of 1.1M: ~300 us, where the old flat 1 us a skip said 19),
+    and skips into a short list little more than reading it."""
+    leaves = min(float(rare), count / GIN_LEAF_ENTRIES)
+    skipping = max(rare * GIN_SKIP_US, leaves * GIN_LEAF_US)
+    return min(count * GIN_US_PER_ENTRY, skipping)
+
+
+def all_walks_us(flt: ContentFilter, stats: TagStats) -> float | None:
+    """What ALL's walks by date are expected to cost beyond the rows they return, where
+    no source's walk is capped (`all_walk_cap`): each source's rarest tag's postings read
+    whole at most, each probed for the other tags (`PROBE_US`), and the walks' statement
+    (`WALK_STATEMENT_US`). None for fewer than two tags, or where a walk is capped: it
+    reads the bitmap itself when it does not fill."""
+    if flt.match is not TagMatch.ALL or len(flt.tag_keys) < 2:
+        return None
+    if any(all_walk_cap(flt, source, stats) is not None for source in flt.sources):
+        return None
+    others = len(flt.tag_keys) - 1
+    postings = sum(stats.items(rarest(flt.tag_keys, s, stats), s) for s in flt.sources)
+    return WALK_STATEMENT_US + postings * others * PROBE_US
 
 
 def reads_matching_set(flt: ContentFilter, stats: TagStats, shape: FilterShape, sort: Sort) -> bool:
@@ -297,9 +347,17 @@ def reads_matching_set(flt: ContentFilter, stats: TagStats, shape: FilterShape, 
     if not shape.tag_ids or any(walks_creator_items(flt, source) for source in flt.sources):
         return False
     cost = sum(bitmap_us(flt, source, stats) for source in flt.sources)
+    by_date = sort.column == "created_at" and not (shape.exclude_tags or shape.search)
     tag_walks = flt.match is TagMatch.ANY or len(flt.tag_keys) == 1
-    if tag_walks and sort.column == "created_at" and not (shape.exclude_tags or shape.search):
+    if tag_walks and by_date:
         return cost <= MATCHING_SET_MAX_US / TAG_WALKS_SET_SHARE
+    walks = all_walks_us(flt, stats) if by_date else None
+    if walks is not None:
+        # The rows are read either way; what differs is how their tags are tested: the
+        # bitmap's lists (skips into long ones) against the walks' probes.
+        lists = sum(_all_lists_us(_kept_counts(flt, source, stats)) for source in flt.sources)
+        if lists > walks:
+            return False
     return cost <= MATCHING_SET_MAX_US
 
 

@@ -47,9 +47,12 @@ SOURCES = {"REGULAR": Source.REGULAR, "AUTO": Source.AUTO}
     ]
 )
 def set_rule(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Tagged filters read by the walks, or as one matching set whatever their counts."""
-    limit = -1.0 if str(request.param).startswith("walks") else math.inf
-    monkeypatch.setattr(plan, "MATCHING_SET_MAX_US", limit)
+    """Tagged filters read by the walks, or as one matching set whatever their counts
+    (and whatever the walks of ALL would cost, `plan.all_walks_us`)."""
+    walks = str(request.param).startswith("walks")
+    monkeypatch.setattr(plan, "MATCHING_SET_MAX_US", -1.0 if walks else math.inf)
+    if not walks:
+        monkeypatch.setattr(plan, "all_walks_us", lambda flt, stats: None)
     return str(request.param)
 
 
