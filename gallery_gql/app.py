@@ -1,4 +1,5 @@
-"""create_app(): FastAPI hosting the GraphQL endpoint and GraphiQL."""
+"""create_app(): FastAPI hosting the GraphQL endpoint and GraphiQL, its HTTP requests
+answered by the front (web/graphql_http/front.py)."""
 
 from __future__ import annotations
 

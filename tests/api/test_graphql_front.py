@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import pytest
@@ -161,9 +162,14 @@ class Apps:
         return front
 
 
+def _created(settings: Settings) -> GalleryApp:
+    app = app_module.create_app(settings)
+    assert isinstance(app, GalleryApp)
+    return app
+
+
 async def serve_both(settings: Settings, stack: AsyncExitStack) -> Apps:
-    front, model = app_module.create_app(settings), app_module.create_app(settings)
-    assert isinstance(front, GalleryApp) and isinstance(model, GalleryApp)
+    front, model = _created(settings), _created(settings)
     assert front.front is not None
     model.front = None  # FastAPI and the middleware answer every request
     await stack.enter_async_context(LifespanManager(front))
@@ -174,7 +180,8 @@ async def serve_both(settings: Settings, stack: AsyncExitStack) -> Apps:
 @pytest.fixture
 async def apps(settings: Settings) -> AsyncIterator[Apps]:
     async with AsyncExitStack() as stack:
-        yield await serve_both(settings.model_copy(update={"max_body_bytes": MAX_BODY, "graphiql": True}), stack)
+        served = settings.model_copy(update={"max_body_bytes": MAX_BODY, "graphiql": True})
+        yield await serve_both(served, stack)
 
 
 @st.composite
@@ -222,8 +229,6 @@ def requests(draw: st.DrawFn, tokens: list[str]) -> dict[str, Any]:
                 ]
             )
         )
-        from urllib.parse import urlencode
-
         query_string = urlencode(parameters).encode()
     else:
         content_type = draw(
@@ -401,8 +406,7 @@ async def test_behind_trusted_proxies_alike(settings: Settings) -> None:
 
 
 def test_the_front_stands_aside_for_cors(settings: Settings) -> None:
-    app = app_module.create_app(settings.model_copy(update={"cors_origins": ["https://a.example"]}))
-    assert isinstance(app, GalleryApp) and app.front is None
-    app = app_module.create_app(settings)
-    assert isinstance(app, GalleryApp) and isinstance(app.front, GraphQLFront)
-
+    app = _created(settings.model_copy(update={"cors_origins": ["https://a.example"]}))
+    assert app.front is None
+    app = _created(settings)
+    assert isinstance(app.front, GraphQLFront)
