@@ -5,8 +5,9 @@ dependency machinery (the context getter as a yield dependency, strawberry's own
 dependency around it): solving them was a seventh of a grid page's CPU in the served app
 (docs/benchmarks.md, "Request cost"). This endpoint, routed before strawberry's, builds
 the same context and asks the same `answer`; the app's exception handlers still see
-what the context getter raises (an invalid token, a database failure). WebSockets and the
-methods `/graphql` refuses stay with strawberry's router.
+what the context getter raises (an invalid token, a database failure). The front
+(front.py) calls the same endpoint without the route. WebSockets and the methods
+`/graphql` refuses stay with strawberry's router.
 """
 
 from __future__ import annotations
