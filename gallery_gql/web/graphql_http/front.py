@@ -5,8 +5,8 @@ error and exception middleware, FastAPI's telemetry, body limit and exit stack, 
 security headers, the request id, the rate limit, the body guard, the deadline; then
 routing and the route's wrappers), each a coroutine and most a `send` wrapper: a ninth of
 a served page's CPU, of which the front saves 60-90 µs a request (scripts/front_cost.py,
-2026-12-05). `GraphQLFront` answers those
-requests itself, doing what each layer did, in their order:
+2026-12-05). `GraphQLFront` answers those requests itself, doing what each layer did, in
+their order:
 
 1. the hardening headers on every answer it sends (`security_headers.HardeningHeaders`);
 2. the request id: `X-Request-ID` taken when it is a UUID, else made, set in the log
