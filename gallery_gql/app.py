@@ -1,4 +1,5 @@
-"""create_app(): FastAPI hosting the GraphQL endpoint and GraphiQL."""
+"""create_app(): FastAPI hosting the GraphQL endpoint and GraphiQL, its HTTP requests
+answered by the front (web/graphql_http/front.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import Depends, FastAPI, Request
@@ -53,15 +55,16 @@ from gallery_gql.settings import Settings, get_settings
 from gallery_gql.web.body_guard import BodyGuard
 from gallery_gql.web.deadline import RequestDeadline
 from gallery_gql.web.graphql_http.answers import error_answer
-from gallery_gql.web.graphql_http.endpoint import graphql_route
+from gallery_gql.web.graphql_http.endpoint import graphql_endpoint, graphql_route
+from gallery_gql.web.graphql_http.front import GalleryApp, GraphQLFront
 from gallery_gql.web.graphql_http.persisted import PersistedDocuments, PersistedQueryStore
 from gallery_gql.web.graphql_http.router import GalleryGraphQLRouter
 from gallery_gql.web.health import router as health_router
 from gallery_gql.web.media import install_media
 from gallery_gql.web.metrics_endpoint import MetricsEndpoint
 from gallery_gql.web.pages import graphiql_html, install_pages
-from gallery_gql.web.rate_limit import RateLimit
-from gallery_gql.web.security_headers import SecurityHeaders, graphiql_policy
+from gallery_gql.web.rate_limit import ClientRateLimiter, RateLimit
+from gallery_gql.web.security_headers import HardeningHeaders, SecurityHeaders, graphiql_policy
 
 log = logging.getLogger("gallery_gql.app")
 
@@ -138,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:  # after the response: see Loaders.release
             context.loaders.release()
 
-    app = FastAPI(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = GalleryApp(title="gallery-gql", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.tag_directory = tag_directory
     schema = build_schema(settings)
     router = GalleryGraphQLRouter(
@@ -157,7 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trusted_only=settings.trusted_documents_only,
     )
     # HTTP requests take the plain route (endpoint.py); WebSockets strawberry's router.
-    app.router.routes.append(graphql_route("/graphql", router, context_getter))
+    endpoint = graphql_endpoint(router, context_getter)
+    app.router.routes.append(graphql_route("/graphql", endpoint))
     app.include_router(router, prefix="/graphql")
     app.include_router(health_router)
     install_pages(app, graphiql=settings.graphiql_enabled)
@@ -168,13 +172,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds
     )
-    if settings.rate_limit:
-        app.add_middleware(
-            RateLimit,
-            spec=settings.rate_limit,
-            redis_url=settings.redis_url,
-            redis_prefix=settings.redis_prefix,
+    limiter = (
+        ClientRateLimiter(
+            settings.rate_limit, redis_url=settings.redis_url, redis_prefix=settings.redis_prefix
         )
+        if settings.rate_limit
+        else None
+    )
+    if limiter is not None:
+        app.add_middleware(RateLimit, limiter=limiter)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     if settings.cors_origins:
         app.add_middleware(
@@ -184,8 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", CONSISTENCY_HEADER],
             max_age=600,
         )
-    graphiql_policy_ = graphiql_policy(graphiql_html())
-    app.add_middleware(SecurityHeaders, html_policies=[("/graphql", graphiql_policy_)])
+    html_policies = [("/graphql", graphiql_policy(graphiql_html()))]
+    app.add_middleware(SecurityHeaders, html_policies=html_policies)
     if settings.trusted_proxies:  # outermost: everything after sees the client's address
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
@@ -230,6 +236,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         return _internal(request, exc)
 
+    if not settings.cors_origins:  # CORS answers between the layers the front fuses
+        front: Any = GraphQLFront(
+            endpoint,
+            HardeningHeaders(html_policies),
+            limiter,
+            max_body_bytes=settings.max_body_bytes,
+            body_timeout=settings.body_timeout_seconds,
+            deadline_seconds=settings.request_deadline_seconds,
+            exception_handlers=app.exception_handlers,
+        )
+        if settings.trusted_proxies:
+            front = ProxyHeadersMiddleware(front, trusted_hosts=settings.trusted_proxies)
+        app.front = front
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gallery_gql.api.errors import ErrorCode
@@ -34,7 +35,11 @@ class RequestDeadline:
         except TimeoutError:
             if started:
                 raise
-            response = error_response(
-                scope, 504, ErrorCode.TIMEOUT, "the request took too long; try again or narrow it"
-            )
-            await response(scope, receive, send)
+            await too_late(scope)(scope, receive, send)
+
+
+def too_late(scope: Scope) -> Response:
+    """The answer to a request past its deadline that had not started its response."""
+    return error_response(
+        scope, 504, ErrorCode.TIMEOUT, "the request took too long; try again or narrow it"
+    )

@@ -17,6 +17,7 @@ from limits.aio.strategies import MovingWindowRateLimiter as SharedLimiter
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gallery_gql.api.errors import ErrorCode
@@ -25,18 +26,13 @@ from gallery_gql.web.responses import error_response
 log = logging.getLogger("gallery_gql.rate_limit")
 
 
-class RateLimit:
-    """Limits requests per client address; `spec` like `600/minute`."""
+class ClientRateLimiter:
+    """Counts requests per client address; `spec` like `600/minute`. One per app, shared
+    by every route to the limited paths (the middleware, the `/graphql` front)."""
 
     def __init__(
-        self,
-        app: ASGIApp,
-        spec: str,
-        path_prefix: str = "/graphql",
-        redis_url: str | None = None,
-        redis_prefix: str = "gallery-gql",
+        self, spec: str, redis_url: str | None = None, redis_prefix: str = "gallery-gql"
     ) -> None:
-        self.app = app
         self.item = parse(spec)
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
         self.shared = (
@@ -50,26 +46,21 @@ class RateLimit:
             if redis_url
             else None
         )
-        self.path_prefix = path_prefix
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.path_prefix):
-            await self.app(scope, receive, send)
-            return
+    async def refusal(self, scope: Scope) -> Response | None:
+        """The 429 answer when the request's client is over its limit, else None (counted)."""
         client = (scope.get("client") or ("unknown", 0))[0]
         reset = await self._hit(client)
         if reset is None:
-            await self.app(scope, receive, send)
-            return
+            return None
         retry_after = max(1, math.ceil(reset - time.time()))
-        response = error_response(
+        return error_response(
             scope,
             429,
             ErrorCode.RATE_LIMITED,
             "too many requests; retry later",
             headers={"Retry-After": str(retry_after)},
         )
-        await response(scope, receive, send)
 
     async def _hit(self, client: str) -> float | None:
         """None when the request may pass, else when the client's window resets."""
@@ -78,6 +69,27 @@ class RateLimit:
                 return None
             return self.limiter.get_window_stats(self.item, client)[0]
         return await _shared_hit(self.shared, self.item, client)
+
+
+class RateLimit:
+    """The middleware: `limiter` on the HTTP requests whose path starts `path_prefix`."""
+
+    def __init__(
+        self, app: ASGIApp, limiter: ClientRateLimiter, path_prefix: str = "/graphql"
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.path_prefix = path_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.path_prefix):
+            await self.app(scope, receive, send)
+            return
+        refusal = await self.limiter.refusal(scope)
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        await refusal(scope, receive, send)
 
 
 async def _shared_hit(limiter: SharedLimiter, item: RateLimitItem, client: str) -> float | None:

@@ -15,7 +15,6 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _COMMON = "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
@@ -26,6 +25,13 @@ GALLERY_POLICY = (
 )
 NON_HTML_POLICY = "default-src 'none'; " + _COMMON
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+_POLICY = b"content-security-policy"
+_FIXED = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+RawHeaders = list[tuple[bytes, bytes]]
 
 
 def graphiql_policy(page: str) -> str:
@@ -42,13 +48,34 @@ def graphiql_policy(page: str) -> str:
     )
 
 
+class HardeningHeaders:
+    """The headers a response gets unless it sets them itself. `html_policies`: (path,
+    policy) pairs for the HTML pages; other HTML gets the gallery's policy."""
+
+    def __init__(self, html_policies: Iterable[tuple[str, str]] = ()) -> None:
+        self.html_policies = {path: policy.encode() for path, policy in html_policies}
+        self.gallery_policy = GALLERY_POLICY.encode()
+        self.non_html_policy = NON_HTML_POLICY.encode()
+
+    def add_to(self, headers: RawHeaders, path: str) -> None:
+        """Appends to a response's raw headers (lower-case names) those it lacks."""
+        present = {name for name, _ in headers}
+        content_type = next((value for name, value in headers if name == b"content-type"), b"")
+        if content_type.startswith(b"text/html"):
+            policy = self.html_policies.get(path, self.gallery_policy)
+        else:
+            policy = self.non_html_policy
+        if _POLICY not in present:
+            headers.append((_POLICY, policy))
+        headers.extend(header for header in _FIXED if header[0] not in present)
+
+
 class SecurityHeaders:
-    """`html_policies`: (path, policy) pairs for the HTML pages; other HTML gets the
-    gallery's policy."""
+    """The middleware: `HardeningHeaders` on every HTTP response."""
 
     def __init__(self, app: ASGIApp, html_policies: Iterable[tuple[str, str]] = ()) -> None:
         self.app = app
-        self.html_policies = dict(html_policies)
+        self.headers = HardeningHeaders(html_policies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,17 +84,8 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                html = headers.get("content-type", "").startswith("text/html")
-                policy = (
-                    self.html_policies.get(scope["path"], GALLERY_POLICY)
-                    if html
-                    else NON_HTML_POLICY
-                )
-                headers.setdefault("Content-Security-Policy", policy)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers = message["headers"] = list(message.get("headers", ()))
+                self.headers.add_to(headers, scope["path"])
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
