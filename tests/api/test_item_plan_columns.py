@@ -16,26 +16,11 @@ from hypothesis import strategies as st
 from gallery_gql.api.documents.gallery_plans import item_plan
 from gallery_gql.api.documents.item_rows import COLUMN_FIELDS
 from gallery_gql.api.documents.plans import BoundVariables, Fallback
+from tests.api.test_compiled_documents import ITEM_LEAVES
 from tests.api.test_item_rows import COMPILER, item_rows
 
-LEAVES = [
-    "id",
-    "databaseId",
-    "source",
-    "title",
-    "contentType",
-    "contentData",
-    "prompt",
-    "qualityScore",
-    "isPrivate",
-    "createdAt",
-    "updatedAt",
-    "version",
-    "metadata",
-    "__typename",
-    "thumbnail",
-    'thumbnail(resolution: "512x512")',
-]
+LEAVES = [leaf for leaf in ITEM_LEAVES if not any(mark in leaf for mark in "${.@")]
+"""The item view's plain leaves: no variable, sub-selection, fragment or directive."""
 ODD_VALUES = st.sampled_from([None, True, 0, 2**31, -(2**31) - 1, 1.5, math.inf, math.nan, ""])
 
 
