@@ -40,7 +40,7 @@ def best_thumbnail(
             requested = alt_res.get(resolution)
             if requested:
                 return requested
-        largest = _largest(tuple(filter(alt_res.get, alt_res)))  # the keys with a path
+        largest = _largest(tuple(key for key, path in alt_res.items() if path))
         if largest is not None:
             return alt_res[largest]
     return path_thumb or content_data

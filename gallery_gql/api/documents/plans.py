@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import Enum
 from operator import attrgetter
 from typing import Any
@@ -247,11 +246,6 @@ _UNCHANGED: dict[GraphQLLeafType, type] = {
 (graphql-core's `serialize_*`): strings and booleans always, integers within 32 bits,
 floats when finite."""
 
-_FORMATTED: dict[str, type] = {"DateTime": datetime}
-"""Custom scalars whose coercer turns every value of exactly this Python type into a
-string (strawberry's DateTime: `datetime.isoformat`): such a value is coerced with no
-check after it."""
-
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _KEPT_ENUM_VALUES = 64
 
@@ -320,16 +314,6 @@ def completed(read: Getter, type_: Any) -> Getter:
             return general(value)
 
         return complete_plain
-    formatted = _FORMATTED.get(leaf.name)
-    if formatted is not None:
-
-        def complete_formatted(obj: Any) -> Any:
-            value = read(obj)
-            if type(value) is formatted:
-                return coerce(value)
-            return general(value)
-
-        return complete_formatted
 
     def complete(obj: Any) -> Any:
         return general(read(obj))
