@@ -34,6 +34,7 @@ from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.fetch import fetch_page_rows
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Sort, TagMatch
+from gallery_gql.gallery.query.sql import item_columns
 from gallery_gql.gallery.query.tag_stats import resolve_tags
 from gallery_gql.settings import Settings
 
@@ -85,18 +86,20 @@ async def main(tag: UUID, rounds: int, calls: int) -> None:
             )
             request = PageRequest(25)
 
-            def read(columns: frozenset[str] | None) -> Callable[[], Awaitable[Any]]:
+            def read(columns: frozenset[str]) -> Callable[[], Awaitable[Any]]:
                 return lambda: fetch_page_rows(
                     conn,
                     flt,
                     Sort.NEWEST,
                     request,
                     resolved.stats,
-                    item_tags=False,
-                    columns=columns,
+                    columns,
                 )
 
-            reads = {"read, every column": read(None), "read, the grid's": read(plan.columns)}
+            reads = {
+                "read, every column": read(item_columns(False)),
+                "read, the grid's": read(plan.columns),
+            }
             rows = (await reads["read, every column"]()).rows
             assert len(rows) == 25, "the tag must have 25 items or more"
             projected = (await reads["read, the grid's"]()).rows

@@ -74,7 +74,7 @@ async def read_content_rows(
 
     def fetch(conn: AsyncConnection, query: ContentQuery) -> Awaitable[PageRows]:
         return fetch_page_rows(
-            conn, query.content_filter, query.sort, query.page, query.stats, columns=columns
+            conn, query.content_filter, query.sort, query.page, query.stats, columns
         )
 
     query, page = await _read(context, args, fetch, held=True)

@@ -19,7 +19,7 @@ from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Positi
 from gallery_gql.gallery.query.matching_sql import matching_set_plan, matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk, WalkParam, WalkPlan, WalkShape, param
-from gallery_gql.gallery.query.sql import page_statement, walks_plan
+from gallery_gql.gallery.query.sql import item_columns, page_statement, walks_plan
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.records import ItemRecord
 
@@ -61,7 +61,7 @@ async def fetch_page(
     cursor (the cursor's own item included) so the other has*Page flag is exact: a page
     reached from a cursor has a previous page while anything precedes its first item.
     Without `item_tags` the items' tag arrays are not read (their `tags` are None)."""
-    read = await fetch_page_rows(conn, flt, sort, request, stats, item_tags=item_tags)
+    read = await fetch_page_rows(conn, flt, sort, request, stats, item_columns(item_tags))
     items = {}
     for row in read.rows:
         record = item_from_columns(row)
@@ -75,22 +75,17 @@ async def fetch_page_rows(
     sort: Sort,
     request: PageRequest,
     stats: TagStats,
-    *,
-    item_tags: bool = True,
-    columns: frozenset[str] | None = None,
+    columns: frozenset[str],
 ) -> PageRows:
-    """`fetch_page`'s page with its rows as read (no record built for them). With
-    `columns`, the rows carry only those of the items' columns (`item_tags` unused), with
-    the source, id and sort value the page needs."""
+    """`fetch_page`'s page with its rows as read (no record built for them): the items'
+    `columns`, with the source, id and sort value the page needs."""
     if flt.matches_nothing:
         return PageRows([], [], False, False)
     planned = plan_page(flt, sort, request, stats)
     main, probe, descending = planned.main, planned.probe, planned.descending
     if not main.shape.branches:
         return PageRows([], [], False, False, main.strategy)
-    stmt, plan, value_column = page_read(
-        main.shape, probe.shape if probe else None, item_tags, columns
-    )
+    stmt, plan, value_column = page_read(main.shape, probe.shape if probe else None, columns)
     rows = await fetch_rows(conn, stmt, planned.params, plan=plan)
     walked, across = _page_rows(rows, descending, value_column, probe is not None)
     more = len(walked) > request.size
@@ -136,23 +131,21 @@ def plan_page(flt: ContentFilter, sort: Sort, request: PageRequest, stats: TagSt
 def page_read(
     page: WalkShape,
     probe: WalkShape | None,
-    item_tags: bool,
-    columns: frozenset[str] | None = None,
+    columns: frozenset[str],
 ) -> tuple[Select[Any], Plan, str]:
     """The page's statement, how it is planned, and the column its rows' sort values are
-    in: one matching set, or the walks. `columns`: the items' columns read (None: all,
-    the tag array only with `item_tags`); the sort's is always among them (a matching
+    in: one matching set, or the walks. `columns`: the items' columns read
+    (`sql.item_columns` for whole items); the sort's is always among them (a matching
     set orders by it)."""
-    if columns is not None:
-        columns = columns | {page.sort.column}
+    columns = columns | {page.sort.column}
     if page.matching_set and (probe is None or probe.matching_set):
         return (
-            matching_set_statement(page, probe, item_tags, columns),
+            matching_set_statement(page, probe, columns),
             matching_set_plan(page, probe),
             page.sort.column,
         )
     return (
-        page_statement(page, probe, item_tags, columns),
+        page_statement(page, probe, columns),
         walks_plan(page, probe),
         "sort_value",
     )

@@ -125,17 +125,16 @@ def _taken(part: str | None, matching: Any, walk: WalkShape) -> Select[Any]:
 def matching_set_statement(
     page: WalkShape,
     probe: WalkShape | None,
-    item_tags: bool,
-    columns: frozenset[str] | None = None,
+    columns: frozenset[str],
 ) -> Select[Any]:
-    """Rows (source, id, the item's columns: `sql.item_data_columns`, which must include
+    """Rows (source, id, the item's `columns`: `sql.item_data_columns`, which must include
     the sort's) of the page and, with a bound, of the probe
     across it, tagged with their part ("page" or "probe") as `sql.page_statement` tags
     them; `page` (and `probe`) read as one matching set, over the same sources.
 
     A first page reads the set as a subquery (a CTE around it cost ~15 us more to plan);
     with a probe, the set is a CTE both read (built once)."""
-    names = item_data_columns(item_tags, columns)
+    names = item_data_columns(columns)
     sets = [_source_set(page, branch, names) for branch in page.branches]
     union = union_all(*sets) if len(sets) > 1 else sets[0]
     if probe is None:

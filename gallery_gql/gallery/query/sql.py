@@ -58,11 +58,18 @@ optional filters); SQLAlchemy's compiled cache holds them and the other statemen
 ITEM_DATA_COLUMNS = tuple(name for name in ITEM_READ_COLUMNS if name != "id")
 
 
-def item_data_columns(item_tags: bool, columns: frozenset[str] | None) -> tuple[str, ...]:
-    """The items' columns a page statement reads, in table order: those named in
-    `columns`, or (None) every one, the tag array only with `item_tags`."""
-    if columns is None:
-        return tuple(name for name in ITEM_DATA_COLUMNS if item_tags or name != "tags")
+def item_columns(item_tags: bool) -> frozenset[str]:
+    """Every item column a page reads for whole items: the tag array (~77 UUIDs an item,
+    most of the decoding) only with `item_tags`."""
+    return _WITH_TAGS if item_tags else _WITHOUT_TAGS
+
+
+_WITH_TAGS = frozenset(ITEM_DATA_COLUMNS)
+_WITHOUT_TAGS = _WITH_TAGS - {"tags"}
+
+
+def item_data_columns(columns: frozenset[str]) -> tuple[str, ...]:
+    """The items' columns a page statement reads, `columns`, in table order."""
     return tuple(name for name in ITEM_DATA_COLUMNS if name in columns)
 
 
@@ -363,14 +370,12 @@ def walks_plan(page: WalkShape, probe: WalkShape | None) -> Plan:
 def page_statement(
     page: WalkShape,
     probe: WalkShape | None,
-    item_tags: bool,
-    columns: frozenset[str] | None = None,
+    columns: frozenset[str],
 ) -> Select[Any]:
     """The page's walk, and with a bound the probe across it, as one statement of rows
-    (part, source, id, sort_value, the item's columns: `item_data_columns`); `page` must
-    have branches. The tag array (~77 UUIDs an item, most of the decoding) is read only
-    when asked for."""
-    names = item_data_columns(item_tags, columns)
+    (part, source, id, sort_value, the item's `columns`: `item_data_columns`); `page` must
+    have branches."""
+    names = item_data_columns(columns)
     main = walk_statement(page)
     assert main is not None, "a page without branches has no statement"
     across = walk_statement(probe) if probe is not None else None
