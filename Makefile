@@ -81,9 +81,11 @@ $(CONFORMANCE_STAMP): conformance/package-lock.json
 	npm ci --prefix conformance --no-audit --no-fund --loglevel=error \
 		|| echo "npm ci failed: the conformance checks will be skipped" >&2
 
-# What CI runs (.ci/run): the checks the README promises, then the whole suite.
+# What CI runs (.ci/run): the checks the README promises, then the whole suite, a test
+# module per process (pytest-xdist; each process starts its own PostgreSQL cluster).
+TEST_WORKERS ?= 2
 test: lint typecheck postgres-binaries browser-deps peer-deps conformance-deps bench-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check gallery_gql tests migrations scripts

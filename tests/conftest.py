@@ -27,7 +27,9 @@ from gallery_gql.db.migrate import upgrade
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.settings import Settings
 
-TEMPLATE = "gallery_template"
+TEMPLATE = f"gallery_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+"""One template per test process: `make test` runs two (pytest-xdist), which may share a
+server named by TEST_DATABASE_URL."""
 _counter = itertools.count()
 
 
