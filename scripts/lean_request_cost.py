@@ -4,10 +4,12 @@ tags and the served gateway's fixed cost").
 
 Builds our app as `serve` does (production settings, JSON logs to /dev/null) and the lean
 app with its pool, then times raw ASGI calls (no HTTP client, no server, so the same for
-both): `front_cost.py`'s rare-tag request against the lean `GET /items?tags=...` of the
-same tag, taking turns request by request (ABBA). Each round prints both ways' CPU and
-wall medians and p95 (this process: the app, the driver, the event loop; wall less CPU is
-mostly the database), the summary their ranges over the rounds.
+both): `front_cost.py`'s rare-tag request (edges with their cursors, as the bench asks),
+the same request without edge cursors (the lean endpoint's fields and `pageInfo`, as the
+gallery page asks), and the lean `GET /items?tags=...` of the same tag, taking turns
+request by request (ABC CBA). Each round prints each way's CPU and wall medians and p95
+(this process: the app, the driver, the event loop; wall less CPU is mostly the
+database), the summary their ranges over the rounds.
 
     DATABASE_URL=postgresql+asyncpg://gallery@127.0.0.1:49395/gallery \\
     RARE_TAG=7c6192e1-cc2f-4682-a5bd-6135169cea4f \\
@@ -81,11 +83,14 @@ async def main(requests: int, rounds: int, tag: str) -> None:
     os.environ[lean_rest.DATABASE_URL_ENV] = plain.render_as_string(hide_password=False)
     ours, lean = create_served_app(), lean_rest.LeanRest()
     body = _body()
+    without_cursors = body.replace(b"edges { cursor node", b"edges { node")
+    assert without_cursors != body
     query_string = f"tags={tag}&match=any&sort=newest&first=25".encode()
     summary: dict[str, list[float]] = defaultdict(list)
     async with LifespanManager(ours) as manager, LifespanManager(lean):
         ways: dict[str, Call] = {
             "ours": lambda: _request(manager.app, body),
+            "ours, no edge cursors": lambda: _request(manager.app, without_cursors),
             "lean": lambda: _lean_request(lean, query_string),
         }
         for name, call in ways.items():
@@ -110,7 +115,7 @@ async def main(requests: int, rounds: int, tag: str) -> None:
     )
     print("| way | CPU median | CPU p95 | wall median | wall p95 |", file=sys.__stdout__)
     print("|---|---|---|---|---|", file=sys.__stdout__)
-    for name in ("ours", "lean"):
+    for name in ways:
         cells = [
             f"{min(summary[f'{name} {stat}']):.0f} to {max(summary[f'{name} {stat}']):.0f}"
             for stat in ("CPU median", "CPU p95", "wall median", "wall p95")

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from gallery_gql.api.global_id import encode_global_id, item_global_id
 from gallery_gql.auth import mint_token
 from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.query.cursor import encode_cursors
+from gallery_gql.ops.trusted_documents import client_documents
 from gallery_gql.settings import Settings
 from tests.api.conftest import app_client
 from tests.factories import WORDS, Dataset
@@ -267,6 +269,44 @@ async def test_next_pages_by_cursor_answer_alike(
         compiled = await fast.post("/graphql", json=body)
         assert compiled.content == (await slow.post("/graphql", json=body)).content
         cursor = compiled.json()["data"]["contentItems"]["pageInfo"]["endCursor"]
+
+
+async def test_the_gallery_grid_seals_only_its_pages_two_ends(
+    both: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    module_gallery: Dataset,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The gallery page's own grid shows no edge cursors: compiled, each page seals its
+    first and last positions only, and answers as the executor does, forward by
+    `endCursor` and back by `startCursor`."""
+    [grid] = [
+        d.body
+        for d in client_documents()
+        if d.name == "GalleryPage" and d.body.startswith("query GalleryPage")
+    ]
+    sealed: list[int] = []
+
+    def counted(digest: str, sort: Any, positions: Any, secret: str, **kw: Any) -> list[str]:
+        sealed.append(len(positions))
+        return encode_cursors(digest, sort, positions, secret, **kw)
+
+    monkeypatch.setattr("gallery_gql.api.queries.content_page.encode_cursors", counted)
+    fast, slow = both
+    variables: dict[str, Any] = {"match": "ANY", "sort": "NEWEST", "first": 7}
+    for step in range(4):
+        body = {"query": grid, "variables": variables}
+        sealed.clear()
+        compiled = await fast.post("/graphql", json=body)
+        assert sealed == [2], sealed
+        assert compiled.content == (await slow.post("/graphql", json=body)).content
+        page = compiled.json()["data"]["contentItems"]
+        assert len(page["edges"]) == 7
+        info = page["pageInfo"]
+        if step < 2:
+            variables = {**variables, "cursor": info["endCursor"]}
+        else:
+            variables = {**variables, "first": None, "last": 7, "cursor": None}
+            variables["before"] = info["startCursor"]
 
 
 async def test_the_grid_item_view_and_tag_list_are_compiled(

@@ -32,6 +32,10 @@ class EdgesPlan:
     def node_plans(self) -> list[NodePlan]:
         return [plan for _, kind, plan in self.entries if plan is not None]
 
+    @property
+    def shows_cursors(self) -> bool:
+        return any(kind == "cursor" for _, kind, _ in self.entries)
+
     async def render(
         self,
         cursors: Sequence[str],
@@ -39,17 +43,19 @@ class EdgesPlan:
         context: GalleryContext,
         variables: BoundVariables,
     ) -> list[dict[str, Any]]:
+        """An edge per node; `cursors` are the nodes' own, and may be empty when the edges
+        do not show them (`shows_cursors`)."""
         rendered_nodes = {
             key: await plan.render(nodes, context, variables)
             for key, _, plan in self.entries
             if plan is not None
         }
         rendered = []
-        for index, cursor in enumerate(cursors):
+        for index in range(len(nodes)):
             edge: dict[str, Any] = {}
             for key, kind, _ in self.entries:
                 if kind == "cursor":
-                    edge[key] = cursor
+                    edge[key] = cursors[index]
                 elif kind == "typename":
                     edge[key] = self.type_name
                 else:

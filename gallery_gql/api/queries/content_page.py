@@ -1,15 +1,18 @@
 """Reading one `contentItems` page: the arguments resolved, the page's statement run, its
-items primed for `node` lookups, a cursor sealed for each edge. The resolver
+items primed for `node` lookups, its edges' cursors sealed. The resolver
 (queries/content.py) reads pages through `read_content_page`, the compiled path
 (api/documents/compiled.py) through `read_content_rows`: the same statement on the same
 route, the rows made into records or rendered as they are, so the two cannot differ in
-what a page holds."""
+what a page holds. The compiled path seals only the cursors its document shows (a page's
+two ends for `pageInfo` alone); sealing is deterministic, so a cursor is the same
+whichever path sealed it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, cast
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,8 +43,22 @@ class ContentPage:
 class ContentRows:
     query: ContentQuery
     page: PageRows
-    cursors: list[CursorToken]
-    """Each row's cursor, in page order."""
+    secret: str
+    viewer: UUID | None
+    """What the page's cursors are sealed with and bound to."""
+
+    def cursors(self) -> list[CursorToken]:
+        """Each row's cursor, in page order."""
+        return _sealed(self.query, self.page.positions, self.secret, self.viewer)
+
+    def end_cursors(self) -> tuple[CursorToken | None, CursorToken | None]:
+        """The first and the last row's cursors (`pageInfo`'s), sealing no other."""
+        positions = self.page.positions
+        if not positions:
+            return None, None
+        ends = positions[:1] if len(positions) == 1 else [positions[0], positions[-1]]
+        sealed = _sealed(self.query, ends, self.secret, self.viewer)
+        return sealed[0], sealed[-1]
 
 
 async def read_content_page(
@@ -78,7 +95,7 @@ async def read_content_rows(
         )
 
     query, page = await _read(context, args, fetch, held=True)
-    return ContentRows(query, page, _cursors(context, query, page.positions))
+    return ContentRows(query, page, context.settings.signing_secret(), context.viewer_id)
 
 
 async def _read(
@@ -100,13 +117,13 @@ async def _read(
 def _cursors(
     context: GalleryContext, query: ContentQuery, positions: Sequence[Position]
 ) -> list[CursorToken]:
-    tokens = encode_cursors(
-        query.digest,
-        query.sort,
-        positions,
-        context.settings.signing_secret(),
-        viewer=context.viewer_id,
-    )
+    return _sealed(query, positions, context.settings.signing_secret(), context.viewer_id)
+
+
+def _sealed(
+    query: ContentQuery, positions: Sequence[Position], secret: str, viewer: UUID | None
+) -> list[CursorToken]:
+    tokens = encode_cursors(query.digest, query.sort, positions, secret, viewer=viewer)
     return cast(list[CursorToken], tokens)  # a NewType of str: the tokens as they are
 
 
