@@ -10,7 +10,7 @@ whichever path sealed it."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar, cast
 from uuid import UUID
 
@@ -43,7 +43,7 @@ class ContentPage:
 class ContentRows:
     query: ContentQuery
     page: PageRows
-    secret: str
+    secret: str = field(repr=False)
     viewer: UUID | None
     """What the page's cursors are sealed with and bound to."""
 
