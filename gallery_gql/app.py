@@ -39,6 +39,7 @@ from gallery_gql.db.engine import (
     resolve_replica_urls,
 )
 from gallery_gql.db.failures import classify
+from gallery_gql.db.kept_connections import kept_idle
 from gallery_gql.db.routing import create_router
 from gallery_gql.gallery.live.hub import LiveHub
 from gallery_gql.gallery.query.tag_stats import TagDirectory
@@ -86,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             resolve_replica_urls(settings),
             events=ROUTING_METRICS,
         )
-        watch_pool(app.state.engine)
+        # The read engine shares the engine's pool, and keeps its connections apart.
+        watch_pool(app.state.engine, lambda: kept_idle(app.state.read_engine))
         app.state.listener = listen_for_tag_changes(url, tag_directory)
         app.state.live = LiveHub(
             app.state.read_engine,

@@ -175,11 +175,13 @@ def exposition_app() -> object:
     return make_asgi_app(registry=registry)
 
 
-def watch_pool(engine: AsyncEngine) -> None:
-    """Report the pool's checked-out and idle connections at scrape time."""
+def watch_pool(engine: AsyncEngine, kept: Callable[[], int] = lambda: 0) -> None:
+    """Report the pool's connections at scrape time: `checked_out` (in use), `kept`
+    (idle outside the pool, `kept()` of them: db/kept_connections.py) and `idle` (in it)."""
     pool = engine.sync_engine.pool
     if isinstance(pool, QueuePool):
-        POOL.labels("checked_out").set_function(lambda: float(pool.checkedout()))
+        POOL.labels("checked_out").set_function(lambda: float(pool.checkedout() - kept()))
+        POOL.labels("kept").set_function(lambda: float(kept()))
         POOL.labels("idle").set_function(lambda: float(pool.checkedin()))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from sqlalchemy import text
@@ -41,6 +43,19 @@ async def test_metrics_count_operations_errors_and_strategies(
     assert 'gallery_graphql_errors_total{code="BAD_USER_INPUT"}' in metrics
     assert 'gallery_query_strategy_total{strategy="sort-index-walk"}' in metrics
     assert 'gallery_db_pool_connections{state="checked_out"}' in metrics
+
+
+async def test_pool_metrics_count_kept_connections_apart(
+    client: httpx.AsyncClient, gql: GraphQLClient
+) -> None:
+    """A compiled page's connection stays out of the pool for the next read: idle there,
+    it is `kept`, not `checked_out`, and the three states add up to the pool's own count."""
+    await gql.post("query GalleryPage { contentItems(first: 2) { edges { node { id } } } }")
+    auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    metrics = (await client.get("/metrics/", headers=auth)).text
+    pool = dict(re.findall(r'^gallery_db_pool_connections\{state="(\w+)"\} (\S+)$', metrics, re.M))
+    assert float(pool["kept"]) >= 1, pool
+    assert float(pool["checked_out"]) == 0, pool
 
 
 async def test_request_id_round_trips_into_errors(client: httpx.AsyncClient) -> None:
