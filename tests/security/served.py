@@ -56,9 +56,18 @@ async def exchange(
             await writer.drain()
             await asyncio.sleep(pause)
 
+    async def receive() -> bytes:
+        # Block by block: a client still trickling bytes after the server answered and
+        # closed gets a reset after the answer, which `reader.read()` would drop with it.
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while block := await reader.read(65536):
+                answer += block
+        return answer
+
     sender = asyncio.create_task(send())
     try:
-        answer = await asyncio.wait_for(reader.read(), timeout=read_timeout)
+        answer = await asyncio.wait_for(receive(), timeout=read_timeout)
     finally:
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionError):
