@@ -49,7 +49,7 @@ async def test_pool_metrics_count_kept_connections_apart(
     client: httpx.AsyncClient, gql: GraphQLClient
 ) -> None:
     """A compiled page's connection stays out of the pool for the next read: idle there,
-    it is `kept`, not `checked_out`, and the three states add up to the pool's own count."""
+    it is `kept`, not `checked_out`."""
     await gql.post("query GalleryPage { contentItems(first: 2) { edges { node { id } } } }")
     auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
     metrics = (await client.get("/metrics/", headers=auth)).text
