@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
@@ -40,7 +41,7 @@ from gallery_gql.db.engine import (
 )
 from gallery_gql.db.failures import classify
 from gallery_gql.db.kept_connections import kept_idle
-from gallery_gql.db.routing import create_router
+from gallery_gql.db.routing import PRIMARY, create_router
 from gallery_gql.gallery.live.hub import LiveHub
 from gallery_gql.gallery.query.tag_stats import TagDirectory
 from gallery_gql.gallery.tag_changes import listen_for_tag_changes
@@ -88,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             events=ROUTING_METRICS,
         )
         # The read engine shares the engine's pool, and keeps its connections apart.
-        watch_pool(app.state.engine, lambda: kept_idle(app.state.read_engine))
+        watch_pool(app.state.engine, PRIMARY, lambda: kept_idle(app.state.read_engine))
+        for replica in app.state.router.replicas:
+            watch_pool(replica.engine, replica.state.name, partial(kept_idle, replica.engine))
         app.state.listener = listen_for_tag_changes(url, tag_directory)
         app.state.live = LiveHub(
             app.state.read_engine,

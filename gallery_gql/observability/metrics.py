@@ -68,8 +68,8 @@ def count_strategy(strategy: str) -> None:
 
 POOL = Gauge(
     "gallery_db_pool_connections",
-    "Database pool connections by state.",
-    ["state"],
+    "Database pool connections by server (primary or replica) and state.",
+    ["target", "state"],
     registry=REGISTRY,
 )
 
@@ -175,14 +175,15 @@ def exposition_app() -> object:
     return make_asgi_app(registry=registry)
 
 
-def watch_pool(engine: AsyncEngine, kept: Callable[[], int] = lambda: 0) -> None:
-    """Report the pool's connections at scrape time: `checked_out` (in use), `kept`
-    (idle outside the pool, `kept()` of them: db/kept_connections.py) and `idle` (in it)."""
+def watch_pool(engine: AsyncEngine, target: str, kept: Callable[[], int] = lambda: 0) -> None:
+    """Report `target`'s pool (the primary's or a replica's) at scrape time: `checked_out`
+    (in use), `kept` (idle outside the pool, `kept()` of them: db/kept_connections.py) and
+    `idle` (in it)."""
     pool = engine.sync_engine.pool
     if isinstance(pool, QueuePool):
-        POOL.labels("checked_out").set_function(lambda: float(pool.checkedout() - kept()))
-        POOL.labels("kept").set_function(lambda: float(kept()))
-        POOL.labels("idle").set_function(lambda: float(pool.checkedin()))
+        POOL.labels(target, "checked_out").set_function(lambda: float(pool.checkedout() - kept()))
+        POOL.labels(target, "kept").set_function(lambda: float(kept()))
+        POOL.labels(target, "idle").set_function(lambda: float(pool.checkedin()))
 
 
 KNOWN_OPERATIONS = (

@@ -42,7 +42,7 @@ async def test_metrics_count_operations_errors_and_strategies(
     assert 'gallery_graphql_operation_seconds_bucket{le="0.005",operation="GalleryPage"}' in metrics
     assert 'gallery_graphql_errors_total{code="BAD_USER_INPUT"}' in metrics
     assert 'gallery_query_strategy_total{strategy="sort-index-walk"}' in metrics
-    assert 'gallery_db_pool_connections{state="checked_out"}' in metrics
+    assert 'gallery_db_pool_connections{state="checked_out",target="primary"}' in metrics
 
 
 async def test_pool_metrics_count_kept_connections_apart(
@@ -53,7 +53,8 @@ async def test_pool_metrics_count_kept_connections_apart(
     await gql.post("query GalleryPage { contentItems(first: 2) { edges { node { id } } } }")
     auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
     metrics = (await client.get("/metrics/", headers=auth)).text
-    pool = dict(re.findall(r'^gallery_db_pool_connections\{state="(\w+)"\} (\S+)$', metrics, re.M))
+    series = r'^gallery_db_pool_connections\{state="(\w+)",target="primary"\} (\S+)$'
+    pool = dict(re.findall(series, metrics, re.M))
     assert float(pool["kept"]) >= 1, pool
     assert float(pool["checked_out"]) == 0, pool
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gallery_gql.auth import mint_token
 from gallery_gql.db.lsn import parse_lsn
-from gallery_gql.observability.metrics import READS, REPLICA_SKIPS
+from gallery_gql.observability.metrics import READS, REGISTRY, REPLICA_SKIPS
 from gallery_gql.settings import Settings
 from tests.factories import build_gallery
 from tests.replication import (
@@ -75,6 +75,16 @@ async def test_reads_land_on_the_replicas_spread_and_match_the_primary(
         for replica in db.cluster.replicas:
             assert app_connections(replica, db.name) >= 1
         assert app_connections(db.cluster.primary, db.name) == 0
+        # Each replica's pool is reported: its compiled reads' connection kept, none in use.
+        for name in names:
+            kept, in_use = (
+                REGISTRY.get_sample_value(
+                    "gallery_db_pool_connections", {"target": name, "state": state}
+                )
+                for state in ("kept", "checked_out")
+            )
+            assert (kept or 0) >= 1, (name, kept)
+            assert in_use == 0, (name, in_use)
 
 
 async def test_lagging_replicas_are_skipped_and_the_primary_answers(
