@@ -34,7 +34,7 @@ from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query.fetch import fetch_page_rows
 from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Sort, TagMatch
-from gallery_gql.gallery.query.sql import item_columns
+from gallery_gql.gallery.query.sql import whole_item_columns
 from gallery_gql.gallery.query.tag_stats import resolve_tags
 from gallery_gql.settings import Settings
 
@@ -97,7 +97,7 @@ async def main(tag: UUID, rounds: int, calls: int) -> None:
                 )
 
             reads = {
-                "read, every column": read(item_columns(False)),
+                "read, every column": read(whole_item_columns(False)),
                 "read, the grid's": read(plan.columns),
             }
             rows = (await reads["read, every column"]()).rows

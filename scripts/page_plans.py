@@ -27,7 +27,7 @@ from sqlalchemy import event
 from gallery_gql.db.engine import create_engine
 from gallery_gql.db.raw import Plan
 from gallery_gql.gallery.query.fetch import fetch_page, page_read, plan_page
-from gallery_gql.gallery.query.sql import item_columns
+from gallery_gql.gallery.query.sql import whole_item_columns
 from gallery_gql.gallery.query.tag_stats import resolve_tags
 from gallery_gql.ops.bench.classes import QueryClass, build_classes, load_corpus
 from gallery_gql.ops.bench.database import content_filter, measured_request, tag_ids
@@ -42,7 +42,7 @@ def _gateway_plan(query: QueryClass, flt: Any, request: Any, stats: Any) -> Plan
     """How the gateway plans the page's statement (`fetch.page_read`)."""
     planned = plan_page(flt, query.sort, request, stats)
     probe = planned.probe.shape if planned.probe is not None else None
-    return page_read(planned.main.shape, probe, item_columns(query.tag_names))[1]
+    return page_read(planned.main.shape, probe, whole_item_columns(query.tag_names))[1]
 
 
 def sweep_cells(corpus: Any, ranks: list[int]) -> list[QueryClass]:

@@ -29,7 +29,7 @@ from gallery_gql.gallery.lookups import item_from_columns
 from gallery_gql.gallery.query.fetch import fetch_page, page_read, plan_page
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk
-from gallery_gql.gallery.query.sql import item_columns
+from gallery_gql.gallery.query.sql import whole_item_columns
 from gallery_gql.gallery.query.tag_stats import resolve_tags
 from gallery_gql.ops.bench.baselines import array_union, parameters
 from gallery_gql.ops.bench.classes import QueryClass, build_classes, load_corpus
@@ -50,7 +50,7 @@ async def _phases(
     if not paged.main.shape.matching_set:
         return None
     probe = paged.probe.shape if paged.probe is not None else None
-    statement, plan, _ = page_read(paged.main.shape, probe, item_columns(query.tag_names))
+    statement, plan, _ = page_read(paged.main.shape, probe, whole_item_columns(query.tag_names))
     params = paged.params
     bound = request.before if request.backward else request.after
     walk = Walk(query.sort, paged.descending, bound, request.size + 1)

@@ -19,7 +19,7 @@ from gallery_gql.gallery.query.filters import ContentFilter, PageRequest, Positi
 from gallery_gql.gallery.query.matching_sql import matching_set_plan, matching_set_statement
 from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import Walk, WalkParam, WalkPlan, WalkShape, param
-from gallery_gql.gallery.query.sql import item_columns, page_statement, walks_plan
+from gallery_gql.gallery.query.sql import page_statement, walks_plan, whole_item_columns
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.gallery.records import ItemRecord
 
@@ -61,7 +61,7 @@ async def fetch_page(
     cursor (the cursor's own item included) so the other has*Page flag is exact: a page
     reached from a cursor has a previous page while anything precedes its first item.
     Without `item_tags` the items' tag arrays are not read (their `tags` are None)."""
-    read = await fetch_page_rows(conn, flt, sort, request, stats, item_columns(item_tags))
+    read = await fetch_page_rows(conn, flt, sort, request, stats, whole_item_columns(item_tags))
     items = {}
     for row in read.rows:
         record = item_from_columns(row)
@@ -135,7 +135,7 @@ def page_read(
 ) -> tuple[Select[Any], Plan, str]:
     """The page's statement, how it is planned, and the column its rows' sort values are
     in: one matching set, or the walks. `columns`: the items' columns read
-    (`sql.item_columns` for whole items); the sort's is always among them (a matching
+    (`sql.whole_item_columns` for whole items); the sort's is always among them (a matching
     set orders by it)."""
     columns = columns | {page.sort.column}
     if page.matching_set and (probe is None or probe.matching_set):

@@ -58,7 +58,7 @@ optional filters); SQLAlchemy's compiled cache holds them and the other statemen
 ITEM_DATA_COLUMNS = tuple(name for name in ITEM_READ_COLUMNS if name != "id")
 
 
-def item_columns(item_tags: bool) -> frozenset[str]:
+def whole_item_columns(item_tags: bool) -> frozenset[str]:
     """Every item column a page reads for whole items: the tag array (~77 UUIDs an item,
     most of the decoding) only with `item_tags`."""
     return _WITH_TAGS if item_tags else _WITHOUT_TAGS

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.db.generic_sessions import generic_sessions
-from gallery_gql.db.tables import ITEM_READ_COLUMNS
 from gallery_gql.gallery.keys import Source
 from gallery_gql.gallery.query import plan
 from gallery_gql.gallery.query.count import count_matches
@@ -30,7 +29,7 @@ from gallery_gql.gallery.query.filters import (
     Sort,
     TagMatch,
 )
-from gallery_gql.gallery.query.sql import item_columns
+from gallery_gql.gallery.query.sql import ITEM_DATA_COLUMNS, whole_item_columns
 from gallery_gql.gallery.query.tag_stats import TagStats, resolve_tags
 from gallery_gql.settings import Settings
 from tests.factories import Dataset, build_gallery
@@ -194,9 +193,6 @@ async def test_a_filter_that_matches_nothing_reads_nothing(
     assert (count.count, count.is_exact) == (0, True)
 
 
-ITEM_COLUMNS = sorted(name for name in ITEM_READ_COLUMNS if name != "id")
-
-
 @settings(
     max_examples=25,
     deadline=None,
@@ -212,13 +208,13 @@ async def test_a_page_read_with_some_columns_is_the_whole_rows_page(
     and flags, each row's columns those of the whole row, first pages and after a cursor."""
     dataset, _ = gallery
     r = data.draw(filters(dataset))
-    columns = frozenset(data.draw(st.lists(st.sampled_from(ITEM_COLUMNS), unique=True)))
+    columns = frozenset(data.draw(st.lists(st.sampled_from(ITEM_DATA_COLUMNS), unique=True)))
     sort = Sort(r["sort"])
     async with reads.connect() as conn:
         flt, stats = await _domain_filter(conn, r)
         request = PageRequest(r["size"])
         for _ in range(2):
-            whole = await fetch_page_rows(conn, flt, sort, request, stats, item_columns(True))
+            whole = await fetch_page_rows(conn, flt, sort, request, stats, whole_item_columns(True))
             some = await fetch_page_rows(conn, flt, sort, request, stats, columns)
             assert (some.positions, some.has_next, some.has_previous) == (
                 whole.positions,

@@ -26,10 +26,10 @@ from gallery_gql.gallery.query.plan import plan_walk
 from gallery_gql.gallery.query.shapes import BranchKind, TagTest, Walk, WalkPlan
 from gallery_gql.gallery.query.sql import (
     count_statement,
-    item_columns,
     page_statement,
     walk_statement,
     walks_plan,
+    whole_item_columns,
 )
 from gallery_gql.gallery.query.tag_stats import TagStats
 
@@ -56,8 +56,8 @@ def test_values_do_not_change_the_statement() -> None:
     assert first.shape == second.shape
     assert first.params != second.params
     assert walk_statement(first.shape) is walk_statement(second.shape)
-    assert page_statement(first.shape, None, item_columns(False)) is page_statement(
-        second.shape, None, item_columns(False)
+    assert page_statement(first.shape, None, whole_item_columns(False)) is page_statement(
+        second.shape, None, whole_item_columns(False)
     )
 
 
@@ -121,7 +121,7 @@ def test_every_parameter_of_the_statement_is_planned() -> None:
             at = Position(value, bound.source, bound.id)
             main = plan_walk(flt, Walk(sort, True, at, 26), stats, "page")
             probe = plan_walk(flt, Walk(sort, False, at, 1, True), stats, "probe")
-            page = page_statement(main.shape, probe.shape, item_columns(True))
+            page = page_statement(main.shape, probe.shape, whole_item_columns(True))
             assert _required(page) <= {**main.params, **probe.params}.keys()
             counted = count_statement(main.shape)
             assert counted is not None
@@ -161,7 +161,7 @@ def test_every_parameter_of_the_matching_set_statement_is_planned() -> None:
                         probe = plan_walk(flt, Walk(sort, False, bound, 1, True), stats, "probe")
                         params = {**params, **probe.params}
                     stmt = matching_set_statement(
-                        main.shape, probe and probe.shape, item_columns(False)
+                        main.shape, probe and probe.shape, whole_item_columns(False)
                     )
                     assert _required(stmt) <= params.keys()
     for flt in filters[2:]:
@@ -173,7 +173,7 @@ def test_every_parameter_of_the_matching_set_statement_is_planned() -> None:
         )
         assert main.shape.matching_set
         assert (
-            _required(matching_set_statement(main.shape, None, item_columns(True)))
+            _required(matching_set_statement(main.shape, None, whole_item_columns(True)))
             <= main.params.keys()
         )
 
