@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 import uvloop
 from asgi_lifespan import LifespanManager
-from request_cost import BODY, _request
+from request_cost import BODY, _request, as_served
 
 from gallery_gql.web.graphql_http.front import GalleryApp
 
@@ -122,7 +122,5 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ:
         raise SystemExit("set DATABASE_URL (see the docstring)")
-    os.environ.setdefault("GALLERY_GQL_SECRET", "request-cost-" + "x" * 32)
-    os.environ.update(GALLERY_GQL_ENVIRONMENT="production", GALLERY_GQL_RATE_LIMIT="")
-    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the JSON log lines, for the run
+    as_served()
     uvloop.run(main(args.requests, args.rounds))

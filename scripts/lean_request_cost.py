@@ -30,7 +30,7 @@ from typing import Any
 import uvloop
 from asgi_lifespan import LifespanManager
 from front_cost import _body
-from request_cost import _request
+from request_cost import _request, as_served
 from sqlalchemy.engine import make_url
 
 from gallery_gql.ops.bench import lean_rest
@@ -130,7 +130,5 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ or "RARE_TAG" not in os.environ:
         raise SystemExit("set DATABASE_URL and RARE_TAG (see the docstring)")
-    os.environ.setdefault("GALLERY_GQL_SECRET", "request-cost-" + "x" * 32)
-    os.environ.update(GALLERY_GQL_ENVIRONMENT="production", GALLERY_GQL_RATE_LIMIT="")
-    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the JSON log lines, for the run
+    as_served()
     uvloop.run(main(args.requests, args.rounds, os.environ["RARE_TAG"]))

@@ -118,6 +118,15 @@ async def main(requests: int, rounds: int, profile: bool) -> None:
             print(out.getvalue())
 
 
+def as_served() -> None:
+    """This process set up as `serve` runs the app: production settings, no rate limit (one
+    client sends every request), a secret unless one is set, and the JSON log lines sent
+    to /dev/null for the run."""
+    os.environ.setdefault("GALLERY_GQL_SECRET", "request-cost-" + "x" * 32)
+    os.environ.update(GALLERY_GQL_ENVIRONMENT="production", GALLERY_GQL_RATE_LIMIT="")
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the JSON log lines, for the run
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1500)
@@ -126,7 +135,5 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ:
         raise SystemExit("set DATABASE_URL (see the docstring)")
-    os.environ.setdefault("GALLERY_GQL_SECRET", "request-cost-" + "x" * 32)
-    os.environ.update(GALLERY_GQL_ENVIRONMENT="production", GALLERY_GQL_RATE_LIMIT="")
-    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the JSON log lines, for the run
+    as_served()
     uvloop.run(main(args.requests, args.rounds, args.profile))
