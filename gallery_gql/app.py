@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             events=ROUTING_METRICS,
         )
         # The read engine shares the engine's pool, and keeps its connections apart.
-        watch_pool(app.state.engine, PRIMARY, lambda: kept_idle(app.state.read_engine))
+        watch_pool(app.state.engine, PRIMARY, partial(kept_idle, app.state.read_engine))
         for replica in app.state.router.replicas:
             watch_pool(replica.engine, replica.state.name, partial(kept_idle, replica.engine))
         app.state.listener = listen_for_tag_changes(url, tag_directory)
