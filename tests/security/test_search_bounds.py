@@ -6,7 +6,6 @@ and no request keeps a backend working past its deadline."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -29,13 +28,10 @@ async def _search(gql: GraphQLClient, value: str) -> dict[str, object]:
 
 
 async def test_a_long_search_is_refused_before_sql(gql: GraphQLClient) -> None:
-    started = time.perf_counter()
     body = await _search(gql, "cat " * 60_000)  # 240 KB
-    elapsed = time.perf_counter() - started
     error = body["errors"][0]  # type: ignore[index]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert f"at most {MAX_SEARCH_CHARACTERS} characters" in error["message"]
-    assert elapsed < 2
 
 
 async def test_many_words_are_refused_not_internal(gql: GraphQLClient) -> None:
