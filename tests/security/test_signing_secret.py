@@ -82,6 +82,7 @@ def test_a_short_stored_secret_is_refused(tmp_path: Path, stored: str) -> None:
         settings.signing_secret()
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the attack's key
 def test_a_token_signed_with_the_empty_key_is_not_accepted(tmp_path: Path) -> None:
     (tmp_path / "secret").write_text("")
     settings = Settings(home=tmp_path)
