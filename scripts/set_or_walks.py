@@ -2,12 +2,12 @@
 
 For every class of the bench's mix (`ops/bench/classes.py`) that the planner would read
 as a matching set were `MATCHING_SET_MAX_US` `TAG_WALKS_SET_SHARE` times as high and ALL's
-walks not weighed against it (`plan.all_walks_us`), the page is read by `fetch_page` on the
+walks not weighed against it (`plan_rules.all_walks_us`), the page is read by `fetch_page` on the
 application's read engine (autocommit, its generic-plan sessions) with the planner forced
 to the set and to the walks in turn, round by round (the order alternating; each timed
 read after an untimed one of the same rule). Medians and p95 in microseconds, with each
-rule's strategy, and the planner's own choice. For tuning `plan.MATCHING_SET_MAX_US`,
-`plan.TAG_WALKS_SET_SHARE` and ALL's walk against the set (docs/decisions.md).
+rule's strategy, and the planner's own choice. For tuning `plan_rules.MATCHING_SET_MAX_US`,
+`plan_rules.TAG_WALKS_SET_SHARE` and ALL's walk against the set (docs/decisions.md).
 
     DATABASE_URL=... .venv/bin/python scripts/set_or_walks.py [--rounds 400]
 """
@@ -23,7 +23,7 @@ import time
 from uuid import UUID
 
 from gallery_gql.db.engine import autocommit, create_engine
-from gallery_gql.gallery.query import plan
+from gallery_gql.gallery.query import plan, plan_rules
 from gallery_gql.gallery.query.fetch import fetch_page
 from gallery_gql.gallery.query.filters import ContentFilter
 from gallery_gql.gallery.query.tag_stats import TagStats, resolve_tags
@@ -33,7 +33,7 @@ from gallery_gql.ops.bench.stats import Summary
 from gallery_gql.settings import Settings
 
 RULES = {"set": math.inf, "walks": -1.0}
-WEIGHED_WALKS = plan.all_walks_us
+WEIGHED_WALKS = plan_rules.all_walks_us
 
 
 def _unweighed(flt: ContentFilter, stats: TagStats) -> float | None:
@@ -41,13 +41,13 @@ def _unweighed(flt: ContentFilter, stats: TagStats) -> float | None:
 
 
 def _rule(bound: float, *, weigh_walks: bool = False) -> None:
-    plan.MATCHING_SET_MAX_US = bound
-    plan.all_walks_us = WEIGHED_WALKS if weigh_walks else _unweighed
+    plan_rules.MATCHING_SET_MAX_US = bound
+    plan_rules.all_walks_us = WEIGHED_WALKS if weigh_walks else _unweighed
     plan.plan_walk.clear()  # kept plans do not key on the rule
 
 
 async def main(rounds: int) -> None:
-    stored = plan.MATCHING_SET_MAX_US
+    stored = plan_rules.MATCHING_SET_MAX_US
     engine = autocommit(create_engine(os.environ["DATABASE_URL"], Settings()))
     async with engine.connect() as conn:
         corpus = await load_corpus(conn)
@@ -62,7 +62,7 @@ async def main(rounds: int) -> None:
             request = await measured_request(conn, query, flt, stats)
             _rule(stored, weigh_walks=True)
             chosen = (await fetch_page(conn, flt, query.sort, request, stats)).strategy
-            _rule(stored * plan.TAG_WALKS_SET_SHARE)
+            _rule(stored * plan_rules.TAG_WALKS_SET_SHARE)
             page = await fetch_page(conn, flt, query.sort, request, stats)
             if page.strategy != "tag-array-set":
                 continue

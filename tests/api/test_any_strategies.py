@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from gallery_gql.auth import mint_token
 from gallery_gql.gallery.keys import Source
-from gallery_gql.gallery.query import plan
+from gallery_gql.gallery.query import plan, plan_rules
 from gallery_gql.gallery.query.tag_stats import TagStats
 from gallery_gql.settings import Settings
 from tests.api.test_content_items_model import (
@@ -46,24 +46,24 @@ __all__ = ["gallery"]  # the fixture, re-used
 
 @pytest.fixture(autouse=True)
 def no_matching_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plan, "MATCHING_SET_MAX_US", -1.0)
+    monkeypatch.setattr(plan_rules, "MATCHING_SET_MAX_US", -1.0)
 
 
 @pytest.fixture(params=["tag-walk-merge", "item-walk-overlap"])
 def any_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     rows = 0.0 if request.param == "item-walk-overlap" else math.inf
-    monkeypatch.setattr(plan, "rows_to_fill", lambda *_: rows)
+    monkeypatch.setattr(plan_rules, "rows_to_fill", lambda *_: rows)
     return str(request.param)
 
 
 @pytest.fixture(params=["tag-array-bitmap", "item-walk-rated", "item-walk-rated, short"])
 def rated_shape(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     rows = 0.0 if request.param.startswith("item-walk-rated") else math.inf
-    monkeypatch.setattr(plan, "rated_rows_to_fill", lambda *_: rows)
+    monkeypatch.setattr(plan_rules, "rated_rows_to_fill", lambda *_: rows)
     if request.param.endswith("short"):  # the walk often falls short: the bitmap answers
         monkeypatch.setattr(plan, "rated_all_walk_cap", lambda *_: 6)
     # ANY of several tags by rating goes by the ANY rule: force it the same way.
-    monkeypatch.setattr(plan, "rows_to_fill", lambda *_: rows)
+    monkeypatch.setattr(plan_rules, "rows_to_fill", lambda *_: rows)
     return str(request.param)
 
 

@@ -2,7 +2,7 @@
 the GIN index on the items' tag arrays, with the columns the page returns, and the page
 (and, with a bound, its edge probe) taken from that set.
 
-For a filter whose matching items are few (`plan.reads_matching_set`) this is the
+For a filter whose matching items are few (`plan_rules.reads_matching_set`) this is the
 whole cost of a page: the walks' statement, with a branch and a limit per source, a
 merge and the items joined back by id, cost 0.4-0.9 ms to plan for 0.1-0.5 ms of work on
 the long-tail profile at full scale, where this one plans in ~0.1 ms (docs/decisions.md).

@@ -223,7 +223,7 @@ def _rated_walk_branch(walk: WalkShape, index: int, branch: BranchShape) -> Sele
 def _capped_postings_branch(walk: WalkShape, index: int, branch: BranchShape) -> Select[Any]:
     """ALL by date: walk at most the `cap` parameter's postings of the rarest tag, probing
     the others (with `probes_first`, the one least likely found first, alone); when they
-    do not fill the page, the bitmap branch answers instead (`plan.all_walk_cap`). As
+    do not fill the page, the bitmap branch answers instead (`plan_rules.all_walk_cap`). As
     `_rated_walk_branch`, the walk is a CTE and each side carries a one-time filter on
     its row count."""
     source = branch.source

@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.db.tables import CONTENT_TABLES
-from gallery_gql.gallery.query.plan import (
+from gallery_gql.gallery.query.plan_costs import GIN_US_PER_ENTRY, PROBE_US
+from gallery_gql.gallery.query.plan_rules import (
     ALL_WALK_MIN_CAP,
-    GIN_US_PER_ENTRY,
     OVERLAP_WALK_MAX_ROWS,
-    PROBE_US,
     RATED_ALL_WALK_CAP,
     RATED_WALK_MAX_ROWS,
 )
@@ -225,15 +224,15 @@ def _size(table: str) -> str:
 
 
 def _rows_to_fill_within(source: int, table: str, aggregate: str, rows: int) -> str:
-    """`plan.rows_to_fill` (`max`: ANY) or `rated_rows_to_fill` (`min`: ALL) within `rows`
+    """`plan_costs.rows_to_fill` (`max`: ANY) or `rated_rows_to_fill` (`min`: ALL) within `rows`
     (page_size + 1 rows, as our walks fetch); false when unknown."""
     common = f"nullif({_count(source, aggregate)}, 0)"
     return f"coalesce((page_size + 1) * {_size(table)} / {common} <= {rows}, false)"
 
 
 def _all_plan() -> str:
-    """Each source's rarest tag by the exact counts, ties to the lower key (`plan.rarest`),
-    the tags left to probe, and the walk's cap (`plan.all_walk_cap`)."""
+    """Each source's rarest tag by the exact counts, ties to the lower key (`plan_costs.rarest`),
+    the tags left to probe, and the walk's cap (`plan_rules.all_walk_cap`)."""
     lines = []
     for source in CONTENT_TABLES:
         entries = f"{_count(source, 'sum')} * {GIN_US_PER_ENTRY} / ({PROBE_US} * n_tags)"

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gallery_gql.db.engine import autocommit, create_engine
 from gallery_gql.db.generic_sessions import generic_sessions
 from gallery_gql.gallery.keys import Source
-from gallery_gql.gallery.query import plan
+from gallery_gql.gallery.query import plan_rules
 from gallery_gql.gallery.query.count import count_matches
 from gallery_gql.gallery.query.fetch import fetch_page, fetch_page_rows
 from gallery_gql.gallery.query.filters import (
@@ -48,11 +48,11 @@ SOURCES = {"REGULAR": Source.REGULAR, "AUTO": Source.AUTO}
 )
 def set_rule(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Tagged filters read by the walks, or as one matching set whatever their counts
-    (and whatever the walks of ALL would cost, `plan.all_walks_us`)."""
+    (and whatever the walks of ALL would cost, `plan_rules.all_walks_us`)."""
     walks = str(request.param).startswith("walks")
-    monkeypatch.setattr(plan, "MATCHING_SET_MAX_US", -1.0 if walks else math.inf)
+    monkeypatch.setattr(plan_rules, "MATCHING_SET_MAX_US", -1.0 if walks else math.inf)
     if not walks:
-        monkeypatch.setattr(plan, "all_walks_us", lambda flt, stats: None)
+        monkeypatch.setattr(plan_rules, "all_walks_us", lambda flt, stats: None)
     return str(request.param)
 
 

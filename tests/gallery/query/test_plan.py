@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from gallery_gql.gallery.keys import Source
-from gallery_gql.gallery.query import plan
+from gallery_gql.gallery.query import plan, plan_costs, plan_rules
 from gallery_gql.gallery.query.filters import ContentFilter, Sort, TagMatch
 from gallery_gql.gallery.query.pair_counts import PairCounts
 from gallery_gql.gallery.query.shapes import (
@@ -73,7 +73,7 @@ def test_all_walks_the_rarest_tag_probing_the_others_and_caps_where_the_bitmap_i
     long_tail = TagStats({k: {AUTO: 58_000} for k in range(1, 6)}, sizes, ids)
     made = _plan(five, long_tail)
     assert _kinds(made) == [(AUTO, BranchKind.CAPPED_POSTINGS)]
-    assert made.params[param("page", WalkParam.CAP, 0)] == 1_450 // plan.SPARSE_ALL_CAP_SHARE
+    assert made.params[param("page", WalkParam.CAP, 0)] == 1_450 // plan_rules.SPARSE_ALL_CAP_SHARE
     # tags on 24% of the items: expected after 26 / 0.236^4 = 8,400 postings, past the
     # cap (6,500) but within four times it: the full cap
     quarter = TagStats({k: {AUTO: 260_000} for k in range(1, 6)}, sizes)
@@ -81,7 +81,7 @@ def test_all_walks_the_rarest_tag_probing_the_others_and_caps_where_the_bitmap_i
     assert made.params[param("page", WalkParam.CAP, 0)] == 6_500
     assert 6_500 < 26 / (260_000 / 1_100_000) ** 4 < 4 * 6_500
     small = TagStats({k: {AUTO: 4_000} for k in range(1, 6)}, sizes)
-    assert plan.all_walk_cap(five, AUTO, small) == plan.ALL_WALK_MIN_CAP
+    assert plan_rules.all_walk_cap(five, AUTO, small) == plan_rules.ALL_WALK_MIN_CAP
 
 
 def test_any_walks_the_items_only_when_a_page_fills_quickly() -> None:
@@ -120,19 +120,19 @@ def test_by_rating_common_tags_walk_the_quality_index_and_rare_ones_use_the_bitm
     assert made.strategy == "item-walk-rated"
     made = _plan(both, common, Sort.LOWEST_RATED)
     assert _kinds(made) == [(AUTO, BranchKind.RATED_WALK)]
-    assert made.params[param("page", WalkParam.CAP, 0)] == plan.RATED_ALL_WALK_CAP
+    assert made.params[param("page", WalkParam.CAP, 0)] == plan_rules.RATED_ALL_WALK_CAP
     # a pair on 11% of the items each is expected to fill 26 rows after ~2,150: the walk
     # goes to four times that, at most RATED_WALK_MAX_ROWS, before the bitmap answers
     mid = TagStats({1: {AUTO: 110_000}, 2: {AUTO: 110_000}}, {AUTO: 1_000_000})
-    assert plan.rated_rows_to_fill(both, AUTO, mid, 26) <= plan.RATED_WALK_MAX_ROWS
+    assert plan_costs.rated_rows_to_fill(both, AUTO, mid, 26) <= plan_rules.RATED_WALK_MAX_ROWS
     cap = _plan(both, mid, Sort.TOP_RATED).params[param("page", WalkParam.CAP, 0)]
-    assert cap == plan.RATED_WALK_MAX_ROWS
+    assert cap == plan_rules.RATED_WALK_MAX_ROWS
     # expected at ~3,200 rows (9% each), past half the bound: the least cap
     later = TagStats({1: {AUTO: 90_000}, 2: {AUTO: 90_000}}, {AUTO: 1_000_000})
-    assert plan.rated_all_walk_cap(both, AUTO, later, 26) == plan.RATED_ALL_WALK_CAP
+    assert plan_rules.rated_all_walk_cap(both, AUTO, later, 26) == plan_rules.RATED_ALL_WALK_CAP
     # tags expected to meet too seldom keep the least cap
     sparse = TagStats({1: {AUTO: 30_000}, 2: {AUTO: 30_000}}, {AUTO: 1_000_000})
-    assert plan.rated_all_walk_cap(both, AUTO, sparse, 26) == plan.RATED_ALL_WALK_CAP
+    assert plan_rules.rated_all_walk_cap(both, AUTO, sparse, 26) == plan_rules.RATED_ALL_WALK_CAP
     assert made.strategy == "item-walk-rated-capped"
     # ALL goes by its rarest tag, however common the others
     made = _plan(both, rare, Sort.TOP_RATED)
@@ -184,8 +184,8 @@ def test_few_matching_items_are_read_as_one_set_through_the_bitmap() -> None:
         BranchShape(AUTO, BranchKind.BITMAP, TagTest.ANY),
     )
     assert made.strategy == "tag-array-set"
-    one = plan.GIN_US_PER_ENTRY + plan.BITMAP_US_PER_ITEM
-    assert plan.bitmap_us(ContentFilter(tag_keys=(1,)), AUTO, rare) == pytest.approx(19 * one)
+    one = plan_costs.GIN_US_PER_ENTRY + plan_costs.BITMAP_US_PER_ITEM
+    assert plan_costs.bitmap_us(ContentFilter(tag_keys=(1,)), AUTO, rare) == pytest.approx(19 * one)
     mid = stats(dict.fromkeys(range(1, 21), (30, 500)))
     every = ContentFilter(tag_keys=tuple(range(1, 21)), match=TagMatch.ALL)
     made = _plan(every, mid, Sort.TOP_RATED)
@@ -196,8 +196,8 @@ def test_few_matching_items_are_read_as_one_set_through_the_bitmap() -> None:
     assert not _plan(ContentFilter(tag_keys=(2,)), popular).shape.matching_set
     both = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL)
     # the rarest list read whole, a skip per rarest item through the common list
-    skipping = plan.GIN_US_PER_ENTRY + plan.GIN_LEAF_US + plan.BITMAP_US_PER_ITEM
-    assert plan.bitmap_us(both, AUTO, popular) == pytest.approx(19 * skipping)
+    skipping = plan_costs.GIN_US_PER_ENTRY + plan_costs.GIN_LEAF_US + plan_costs.BITMAP_US_PER_ITEM
+    assert plan_costs.bitmap_us(both, AUTO, popular) == pytest.approx(19 * skipping)
     assert _plan(both, popular, Sort.TOP_RATED).shape.matching_set
     # an excluded tag is tested on the matching items, never searched for
     excluding = ContentFilter(tag_keys=(1,), exclude_tag_keys=(2,))
@@ -228,8 +228,8 @@ def test_by_date_all_of_a_rare_and_a_popular_tag_walks_the_rare_tags_postings() 
     assert made.strategy == "rarest-tag-walk"
     assert all(branch.kind is BranchKind.POSTINGS for branch in made.shape.branches)
     assert made.params[param("page", WalkParam.DRIVER, 1)] == 1
-    walks = plan.all_walks_us(both, rare_popular)
-    assert walks == pytest.approx(plan.WALK_STATEMENT_US + 20 * plan.PROBE_US)
+    walks = plan_rules.all_walks_us(both, rare_popular)
+    assert walks == pytest.approx(plan_costs.WALK_STATEMENT_US + 20 * plan_costs.PROBE_US)
     # by rating, with an exclusion or a search, the rule is the set's bound as before
     assert _plan(both, rare_popular, Sort.TOP_RATED).shape.matching_set
     assert _plan(replace(both, exclude_tag_keys=(3,)), rare_popular).shape.matching_set
@@ -237,7 +237,7 @@ def test_by_date_all_of_a_rare_and_a_popular_tag_walks_the_rare_tags_postings() 
     # the bench's ALL 2, ALL 5, ALL 20 and tags + exclude on the long tail
     two = stats({1: (34, 494), 2: (20, 350)})
     assert _plan(both, two).shape.matching_set
-    assert plan.all_walks_us(both, two) is None  # the larger source's walk is capped
+    assert plan_rules.all_walks_us(both, two) is None  # the larger source's walk is capped
     five = ContentFilter(tag_keys=(1, 2, 3, 4, 5), match=TagMatch.ALL)
     counts = [(28, 581), (17, 312), (36, 612), (14, 255), (45, 654)]
     assert _plan(five, stats(dict(zip(range(1, 6), counts, strict=True)))).shape.matching_set
@@ -247,7 +247,7 @@ def test_by_date_all_of_a_rare_and_a_popular_tag_walks_the_rare_tags_postings() 
     assert _plan(excluding, stats({1: (29, 639), 2: (11, 254), 3: (20, 400)})).shape.matching_set
     # uncapped walks of two short lists: the set reads them whole for less than the probes
     short = stats({1: (5, 60), 2: (8, 90)})
-    assert plan.all_walks_us(both, short) is not None
+    assert plan_rules.all_walks_us(both, short) is not None
     assert _plan(both, short).shape.matching_set
 
 
@@ -277,15 +277,15 @@ def test_pairs_estimate_the_items_carrying_all_the_tags() -> None:
     stats = TagStats(counts, {AUTO: 1_000_000}, pairs=pairs)
     two = ContentFilter(tag_keys=(2, 1), match=TagMatch.ALL, sources=(AUTO,))
     three = ContentFilter(tag_keys=(1, 2, 3), match=TagMatch.ALL, sources=(AUTO,))
-    assert plan.matching_items(two, AUTO, stats) == pytest.approx(20_000)
+    assert plan_costs.matching_items(two, AUTO, stats) == pytest.approx(20_000)
     # 1M x 0.1^3, the pair (1, 2) meeting twice as often as independent tags
-    assert plan.matching_items(three, AUTO, stats) == pytest.approx(2_000)
+    assert plan_costs.matching_items(three, AUTO, stats) == pytest.approx(2_000)
     uncovered = ContentFilter(tag_keys=(1, 4), match=TagMatch.ALL, sources=(AUTO,))
-    assert plan.matching_items(uncovered, AUTO, stats) is None
-    assert plan.matching_items(replace(two, match=TagMatch.ANY), AUTO, stats) is None
-    assert plan.matching_items(two, AUTO, TagStats(counts, {AUTO: 1_000_000})) is None
+    assert plan_costs.matching_items(uncovered, AUTO, stats) is None
+    assert plan_costs.matching_items(replace(two, match=TagMatch.ANY), AUTO, stats) is None
+    assert plan_costs.matching_items(two, AUTO, TagStats(counts, {AUTO: 1_000_000})) is None
     never = TagStats(counts, {AUTO: 1_000_000}, pairs=_pairs(AUTO, {(1, 2): 0}))
-    assert plan.matching_items(two, AUTO, never) == 0
+    assert plan_costs.matching_items(two, AUTO, never) == 0
 
 
 def test_by_rating_the_pairs_choose_the_walk_or_the_bitmap_by_cost() -> None:
@@ -296,7 +296,7 @@ def test_by_rating_the_pairs_choose_the_walk_or_the_bitmap_by_cost() -> None:
     sizes = {AUTO: 1_100_000}
     both = ContentFilter(tag_keys=(1, 2), match=TagMatch.ALL, sources=(AUTO,))
     counts = {1: {AUTO: 113_000}, 2: {AUTO: 111_000}}
-    assert plan.rated_all_walk_cap(both, AUTO, TagStats(counts, sizes), 26) == 2_000
+    assert plan_rules.rated_all_walk_cap(both, AUTO, TagStats(counts, sizes), 26) == 2_000
     met = TagStats(counts, sizes, pairs=_pairs(AUTO, {(1, 2): 12_700}))
     made = _plan(both, met, Sort.TOP_RATED)
     assert _kinds(made) == [(AUTO, BranchKind.RATED_WALK)]
@@ -308,7 +308,7 @@ def test_by_rating_the_pairs_choose_the_walk_or_the_bitmap_by_cost() -> None:
     made = _plan(both, seldom, Sort.TOP_RATED)
     assert made.shape.branches == (BranchShape(AUTO, BranchKind.BITMAP, TagTest.ALL_ARRAY),)
     # the cap never passes the rows that cost what the bitmap would
-    expected = plan.rated_walk_rows(both, AUTO, met, 26)
+    expected = plan_costs.rated_walk_rows(both, AUTO, met, 26)
     assert expected is not None
     assert expected[1] > 2 * rows
 
@@ -345,7 +345,9 @@ def test_by_date_the_pairs_skip_a_walk_not_expected_to_fill() -> None:
     assert made.params[param("page", WalkParam.FIRST, 0)] == 3
     assert made.params[param("page", WalkParam.OTHERS, 0)] == [2, 4]
     assert made.params[param("page", WalkParam.OTHERS_COUNT, 0)] == 2
-    assert made.params[param("page", WalkParam.CAP, 0)] == plan.all_walk_cap(four, AUTO, stats)
+    assert made.params[param("page", WalkParam.CAP, 0)] == plan_rules.all_walk_cap(
+        four, AUTO, stats
+    )
     assert made.shape.branches[0].probes_first
     # without the pairs, the rarest of the others is probed first
     made = _plan(four, TagStats(counts, sizes, ids))
