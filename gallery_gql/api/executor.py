@@ -6,17 +6,25 @@ that step its code (a variable that does not coerce is BAD_USER_INPUT whatever i
 an operation that cannot be picked is OPERATION_RESOLUTION_FAILURE), and refuses page
 sizes out of bounds. Errors returned here are request errors: nothing has run, and the
 response carries no `data`.
+
+A subscription's executor runs once per event; for a live event it answers from the
+result another subscriber's executor made of the same delivery, when theirs would be the
+same (`live_renders`).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, cast
 
-from graphql import GraphQLError, VariableDefinitionNode
+from graphql import ExecutionResult, GraphQLError, VariableDefinitionNode
+from graphql.pyutils import AwaitableOrValue
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gallery_gql.api.errors import ErrorCode
+from gallery_gql.api.live_renders import render_key, rendered_once
 from gallery_gql.api.paging import page_size_errors
+from gallery_gql.api.types.live import ContentItemEvent
 
 
 class GalleryExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -38,6 +46,19 @@ class GalleryExecutor(StrawberryGraphQLCoreExecutionContext):
             cls.max_page_size,
         )
         return errors or built
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        event = self.root_value
+        if not isinstance(event, ContentItemEvent) or event.renders is None:
+            return super().execute_operation(serially)
+        # An event's execution is never incremental (graphql-core refuses @defer there).
+        execute = cast(
+            "Callable[[bool | None], AwaitableOrValue[ExecutionResult]]",
+            super().execute_operation,
+        )
+        viewer = getattr(self.context_value, "viewer", None)
+        key = render_key(self.operation, self.variable_values.coerced, viewer)
+        return rendered_once(event.renders, key, self.operation, lambda: execute(serially))
 
 
 def _coded(error: GraphQLError) -> GraphQLError:

@@ -18,8 +18,7 @@ import strawberry
 from gallery_gql.api.content_query import ContentArgs, build_content_filter
 from gallery_gql.api.context import Ctx, GalleryContext
 from gallery_gql.api.errors import ErrorCode, PublicError
-from gallery_gql.api.global_id import item_global_id
-from gallery_gql.api.types.content import ContentItem
+from gallery_gql.api.live_renders import shared_event
 from gallery_gql.api.types.enums import TagMatchMode
 from gallery_gql.api.types.filter_args import (
     CollectionsArg,
@@ -32,7 +31,7 @@ from gallery_gql.api.types.filter_args import (
     TagNamesArg,
     TagsArg,
 )
-from gallery_gql.api.types.live import ContentItemEvent, ContentItemEventKind
+from gallery_gql.api.types.live import ContentItemEvent
 from gallery_gql.db.reads import run_read
 from gallery_gql.gallery.live import subscription as live
 from gallery_gql.gallery.live.subscription import (
@@ -135,11 +134,7 @@ class Subscription:
                 if delivery.batch != context.live_batch:
                     context.live_batch = delivery.batch
                     context.loaders.release()
-                yield ContentItemEvent(
-                    kind=ContentItemEventKind.from_domain(delivery.kind),
-                    item_id=strawberry.ID(item_global_id(delivery.key)),
-                    item=ContentItem(record=delivery.item) if delivery.item else None,
-                )
+                yield shared_event(delivery)
         except LiveError as error:
             raise _public(error) from None
         finally:

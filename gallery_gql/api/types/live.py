@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -33,3 +34,5 @@ class ContentItemEvent:
         "when it does not (any more): a RETAGGED or UPDATED item that left the filter or "
         "is no longer visible to the viewer, a DELETED item. Drop it from the view then."
     )
+    renders: strawberry.Private[dict[Any, Any] | None] = None
+    """Its delivery's renders, shared by the subscribers it goes to (`api/live_renders`)."""

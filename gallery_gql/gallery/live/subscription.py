@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from gallery_gql.gallery.item_events import EventKind, ItemEvent
@@ -48,6 +49,9 @@ class Delivery:
     (it left the filter, was deleted, or is not the subscriber's to see any more)."""
     batch: int = 0
     """Which of the hub's batches it came in (records read together, in one snapshot)."""
+    renders: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What a subscriber's server made of this delivery, kept for the others: every
+    subscription of one filter is handed this same object (`api/live_renders.py`)."""
 
 
 def could_have_shown(flt: ContentFilter, event: ItemEvent) -> bool:

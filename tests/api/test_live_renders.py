@@ -1,0 +1,151 @@
+"""`live_renders.rendered_once`: one execution per key and delivery, whatever the order in
+which subscribers ask; nothing kept that another subscriber should not be sent (a result
+with errors, a leader that was cancelled)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, parse
+from graphql.pyutils import AwaitableOrValue
+
+from gallery_gql.api.live_renders import render_key, rendered_once
+
+
+def _operation(text: str = "subscription { a }") -> OperationDefinitionNode:
+    (operation,) = parse(text).definitions
+    assert isinstance(operation, OperationDefinitionNode)
+    return operation
+
+
+OPERATION = _operation()
+KEY = render_key(OPERATION, {"tags": ["b", "a"], "n": 1}, None)
+OK = ExecutionResult(data={"a": 1})
+
+
+class Executions:
+    """An `execute` that counts its calls and answers with `result`, after `delay`
+    seconds when it is asynchronous."""
+
+    def __init__(self, result: ExecutionResult, delay: float | None = None) -> None:
+        self.result, self.delay, self.calls = result, delay, 0
+
+    def __call__(self) -> AwaitableOrValue[ExecutionResult]:
+        self.calls += 1
+        if self.delay is None:
+            return self.result
+        return self._later()
+
+    async def _later(self) -> ExecutionResult:
+        assert self.delay is not None
+        await asyncio.sleep(self.delay)
+        return self.result
+
+
+async def _run(
+    renders: dict[Any, Any],
+    execute: Callable[[], AwaitableOrValue[ExecutionResult]],
+    key: tuple[int, bytes, object] | None = KEY,
+    operation: OperationDefinitionNode = OPERATION,
+) -> ExecutionResult:
+    result = rendered_once(renders, key, operation, execute)
+    return await result if inspect.isawaitable(result) else result
+
+
+def test_variables_are_keyed_by_value_not_by_spelling() -> None:
+    assert render_key(OPERATION, {"n": 1, "tags": ["b", "a"]}, None) == KEY
+    assert render_key(OPERATION, {"tags": ["a", "b"], "n": 1}, None) != KEY
+    assert render_key(OPERATION, {"n": 1, "tags": ["b", "a"]}, "viewer") != KEY
+    assert render_key(OPERATION, {"x": object()}, None) is None  # no canonical spelling
+
+
+async def test_a_synchronous_result_is_executed_once_per_key() -> None:
+    renders: dict[Any, Any] = {}
+    execute = Executions(OK)
+    results = [await _run(renders, execute) for _ in range(5)]
+    assert execute.calls == 1
+    assert all(result is OK for result in results)
+    other = render_key(OPERATION, {}, None)
+    assert await _run(renders, execute, key=other) is OK
+    assert execute.calls == 2
+
+
+@pytest.mark.parametrize("delay", [None, 0.01])
+async def test_a_result_with_errors_is_not_kept(delay: float | None) -> None:
+    renders: dict[Any, Any] = {}
+    failed = ExecutionResult(data={"a": None}, errors=[GraphQLError("no")])
+    execute = Executions(failed, delay)
+    for _ in range(3):
+        assert await _run(renders, execute) is failed
+    assert execute.calls == 3
+    assert KEY not in renders
+
+
+async def test_followers_wait_for_the_first_execution() -> None:
+    renders: dict[Any, Any] = {}
+    execute = Executions(OK, delay=0.02)
+    results = await asyncio.gather(*(_run(renders, execute) for _ in range(10)))
+    assert execute.calls == 1
+    assert all(result is OK for result in results)
+    assert await _run(renders, execute) is OK  # kept, now complete
+    assert execute.calls == 1
+
+
+async def test_followers_run_their_own_when_the_first_fails() -> None:
+    renders: dict[Any, Any] = {}
+    failed = ExecutionResult(data=None, errors=[GraphQLError("no")])
+    first = Executions(failed, delay=0.02)
+    leader = asyncio.ensure_future(_run(renders, first))
+    await asyncio.sleep(0)
+    own = Executions(OK)
+    followers = await asyncio.gather(*(_run(renders, own) for _ in range(3)))
+    assert await leader is failed
+    assert followers == [OK, OK, OK]
+    assert own.calls == 3  # each its own, as without sharing
+
+
+async def test_a_cancelled_first_subscriber_leaves_the_others_to_run_their_own() -> None:
+    renders: dict[Any, Any] = {}
+    leader = asyncio.ensure_future(_run(renders, Executions(OK, delay=10)))
+    await asyncio.sleep(0)
+    own = Executions(OK)
+    follower = asyncio.ensure_future(_run(renders, own))
+    await asyncio.sleep(0)
+    leader.cancel()
+    assert await follower is OK
+    assert own.calls == 1
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+
+
+async def test_a_cancelled_follower_does_not_cancel_the_first() -> None:
+    renders: dict[Any, Any] = {}
+    execute = Executions(OK, delay=0.02)
+    leader = asyncio.ensure_future(_run(renders, execute))
+    await asyncio.sleep(0)
+    follower = asyncio.ensure_future(_run(renders, execute))
+    await asyncio.sleep(0)
+    follower.cancel()
+    assert await leader is OK
+    assert execute.calls == 1
+
+
+async def test_another_operation_under_a_reused_id_is_executed() -> None:
+    renders: dict[Any, Any] = {}
+    await _run(renders, Executions(OK))
+    other = _operation("subscription { b }")
+    result = ExecutionResult(data={"b": 2})
+    assert await _run(renders, Executions(result), operation=other) is result
+
+
+async def test_without_a_key_every_subscriber_executes() -> None:
+    renders: dict[Any, Any] = {}
+    execute = Executions(OK)
+    for _ in range(3):
+        await _run(renders, execute, key=None)
+    assert execute.calls == 3
+    assert renders == {}
