@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,11 @@ import pytest
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, parse
 from graphql.pyutils import AwaitableOrValue
 
-from gallery_gql.api.live_renders import render_key, rendered_once
+from gallery_gql.api import live_renders
+from gallery_gql.api.live_renders import render_key, rendered_once, shared_event
+from gallery_gql.gallery.item_events import EventKind
+from gallery_gql.gallery.keys import ItemKey, Source
+from gallery_gql.gallery.live.subscription import Delivery
 
 
 def _operation(text: str = "subscription { a }") -> OperationDefinitionNode:
@@ -148,4 +153,58 @@ async def test_without_a_key_every_subscriber_executes() -> None:
     for _ in range(3):
         await _run(renders, execute, key=None)
     assert execute.calls == 3
+    assert renders == {}
+
+
+def _delivery(subscribers: int, n: int = 1) -> Delivery:
+    return Delivery(EventKind.DELETED, ItemKey(Source.AUTO, n), None, 1, subscribers)
+
+
+def test_a_delivery_of_one_subscriber_keeps_nothing() -> None:
+    delivery = _delivery(subscribers=1)
+    first, second = shared_event(delivery), shared_event(delivery)
+    assert first is not second
+    assert first.renders is None
+    assert delivery.renders == {}
+
+
+def test_a_delivery_of_several_subscribers_has_one_event() -> None:
+    delivery = _delivery(subscribers=3)
+    event = shared_event(delivery)
+    assert shared_event(delivery) is event
+    assert event.renders is delivery.renders
+
+
+async def test_past_the_bound_the_oldest_renders_are_let_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(live_renders, "MAX_KEPT_DELIVERIES", 2)
+    monkeypatch.setattr(live_renders, "_kept", deque())
+    deliveries = [_delivery(subscribers=2, n=n) for n in range(3)]
+    execute = Executions(OK)
+    events = []
+    for delivery in deliveries:
+        events.append(shared_event(delivery))
+        await _run(delivery.renders, execute)
+    assert execute.calls == 3
+    assert deliveries[0].renders == {}  # let go: the third was kept
+    assert all(KEY in delivery.renders for delivery in deliveries[1:])
+    again = shared_event(deliveries[0])
+    assert again is not events[0]
+    await _run(deliveries[0].renders, execute)
+    assert execute.calls == 4
+    assert deliveries[1].renders == {}  # the first was kept again, so the next went
+
+
+async def test_renders_let_go_while_the_first_awaits_stay_gone() -> None:
+    renders: dict[Any, Any] = {}
+    execute = Executions(OK, delay=0.02)
+    leader = asyncio.ensure_future(_run(renders, execute))
+    await asyncio.sleep(0)
+    follower = asyncio.ensure_future(_run(renders, execute))
+    await asyncio.sleep(0)
+    renders.clear()
+    assert await leader is OK
+    assert await follower is OK
+    assert execute.calls == 1
     assert renders == {}

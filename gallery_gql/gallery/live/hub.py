@@ -181,7 +181,7 @@ class LiveHub:
                     event.kind is EventKind.CREATED or not could_have_shown(flt, event)
                 ):
                     continue
-                delivery = Delivery(event.kind, event.key, record, self.batches)
+                delivery = Delivery(event.kind, event.key, record, self.batches, len(subscribers))
                 for subscription in subscribers:
                     subscription.offer(delivery)
                     self.delivered += 1

@@ -49,9 +49,11 @@ class Delivery:
     (it left the filter, was deleted, or is not the subscriber's to see any more)."""
     batch: int = 0
     """Which of the hub's batches it came in (records read together, in one snapshot)."""
+    subscribers: int = 1
+    """How many subscriptions were handed this same object (those of one filter)."""
     renders: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
-    """What a subscriber's server made of this delivery, kept for the others: every
-    subscription of one filter is handed this same object (`api/live_renders.py`)."""
+    """What a subscriber's server made of this delivery, kept for the other subscribers
+    (`api/live_renders.py`)."""
 
 
 def could_have_shown(flt: ContentFilter, event: ItemEvent) -> bool:
