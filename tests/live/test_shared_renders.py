@@ -89,7 +89,9 @@ async def test_alike_subscribers_share_one_execution_and_get_what_they_get_alone
             await write(UPDATE, {"id": one["item"]["id"], "title": "A dog"}, 1)
             await write(DELETE, {"id": two["item"]["id"]}, 1)
 
-            received = {id(client): await client.quiet(0.3) for _, client in members + apart}
+            clients = [client for _, client in members + apart]
+            drained = await asyncio.gather(*(client.quiet(1.0) for client in clients))
+            received = {id(client): got for client, got in zip(clients, drained, strict=True)}
         finally:
             for context in opened:
                 await context.__aexit__(None, None, None)
