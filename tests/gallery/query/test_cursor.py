@@ -258,7 +258,6 @@ def test_over_long_token_is_rejected_even_when_sealed() -> None:
 @pytest.mark.parametrize(
     "payload",
     [
-        b"",
         b"\x00",
         _AT_TIME.pack(0, 0, 0, 1)[:-1],  # one byte short
         _AT_TIME.pack(4, 0, 0, 1),  # no fifth sort
@@ -272,6 +271,12 @@ def test_over_long_token_is_rejected_even_when_sealed() -> None:
 )
 def test_sealed_but_malformed_payload_is_rejected(payload: bytes) -> None:
     assert _rejected(_sealed(payload)) == "malformed cursor"
+
+
+def test_a_token_as_long_as_a_seal_of_nothing_is_malformed() -> None:
+    """The version byte and a tag alone: refused for its length before any opening (so
+    the tag is zeros here; cryptography 44 refuses to seal an empty payload at all)."""
+    assert _rejected(cursor_token(bytes([VERSION]) + bytes(16))) == "malformed cursor"
 
 
 @pytest.mark.parametrize("version", [0, 1, VERSION + 1, 0x5B, 255])
