@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 UV := .tools/uv-$(UV_VERSION)/bin/uv
 
-.PHONY: install lock demo test check lint typecheck schema documents postgres-binaries browser-deps peer-deps conformance-deps bench-deps clean
+.PHONY: install lock demo test test-floors check lint typecheck schema documents postgres-binaries browser-deps peer-deps conformance-deps bench-deps clean
 
 install: $(STAMP)
 
@@ -86,6 +86,15 @@ $(CONFORMANCE_STAMP): conformance/package-lock.json
 TEST_WORKERS ?= 2
 test: lint typecheck postgres-binaries browser-deps peer-deps conformance-deps bench-deps
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The suite against the lowest versions pyproject.toml admits (uv's lowest-direct
+# resolution, in .venv-floors/): after changing a floor, so that `pip install .` works.
+test-floors: postgres-binaries | $(UV)
+	rm -rf .venv-floors
+	$(UV) venv --quiet --python $(PYTHON) .venv-floors
+	$(UV) pip install --quiet --python .venv-floors/bin/python --resolution lowest-direct \
+		-e '.[dev,tracing]'
+	.venv-floors/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(BIN)/ruff check gallery_gql tests migrations scripts
