@@ -8,7 +8,7 @@ sizes out of bounds. Errors returned here are request errors: nothing has run, a
 response carries no `data`.
 
 A subscription's executor runs once per event; for a live event it answers from the
-result another subscriber's executor made of the same delivery, when theirs would be the
+result another subscriber's executor made of the same event, when theirs would be the
 same (`live_renders`).
 """
 
@@ -57,7 +57,8 @@ class GalleryExecutor(StrawberryGraphQLCoreExecutionContext):
             super().execute_operation,
         )
         viewer = getattr(self.context_value, "viewer", None)
-        key = render_key(self.operation, self.variable_values.coerced, viewer)
+        variables = self.variable_values.coerced
+        key = render_key(self.operation, self.fragment_definitions, variables, viewer)
         return rendered_once(event.renders, key, self.operation, lambda: execute(serially))
 
 

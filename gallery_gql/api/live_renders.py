@@ -1,19 +1,21 @@
 """A live event rendered once for every subscriber that would render it alike.
 
-The hub hands every subscription of one filter the same `Delivery`. Each subscriber's
-server then built the event's object and ran graphql-core's execution of its selection on
-it (fields collected, resolvers run, the result completed): with 1,000 subscribers of one
-filter that execution was half of the server's CPU per delivery, and the event's object
-another tenth (py-spy, 2026-12-05). Subscribers with the same parsed operation (the parser
-cache gives one document per text), the same variables and the same viewer get the same
-answer for the same delivery, so the first one's result is kept on the delivery
-(`Delivery.renders`) and the others send it. A result with errors is never kept: each
-subscriber then runs its own, as it did before.
+Each subscriber's server built the event's object and ran graphql-core's execution of its
+selection on it (fields collected, resolvers run, the result completed): with 1,000
+subscribers of one filter that execution was half of the server's CPU per delivery, and
+the event's object another tenth (py-spy, 2026-12-05). What a subscriber is sent depends
+on the event (with its item, or without), its operation (the parser cache gives one
+document per text), the values of the variables its selection reads, and its viewer;
+not on its filter, which only decides which events come. So the hub gives every
+delivery of one event in a batch, with its item or without, one `renders` mapping,
+whatever the filter (`Delivery.renders`); the first subscriber's result is kept there
+and the subscribers alike in all of the above send it. A result with errors is never
+kept: each subscriber then runs its own, as it did before.
 
 A delivery waits in the queue of its slowest subscriber, and what its faster ones made
 of it would wait with it: 5.7 KB for `kind itemId item { id title }`, 27 KB with the
 item's 77 tag ids, against the delivery's own 72 bytes (tracemalloc, 2026-12-05). So
-only a delivery handed to more than one subscription keeps renders, and only the
+only an event handed to more than one subscription keeps renders, and only the
 `MAX_KEPT_DELIVERIES` latest of them in a worker do: past that the oldest are let go,
 and a subscriber that comes to one later runs its own execution.
 """
@@ -23,15 +25,24 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import strawberry
-from graphql import ExecutionResult, OperationDefinitionNode
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    Node,
+    OperationDefinitionNode,
+    VariableNode,
+)
 from graphql.pyutils import AwaitableOrValue
 
+from gallery_gql.api.documents.lru import LRU
 from gallery_gql.api.global_id import item_global_id
 from gallery_gql.api.types.content import ContentItem
 from gallery_gql.api.types.live import ContentItemEvent, ContentItemEventKind
@@ -86,15 +97,65 @@ class _Kept:
 
 
 def render_key(
-    operation: OperationDefinitionNode, variables: dict[str, Any], viewer: object
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any],
+    viewer: object,
 ) -> tuple[int, bytes, object] | None:
-    """What a subscriber's answer depends on besides the delivery; None when its
-    variables have no canonical spelling (nothing is shared then)."""
+    """What a subscriber's answer depends on besides the event: its operation, the
+    values of the variables its selection reads (not those of the filter's arguments:
+    the filter decides which events come, never how one reads), and its viewer. None
+    when those values have no canonical spelling (nothing is shared then)."""
+    names = _selection_variables(operation, fragments)
+    read = {name: variables[name] for name in names if name in variables}
     try:
-        spelled = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        spelled = orjson.dumps(read, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         return None
     return id(operation), spelled, viewer
+
+
+_SELECTION_VARIABLES: LRU[int, tuple[OperationDefinitionNode, frozenset[str]]] = LRU(256)
+
+
+def _selection_variables(
+    operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]
+) -> frozenset[str]:
+    """The variables the operation reads anywhere but in its root field's arguments."""
+    kept = _SELECTION_VARIABLES.get(id(operation))
+    if kept is not None and kept[0] is operation:
+        return kept[1]
+    names: set[str] = set()
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode):
+            parts: list[Node] = [*(selection.directives or ())]
+            if selection.selection_set is not None:
+                parts.append(selection.selection_set)
+        else:
+            parts = [selection]  # a fragment at the root: every variable counts
+        for part in parts:
+            _collect_variables(part, fragments, names, set())
+    found = frozenset(names)
+    _SELECTION_VARIABLES.put(id(operation), (operation, found))
+    return found
+
+
+def _collect_variables(
+    node: Node, fragments: Mapping[str, FragmentDefinitionNode], names: set[str], seen: set[str]
+) -> None:
+    if isinstance(node, VariableNode):
+        names.add(node.name.value)
+        return
+    if isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+        seen.add(node.name.value)
+        fragment = fragments.get(node.name.value)
+        if fragment is not None:
+            _collect_variables(fragment, fragments, names, seen)
+    for key in node.keys:
+        value = getattr(node, key, None)
+        for child in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(child, Node):
+                _collect_variables(child, fragments, names, seen)
 
 
 def rendered_once(

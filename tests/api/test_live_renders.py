@@ -1,6 +1,7 @@
-"""`live_renders.rendered_once`: one execution per key and delivery, whatever the order in
-which subscribers ask; nothing kept that another subscriber should not be sent (a result
-with errors, a leader that was cancelled)."""
+"""`live_renders`: the key (the variables a selection reads, not the filter's), and
+`rendered_once`: one execution per key and event, whatever the order in which
+subscribers ask; nothing kept that another subscriber should not be sent (a result with
+errors, a leader that was cancelled)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, parse
+from graphql import (
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    parse,
+)
 from graphql.pyutils import AwaitableOrValue
 
 from gallery_gql.api import live_renders
@@ -20,15 +27,31 @@ from gallery_gql.gallery.item_events import EventKind
 from gallery_gql.gallery.keys import ItemKey, Source
 from gallery_gql.gallery.live.subscription import Delivery
 
+SELECTING = """subscription S($tags: [ID!], $n: Int, $x: Boolean) {
+  a(tags: $tags) { b(n: $n) c @include(if: $x) }
+}"""
 
-def _operation(text: str = "subscription { a }") -> OperationDefinitionNode:
-    (operation,) = parse(text).definitions
+
+def _operation(text: str = SELECTING) -> OperationDefinitionNode:
+    (operation,) = (node for node in parse(text).definitions if node.kind == "operation_definition")
     assert isinstance(operation, OperationDefinitionNode)
     return operation
 
 
+def _fragments(text: str) -> dict[str, FragmentDefinitionNode]:
+    return {
+        node.name.value: node
+        for node in parse(text).definitions
+        if isinstance(node, FragmentDefinitionNode)
+    }
+
+
+def _key(variables: dict[str, Any], viewer: object = None) -> tuple[int, bytes, object] | None:
+    return render_key(OPERATION, {}, variables, viewer)
+
+
 OPERATION = _operation()
-KEY = render_key(OPERATION, {"tags": ["b", "a"], "n": 1}, None)
+KEY = _key({"n": 1, "x": True})
 OK = ExecutionResult(data={"a": 1})
 
 
@@ -62,10 +85,37 @@ async def _run(
 
 
 def test_variables_are_keyed_by_value_not_by_spelling() -> None:
-    assert render_key(OPERATION, {"n": 1, "tags": ["b", "a"]}, None) == KEY
-    assert render_key(OPERATION, {"tags": ["a", "b"], "n": 1}, None) != KEY
-    assert render_key(OPERATION, {"n": 1, "tags": ["b", "a"]}, "viewer") != KEY
-    assert render_key(OPERATION, {"x": object()}, None) is None  # no canonical spelling
+    assert _key({"x": True, "n": 1}) == KEY
+    assert _key({"n": 2, "x": True}) != KEY
+    assert _key({"n": 1, "x": True}, "viewer") != KEY
+    assert _key({"n": 1}) != KEY  # absent is not false
+    assert _key({"n": object()}) is None  # no canonical spelling
+
+
+def test_the_filters_variables_are_not_in_the_key() -> None:
+    """The root field's arguments choose which events come, not how one reads."""
+    assert _key({"n": 1, "x": True, "tags": ["a"]}) == KEY
+    assert _key({"n": 1, "x": True, "tags": ["b", "c"]}) == KEY
+
+
+def test_variables_read_through_fragments_and_root_directives_are_in_the_key() -> None:
+    text = """subscription S($tags: [ID!], $n: Int, $x: Boolean!) {
+      a(tags: $tags) @include(if: $x) { ...F }
+    }
+    fragment F on A { b(n: $n) }"""
+    operation, fragments = _operation(text), _fragments(text)
+    base = render_key(operation, fragments, {"tags": [], "n": 1, "x": True}, None)
+    assert render_key(operation, fragments, {"tags": ["a"], "n": 1, "x": True}, None) == base
+    assert render_key(operation, fragments, {"tags": [], "n": 2, "x": True}, None) != base
+    assert render_key(operation, fragments, {"tags": [], "n": 1, "x": False}, None) != base
+
+
+def test_a_fragment_at_the_root_keys_every_variable() -> None:
+    text = """subscription S($tags: [ID!]) { ...R }
+    fragment R on Subscription { a(tags: $tags) { b } }"""
+    operation, fragments = _operation(text), _fragments(text)
+    first = render_key(operation, fragments, {"tags": ["a"]}, None)
+    assert render_key(operation, fragments, {"tags": ["b"]}, None) != first
 
 
 async def test_a_synchronous_result_is_executed_once_per_key() -> None:
@@ -74,7 +124,7 @@ async def test_a_synchronous_result_is_executed_once_per_key() -> None:
     results = [await _run(renders, execute) for _ in range(5)]
     assert execute.calls == 1
     assert all(result is OK for result in results)
-    other = render_key(OPERATION, {}, None)
+    other = _key({})
     assert await _run(renders, execute, key=other) is OK
     assert execute.calls == 2
 

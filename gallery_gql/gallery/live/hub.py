@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,6 +38,7 @@ from gallery_gql.gallery.live.subscription import (
 from gallery_gql.gallery.lookups import fetch_items
 from gallery_gql.gallery.query.filters import ContentFilter
 from gallery_gql.gallery.query.live_match import matching_items
+from gallery_gql.gallery.records import ItemRecord
 
 log = logging.getLogger("gallery_gql.live")
 
@@ -172,8 +175,10 @@ class LiveHub:
             wanted = sorted(set().union(*matched))
             records = await fetch_items(conn, wanted) if wanted else {}
         offered = self.delivered
+        planned: list[tuple[list[Subscription], int, ItemEvent, ItemRecord | None]] = []
+        audience: Counter[tuple[int, bool]] = Counter()
         for flt, selected, subscribers in zip(filters, matched, groups.values(), strict=True):
-            for event in batch:
+            for n, event in enumerate(batch):
                 record = records.get(event.key) if event.key in selected else None
                 if record is not None and not record.visible_to(flt.viewer_id):
                     record = None  # never so (the match tests privacy): a second guard
@@ -181,8 +186,22 @@ class LiveHub:
                     event.kind is EventKind.CREATED or not could_have_shown(flt, event)
                 ):
                     continue
-                delivery = Delivery(event.kind, event.key, record, self.batches, len(subscribers))
-                for subscription in subscribers:
-                    subscription.offer(delivery)
-                    self.delivered += 1
+                planned.append((subscribers, n, event, record))
+                audience[n, record is not None] += len(subscribers)
+        # One event, with its item or without, reads alike whatever the filter that chose
+        # it: its deliveries share one `renders` (and so, across filters, one execution).
+        renders: dict[tuple[int, bool], dict[Any, Any]] = {}
+        for subscribers, n, event, record in planned:
+            slot = (n, record is not None)
+            delivery = Delivery(
+                event.kind,
+                event.key,
+                record,
+                self.batches,
+                audience[slot],
+                renders.setdefault(slot, {}),
+            )
+            for subscription in subscribers:
+                subscription.offer(delivery)
+                self.delivered += 1
         self.events.delivered(self.delivered - offered)

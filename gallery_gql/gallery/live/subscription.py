@@ -50,9 +50,11 @@ class Delivery:
     batch: int = 0
     """Which of the hub's batches it came in (records read together, in one snapshot)."""
     subscribers: int = 1
-    """How many subscriptions were handed this same object (those of one filter)."""
+    """How many subscriptions the batch hands this event as it is here (with its item or
+    without), whatever their filters: the ones that share `renders`."""
     renders: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
-    """What a subscriber's server made of this delivery, kept for the other subscribers
+    """What a subscriber's server made of the event, kept for the others: one mapping
+    for all the batch's deliveries of the event with its item, one for those without
     (`api/live_renders.py`)."""
 
 
