@@ -4,10 +4,12 @@ MutationError."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 from uuid import UUID
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gallery_gql.api.consistency import record_write
@@ -40,6 +42,8 @@ from gallery_gql.gallery.writes.errors import (
 from gallery_gql.gallery.writes.inputs import Actor
 
 T = TypeVar("T")
+
+log = logging.getLogger("gallery_gql.mutations")
 
 _FIELD_NAMES = {"item_metadata": "metadata"}
 
@@ -121,11 +125,21 @@ async def write(info: Ctx, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
 
 
 async def fresh_items(info: Ctx, keys: Sequence[ItemKey]) -> list[ItemRecord | None]:
-    """The items as committed, through the request's loader (its cache of them dropped)."""
+    """The items as committed, through the request's loader (its cache of them dropped).
+
+    Called after the write has committed: a read that fails now (a statement timeout on a
+    stalled server, a lost connection) must not turn the answer into an error, or a
+    client would retry a write that stands (a retag counted twice, a second item). The
+    payload then carries no item, and its `version` and empty `errors` say it was written.
+    """
     loaders = info.context.loaders
     for key in keys:
         loaders.items.clear(key)
-    return list(await loaders.items.load_many(list(keys)))
+    try:
+        return list(await loaders.items.load_many(list(keys)))
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("items unreadable after a committed write (%s)", type(exc).__name__)
+        return [None] * len(keys)
 
 
 def readable_item(info: Ctx, record: ItemRecord | None) -> ContentItem | None:

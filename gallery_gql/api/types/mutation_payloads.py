@@ -101,7 +101,9 @@ class CreateContentInput:
 @strawberry.type(description="The result of createContent.")
 class CreateContentPayload:
     item: ContentItem | None = strawberry.field(
-        default=None, description="The new item (null on errors)."
+        default=None,
+        description="The new item: null on errors, or when it could not be read back after the "
+        "write (no errors then: the item was created).",
     )
     replayed: bool = strawberry.field(
         default=False,
@@ -144,7 +146,9 @@ class RetagContentInput:
 @strawberry.type(description="The result of retagContent.")
 class RetagContentPayload:
     item: ContentItem | None = strawberry.field(
-        default=None, description="The item with its new tags (null on errors)."
+        default=None,
+        description="The item with its new tags: null on errors, or when it could not be read "
+        "back after the write (no errors then: `version` is the new one).",
     )
     version: int | None = strawberry.field(
         default=None,
@@ -199,7 +203,9 @@ class UpdateContentInput:
 @strawberry.type(description="The result of updateContent.")
 class UpdateContentPayload:
     item: ContentItem | None = strawberry.field(
-        default=None, description="The changed item (null on errors)."
+        default=None,
+        description="The changed item: null on errors, or when it could not be read back "
+        "after the write (no errors then: the change was made).",
     )
     errors: list[MutationError] = strawberry.field(
         default_factory=list, description="Why nothing was written; empty on success."
@@ -239,7 +245,9 @@ class BulkCreateContentInput:
 class BulkCreateContentResult:
     index: int = strawberry.field(description="The item's position in `input.items`.")
     item: ContentItem | None = strawberry.field(
-        default=None, description="The created item; null when the call wrote nothing."
+        default=None,
+        description="The created item; null when the call wrote nothing, or when it could "
+        "not be read back after the write.",
     )
     replayed: bool = strawberry.field(
         default=False, description="True when the result was replayed from `idempotencyKey`."
@@ -278,7 +286,9 @@ class BulkRetagContentInput:
 class BulkRetagContentResult:
     index: int = strawberry.field(description="The change's position in `input.items`.")
     item: ContentItem | None = strawberry.field(
-        default=None, description="The retagged item; null when the call wrote nothing."
+        default=None,
+        description="The retagged item; null when the call wrote nothing, or when it could "
+        "not be read back after the write.",
     )
     version: int | None = strawberry.field(
         default=None, description="The item's version right after this change."
