@@ -84,6 +84,15 @@ async def _run(
     return await result if inspect.isawaitable(result) else result
 
 
+async def _started(
+    renders: dict[Any, Any], execute: Callable[[], AwaitableOrValue[ExecutionResult]]
+) -> asyncio.Future[ExecutionResult]:
+    """A subscriber's run, begun and left at its first wait."""
+    run = asyncio.ensure_future(_run(renders, execute))
+    await asyncio.sleep(0)
+    return run
+
+
 def test_variables_are_keyed_by_value_not_by_spelling() -> None:
     assert _key({"x": True, "n": 1}) == KEY
     assert _key({"n": 2, "x": True}) != KEY
@@ -154,8 +163,7 @@ async def test_followers_run_their_own_when_the_first_fails() -> None:
     renders: dict[Any, Any] = {}
     failed = ExecutionResult(data=None, errors=[GraphQLError("no")])
     first = Executions(failed, delay=0.02)
-    leader = asyncio.ensure_future(_run(renders, first))
-    await asyncio.sleep(0)
+    leader = await _started(renders, first)
     own = Executions(OK)
     followers = await asyncio.gather(*(_run(renders, own) for _ in range(3)))
     assert await leader is failed
@@ -165,11 +173,9 @@ async def test_followers_run_their_own_when_the_first_fails() -> None:
 
 async def test_a_cancelled_first_subscriber_leaves_the_others_to_run_their_own() -> None:
     renders: dict[Any, Any] = {}
-    leader = asyncio.ensure_future(_run(renders, Executions(OK, delay=10)))
-    await asyncio.sleep(0)
+    leader = await _started(renders, Executions(OK, delay=10))
     own = Executions(OK)
-    follower = asyncio.ensure_future(_run(renders, own))
-    await asyncio.sleep(0)
+    follower = await _started(renders, own)
     leader.cancel()
     assert await follower is OK
     assert own.calls == 1
@@ -180,10 +186,8 @@ async def test_a_cancelled_first_subscriber_leaves_the_others_to_run_their_own()
 async def test_a_cancelled_follower_does_not_cancel_the_first() -> None:
     renders: dict[Any, Any] = {}
     execute = Executions(OK, delay=0.02)
-    leader = asyncio.ensure_future(_run(renders, execute))
-    await asyncio.sleep(0)
-    follower = asyncio.ensure_future(_run(renders, execute))
-    await asyncio.sleep(0)
+    leader = await _started(renders, execute)
+    follower = await _started(renders, execute)
     follower.cancel()
     assert await leader is OK
     assert execute.calls == 1
@@ -249,10 +253,8 @@ async def test_past_the_bound_the_oldest_renders_are_let_go(
 async def test_renders_let_go_while_the_first_awaits_stay_gone() -> None:
     renders: dict[Any, Any] = {}
     execute = Executions(OK, delay=0.02)
-    leader = asyncio.ensure_future(_run(renders, execute))
-    await asyncio.sleep(0)
-    follower = asyncio.ensure_future(_run(renders, execute))
-    await asyncio.sleep(0)
+    leader = await _started(renders, execute)
+    follower = await _started(renders, execute)
     renders.clear()
     assert await leader is OK
     assert await follower is OK
