@@ -73,7 +73,7 @@ async def read_content_page(
     for key, item in page.items.items():  # primed for `node` lookups, if whole
         if item.tags is not None:
             context.loaders.items.prime(key, item)
-    tokens = _cursors(context, query, page.positions)
+    tokens = _sealed(query, page.positions, context.settings.signing_secret(), context.viewer_id)
     edges = [
         (token, page.items[position.item])
         for token, position in zip(tokens, page.positions, strict=True)
@@ -112,12 +112,6 @@ async def _read(
     query, page = await run_read(context.reads, on_held_connection(read) if held else read)
     count_strategy(page.strategy)
     return query, page
-
-
-def _cursors(
-    context: GalleryContext, query: ContentQuery, positions: Sequence[Position]
-) -> list[CursorToken]:
-    return _sealed(query, positions, context.settings.signing_secret(), context.viewer_id)
 
 
 def _sealed(
